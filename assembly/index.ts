@@ -1,0 +1,17 @@
+// The kernel module: every family re-exported from its own file.
+export function heap_base(): usize { return __heap_base; }
+
+export * from './bandwidth';
+export * from './quant_act';
+export * from './matmul_f32';
+export * from './matmul_f16';
+export * from './matmul_bf16';
+export * from './matmul_q8_0';
+export * from './dequant';
+export * from './norms';
+export * from './rope';
+export * from './activations';
+export * from './kv_cache';
+export * from './attention';
+export * from './sparq';
+export * from './topk';

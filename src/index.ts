@@ -1,0 +1,2 @@
+// Public API of sparq-wasm.
+export * from './errors.js';
