@@ -1,0 +1,178 @@
+// The forward pass of a decoder-only transformer over a KV cache in Wasm memory.
+// Prefill runs in batches of up to BATCH tokens with matrix-matrix kernels; decode (one token) with
+// matrix-vector kernels. Every buffer is allocated once, at construction.
+import type { Runtime } from '../wasm/runtime.js';
+import type { ModelConfig } from './config.js';
+import type { Weights } from './weights.js';
+import type { ModelCore, AttentionStats } from '../engine/types.js';
+import { KVCache, type KType, type VType } from '../kv/cache.js';
+import { Attention, type AttentionSetting } from '../attention/index.js';
+import { linear, embeddingRow, q8aBytes } from './linear.js';
+import { ropeInvFreq } from './rope-freqs.js';
+import { InvalidArgumentError } from '../errors.js';
+
+/** Tokens per prefill batch: large enough to reuse each loaded weight many times, small enough for cache. */
+export const BATCH = 32;
+
+export interface DecoderOptions {
+  contextLength: number;
+  attention?: AttentionSetting;
+  /** SparQ mean-value reallocation; default on for MHA models, off for GQA (as the paper found). */
+  reallocation?: boolean;
+  kType?: KType;
+  vType?: VType;
+}
+
+export class Decoder implements ModelCore {
+  readonly vocabSize: number;
+  readonly contextLength: number;
+  readonly cache: KVCache;
+  private readonly attention: Attention;
+  private readonly invFreq: number;
+  // activations, [BATCH][width] f32
+  private readonly x: number;
+  private readonly xb: number;
+  private readonly q: number;
+  private readonly k: number;
+  private readonly v: number;
+  private readonly att: number;
+  private readonly gate: number;
+  private readonly up: number;
+  private readonly xq: number;
+  private readonly logits: number;
+  private readonly setting: AttentionSetting;
+  private statsBase = { bytesRead: 0, denseBytes: 0 };
+
+  constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, opts: DecoderOptions) {
+    const c = config;
+    this.vocabSize = c.vocabSize;
+    this.contextLength = opts.contextLength;
+    this.setting = opts.attention ?? 'dense';
+    const sparq = this.setting !== 'dense';
+    this.cache = new KVCache(rt, {
+      nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: opts.contextLength,
+      kType: opts.kType ?? (sparq ? 'q8' : 'f32'), vType: opts.vType ?? (sparq ? 'q8' : 'f32'), sparqLayout: sparq,
+    });
+    this.attention = new Attention(rt, this.cache, {
+      nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting: this.setting,
+      reallocation: opts.reallocation ?? c.nKVHeads === c.nHeads,
+    });
+    const f = (n: number) => rt.alloc(4 * n * BATCH);
+    this.x = f(c.dim);
+    this.xb = f(Math.max(c.dim, c.nHeads * c.headDim));
+    this.q = f(c.nHeads * c.headDim);
+    this.k = f(c.nKVHeads * c.headDim);
+    this.v = f(c.nKVHeads * c.headDim);
+    this.att = f(c.nHeads * c.headDim);
+    this.gate = f(c.ffnDim);
+    this.up = f(Math.max(c.ffnDim, c.dim));
+    this.xq = rt.alloc(q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH));
+    this.logits = rt.alloc(4 * c.vocabSize * BATCH);
+    const freqFactors = weights.ropeFreqs ? rt.f32At(weights.ropeFreqs.ptr, c.rope.dim / 2).slice() : undefined;
+    const inv = ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.theta, scaling: c.rope.scaling, freqFactors });
+    this.invFreq = rt.alloc(4 * inv.length);
+    rt.f32At(this.invFreq, inv.length).set(inv);
+  }
+
+  /** Scratch bytes a decoder allocates besides its KV cache (for memory planning). */
+  static scratchBytes(c: ModelConfig): number {
+    const widths = c.dim + Math.max(c.dim, c.nHeads * c.headDim) + 2 * c.nHeads * c.headDim + 2 * c.nKVHeads * c.headDim
+      + c.ffnDim + Math.max(c.ffnDim, c.dim) + c.vocabSize;
+    return 4 * widths * BATCH + q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH) + 4096;
+  }
+
+  get length(): number { return this.cache.length; }
+
+  truncate(pos: number): void {
+    if (pos < this.cache.length) this.cache.truncate(pos);
+  }
+
+  evaluate(tokens: readonly number[], pos: number): Float32Array {
+    const all = this.run(tokens, pos, false);
+    return all;
+  }
+
+  /** Logits for every position of `tokens` ([n][vocab], a fresh array): for scoring and reference tests. */
+  evaluateAll(tokens: readonly number[], pos: number): Float32Array {
+    return this.run(tokens, pos, true);
+  }
+
+  attentionStats(): AttentionStats {
+    if (this.setting === 'dense') return { kind: 'dense' };
+    const s = this.attention.stats();
+    const read = s.bytesRead - this.statsBase.bytesRead;
+    const dense = s.denseBytes - this.statsBase.denseBytes;
+    return { kind: 'sparq', r: s.r, k: s.k, fractionRead: dense > 0 ? read / dense : undefined };
+  }
+
+  resetStats(): void {
+    const s = this.attention.stats();
+    this.statsBase = { bytesRead: s.bytesRead, denseBytes: s.denseBytes };
+  }
+
+  private run(tokens: readonly number[], pos: number, allLogits: boolean): Float32Array {
+    const n = tokens.length;
+    if (n === 0) throw new InvalidArgumentError('evaluate needs at least one token');
+    if (!Number.isInteger(pos) || pos < 0 || pos > this.cache.length) {
+      throw new InvalidArgumentError(`evaluate at position ${pos}: the cache holds ${this.cache.length} positions`);
+    }
+    if (pos + n > this.contextLength) {
+      throw new InvalidArgumentError(`${pos + n} positions do not fit the context of ${this.contextLength}`);
+    }
+    for (const t of tokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize) throw new InvalidArgumentError(`token id ${t} is outside the vocabulary [0, ${this.vocabSize})`);
+    }
+    this.truncate(pos);
+    const out = allLogits ? new Float32Array(n * this.vocabSize) : undefined;
+    let last: Float32Array | undefined;
+    for (let i = 0; i < n; i += BATCH) {
+      const m = Math.min(BATCH, n - i);
+      this.batch(tokens.slice(i, i + m), pos + i);
+      const isLast = i + m === n;
+      if (allLogits || isLast) {
+        const rows = allLogits ? m : 1;
+        const from = allLogits ? 0 : m - 1;
+        this.head(from, rows);
+        const view = this.rt.f32At(this.logits, rows * this.vocabSize);
+        if (out) out.set(view, i * this.vocabSize);
+        else last = view;
+      }
+    }
+    return out ?? last!;
+  }
+
+  /** All layers for m tokens at positions [pos, pos+m); leaves the residual stream in x. */
+  private batch(tokens: readonly number[], pos: number): void {
+    const { rt, config: c, weights: w } = this;
+    const k = rt.k;
+    const m = tokens.length;
+    for (let t = 0; t < m; t++) embeddingRow(rt, w.tokenEmbd, tokens[t], this.x + 4 * t * c.dim);
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = w.layers[l];
+      k.rmsnorm(this.x, L.attnNorm.ptr, this.xb, c.dim, m, c.normEps);
+      linear(rt, L.wq, this.xb, this.q, m, this.xq);
+      linear(rt, L.wk, this.xb, this.k, m, this.xq);
+      linear(rt, L.wv, this.xb, this.v, m, this.xq);
+      k.rope(this.q, this.invFreq, m, c.nHeads, c.headDim, c.rope.dim, pos, c.rope.neox ? 1 : 0);
+      k.rope(this.k, this.invFreq, m, c.nKVHeads, c.headDim, c.rope.dim, pos, c.rope.neox ? 1 : 0);
+      this.cache.store(l, pos, this.k, this.v, m);
+      this.attention.run(l, this.q, this.att, pos, m);
+      linear(rt, L.wo, this.att, this.xb, m, this.xq);
+      k.add_f32(this.x, this.xb, c.dim * m);
+      k.rmsnorm(this.x, L.ffnNorm.ptr, this.xb, c.dim, m, c.normEps);
+      linear(rt, L.wGate, this.xb, this.gate, m, this.xq);
+      linear(rt, L.wUp, this.xb, this.up, m, this.xq);
+      k.silu_mul(this.gate, this.up, this.gate, c.ffnDim * m);
+      linear(rt, L.wDown, this.gate, this.xb, m, this.xq);
+      k.add_f32(this.x, this.xb, c.dim * m);
+    }
+  }
+
+  /** Final norm and output projection for rows [from, from+rows) of the current batch into `logits`. */
+  private head(from: number, rows: number): void {
+    const { rt, config: c, weights: w } = this;
+    const src = this.x + 4 * from * c.dim;
+    rt.k.rmsnorm(src, w.outputNorm.ptr, this.xb, c.dim, rows, c.normEps);
+    linear(rt, w.output, this.xb, this.logits, rows, this.xq);
+  }
+}
