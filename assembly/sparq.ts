@@ -1,2 +1,282 @@
-// (kernels to come)
-export const __placeholder_sparq: i32 = 0;
+// SparQ decode step kernels for one KV head and its group of g query heads (see ../shared/research/sparq.md
+// §1): choose the r query components, approximate scores over the transposed K tiles, select the positions,
+// and the mean-value reallocation. Exact attention over the selected rows is attn_rows with a gather list.
+import { KV_F32, KV_Q8, KV_Q4, KT_TILE, KT_GROUP, kv_tile_code_bytes } from './kv_cache';
+import { topk_select } from './topk';
+import { f16x8_low, f16x8_high } from './f16';
+
+/**
+ * Step 1a. q: f32 [g][d] (the group's query heads). I1 = the r components with the largest |q| summed over
+ * the group, written to i1 in increasing order. Per head, Eq. 9's temperature τ_h = sqrt(d·cov_h) with
+ * cov_h = Σ_{I1}|q_h| / Σ|q_h| turns into the factor f_h = scale·sqrt(d)/τ_h = scale/sqrt(cov_h) (equal to
+ * 1/τ_h for scale = 1/sqrt(d)). Writes qc row 0 = Σ_h f_h·q_h[I1] (its dot with K[:, I1] is the sum of the
+ * group's approximate logits), and with perHead also rows 1..g = f_h·q_h[I1]. work: d f32.
+ */
+export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, perHead: i32, i1: usize, qc: usize, work: usize): void {
+  for (let i = 0; i < d; i++) {
+    let a: f32 = 0;
+    for (let h = 0; h < g; h++) a += abs(load<f32>(q + (<usize>(h * d + i) << 2)));
+    store<f32>(work + (<usize>i << 2), a);
+  }
+  // pick r maxima (marking each with -1), then list the marked components in order
+  for (let m = 0; m < r; m++) {
+    let best = -1;
+    let bv: f32 = -1;
+    for (let i = 0; i < d; i++) {
+      const a = load<f32>(work + (<usize>i << 2));
+      if (a > bv) { bv = a; best = i; }
+    }
+    store<f32>(work + (<usize>best << 2), -2);
+  }
+  let m = 0;
+  for (let i = 0; i < d; i++) if (load<f32>(work + (<usize>i << 2)) == -2) store<i32>(i1 + (<usize>(m++) << 2), i);
+  memory.fill(qc, 0, <usize>r << 2);
+  for (let h = 0; h < g; h++) {
+    const qh = q + (<usize>(h * d) << 2);
+    let all: f32 = 0;
+    for (let i = 0; i < d; i++) all += abs(load<f32>(qh + (<usize>i << 2)));
+    let sel: f32 = 0;
+    for (let j = 0; j < r; j++) sel += abs(load<f32>(qh + (<usize>load<i32>(i1 + (<usize>j << 2)) << 2)));
+    const f: f32 = sel > 0 ? scale / Mathf.sqrt(sel / all) : scale;
+    for (let j = 0; j < r; j++) {
+      const x = load<f32>(qh + (<usize>load<i32>(i1 + (<usize>j << 2)) << 2)) * f;
+      store<f32>(qc + (<usize>j << 2), load<f32>(qc + (<usize>j << 2)) + x);
+      if (perHead != 0) store<f32>(qc + (<usize>((h + 1) * r + j) << 2), x);
+    }
+  }
+}
+
+/**
+ * Step 1b, one fused pass over the transposed K tiles of one KV head (kt, element type ktType, room for
+ * `tiles` tiles, head dim d) for positions [0, S): for each of nrow query rows w (qc: f32 [nrow][r], paired with the components i1),
+ * z[w·zStride + j] = Σ_m qc[w][m]·K[j][i1[m]], written once. With lse != 0, also the running max and sum of
+ * e^(z - max) per row (lse: f32 [nrow][2]); with sum != 0 (nrow > 1), sum[j] = Σ_w z[w][j].
+ * Returns the bytes of K^T read.
+ */
+export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize, ktType: i32, tiles: i32, d: i32, S: i32,
+  z: usize, zStride: i32, lse: usize, sum: usize): f64 {
+  const rowBytes = <usize>kv_tile_code_bytes(ktType);
+  const quant = ktType == KV_Q8 || ktType == KV_Q4;
+  const scales = kt + <usize>tiles * <usize>d * rowBytes;
+  // inside a group, component i's codes for tile t are i·KT_GROUP rows after component 0's
+  const compStride = <usize>KT_GROUP * rowBytes;
+  const groupBytes = <usize>d * compStride;
+  const nTiles = (S + KT_TILE - 1) / KT_TILE;
+  for (let w = 0; w < nrow && lse != 0; w++) {
+    store<f32>(lse + (<usize>(2 * w) << 2), -Infinity);
+    store<f32>(lse + (<usize>(2 * w + 1) << 2), 0);
+  }
+  for (let t = 0; t < nTiles; t++) {
+    const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
+    const p0 = t * KT_TILE;
+    const n = min(KT_TILE, S - p0);
+    for (let w = 0; w < nrow; w++) {
+      const zw = z + (<usize>(w * zStride + p0) << 2);
+      if (quant) intTile(qc + (<usize>(w * r) << 2), i1, r, tile, compStride, scales + (<usize>t << 2), tiles, ktType, n, zw);
+      else floatTile(qc + (<usize>(w * r) << 2), i1, r, tile, compStride, ktType, n, zw);
+      if (lse != 0) foldLse(zw, n, lse + (<usize>(2 * w) << 2));
+    }
+    if (sum != 0) {
+      for (let j = 0; j < n; j++) {
+        let s: f32 = 0;
+        for (let w = 0; w < nrow; w++) s += load<f32>(z + (<usize>(w * zStride + p0 + j) << 2));
+        store<f32>(sum + (<usize>(p0 + j) << 2), s);
+      }
+    }
+  }
+  // codes, plus the scales: one 4-byte read per component and tile (a 64-byte line serves 16 tiles)
+  return <f64>r * <f64>nTiles * <f64>(<i32>rowBytes + (quant ? 4 : 0));
+}
+
+// Scratch: 256 f32 (per-tile coefficients as f32, or the scores of a partial tile), then up to 128 i32
+// coefficient pairs.
+const TMP = memory.data(1024 + 512, 16);
+const COEF = TMP + 1024;
+
+// Writes the n valid of the 32 scores in a0..a7 to o.
+@inline
+function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128): void {
+  const dst = n >= 32 ? o : TMP;
+  v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
+  v128.store(dst, a4, 64); v128.store(dst, a5, 80); v128.store(dst, a6, 96); v128.store(dst, a7, 112);
+  if (n < 32) memory.copy(o, TMP, <usize>n << 2);
+}
+
+// f32 and f16 tiles: per component, 32 positions at a time, f32 multiply-adds.
+@inline
+function floatTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, ktType: i32, n: i32, zw: usize): void {
+  const H = KT_TILE >> 1;
+  for (let half = 0; half * H < n; half++) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+    for (let m = 0; m < r; m++) {
+      const row = tile + <usize>load<i32>(i1 + (<usize>m << 2)) * compStride;
+      const cv = f32x4.splat(load<f32>(qw + (<usize>m << 2)));
+      let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128;
+      if (ktType == KV_F32) {
+        const p = row + (<usize>(half * H) << 2);
+        x0 = v128.load(p); x1 = v128.load(p, 16); x2 = v128.load(p, 32); x3 = v128.load(p, 48);
+        x4 = v128.load(p, 64); x5 = v128.load(p, 80); x6 = v128.load(p, 96); x7 = v128.load(p, 112);
+      } else {
+        const p = row + (<usize>(half * H) << 1);
+        const h0 = v128.load(p), h1 = v128.load(p, 16), h2 = v128.load(p, 32), h3 = v128.load(p, 48);
+        x0 = f16x8_low(h0); x1 = f16x8_high(h0); x2 = f16x8_low(h1); x3 = f16x8_high(h1);
+        x4 = f16x8_low(h2); x5 = f16x8_high(h2); x6 = f16x8_low(h3); x7 = f16x8_high(h3);
+      }
+      a0 = f32x4.add(a0, f32x4.mul(cv, x0)); a1 = f32x4.add(a1, f32x4.mul(cv, x1));
+      a2 = f32x4.add(a2, f32x4.mul(cv, x2)); a3 = f32x4.add(a3, f32x4.mul(cv, x3));
+      a4 = f32x4.add(a4, f32x4.mul(cv, x4)); a5 = f32x4.add(a5, f32x4.mul(cv, x5));
+      a6 = f32x4.add(a6, f32x4.mul(cv, x6)); a7 = f32x4.add(a7, f32x4.mul(cv, x7));
+    }
+    put32(zw + (<usize>(half * H) << 2), n - half * H, a0, a1, a2, a3, a4, a5, a6, a7);
+  }
+}
+
+// 16 codes of a tile row as i8 lanes: q8 bytes, or q4 nibbles (low nibbles hold positions 0..31, high 32..63).
+@inline
+function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
+  if (ktType == KV_Q8) return v128.load(row + <usize>(half * 32 + u * 16));
+  const b = v128.load(row + <usize>(u * 16));
+  const c = half == 0 ? v128.and(b, i8x16.splat(15)) : i8x16.shr_u(b, 4);
+  return i8x16.sub(c, i8x16.splat(8));
+}
+
+/**
+ * q8 and q4 tiles in integers. The coefficients qc[m]·scale(tile, i1[m]) are rounded to i16 with one
+ * common factor per tile (largest magnitude 32767: relative error <= 2^-16, far below the codes' own);
+ * two components at a time, their codes are interleaved into i16 pairs and i32x4.dot_i16x8_s does both
+ * multiply-adds. |sum| <= 128·32767·r < 2^31 for r <= 256.
+ */
+@inline
+function intTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, scales: usize, tiles: i32, ktType: i32, n: i32, zw: usize): void {
+  // scales: the plane entry of component 0 for this tile; component i is i·tiles entries further
+  let fmax: f32 = 0;
+  for (let m = 0; m < r; m++) {
+    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + (<usize>(load<i32>(i1 + (<usize>m << 2)) * tiles) << 2));
+    store<f32>(TMP + (<usize>m << 2), f);
+    fmax = max(fmax, abs(f));
+  }
+  const np = (r + 1) >> 1;
+  const toI: f32 = fmax > 0 ? <f32>32767 / fmax : 0;
+  const back = f32x4.splat(fmax > 0 ? fmax / <f32>32767 : 0);
+  for (let j = 0; j < np; j++) {
+    const ca = <i32>nearest(load<f32>(TMP + (<usize>(2 * j) << 2)) * toI);
+    const cb = 2 * j + 1 < r ? <i32>nearest(load<f32>(TMP + (<usize>(2 * j + 1) << 2)) * toI) : 0;
+    store<i32>(COEF + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
+  }
+  const H = KT_TILE >> 1;
+  for (let half = 0; half * H < n; half++) {
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
+    for (let j = 0; j < np; j++) {
+      const ra = tile + <usize>load<i32>(i1 + (<usize>(2 * j) << 2)) * compStride;
+      const rb = 2 * j + 1 < r ? tile + <usize>load<i32>(i1 + (<usize>(2 * j + 1) << 2)) * compStride : ra;
+      const cv = i32x4.splat(load<i32>(COEF + (<usize>j << 2)));
+      for (let u = 0; u < 2; u++) {
+        const x = codes16(ra, ktType, half, u);
+        const y = codes16(rb, ktType, half, u);
+        const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+        const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        const d0 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv);
+        const d1 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv);
+        const d2 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv);
+        const d3 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv);
+        if (u == 0) { a0 = i32x4.add(a0, d0); a1 = i32x4.add(a1, d1); a2 = i32x4.add(a2, d2); a3 = i32x4.add(a3, d3); }
+        else { a4 = i32x4.add(a4, d0); a5 = i32x4.add(a5, d1); a6 = i32x4.add(a6, d2); a7 = i32x4.add(a7, d3); }
+      }
+    }
+    put32(zw + (<usize>(half * H) << 2), n - half * H,
+      f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
+      f32x4.mul(f32x4.convert_i32x4_s(a2), back), f32x4.mul(f32x4.convert_i32x4_s(a3), back),
+      f32x4.mul(f32x4.convert_i32x4_s(a4), back), f32x4.mul(f32x4.convert_i32x4_s(a5), back),
+      f32x4.mul(f32x4.convert_i32x4_s(a6), back), f32x4.mul(f32x4.convert_i32x4_s(a7), back));
+  }
+}
+
+// e^x on four lanes for the approximate softmax (α only needs a few digits): 2^(x·log2 e) as 2^n times a
+// quartic for 2^f, f in [0, 1) (least-squares fit, relative error < 7e-6); x < -87 gives about 0.
+@inline
+function exp4(x: v128): v128 {
+  const t = f32x4.max(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)), f32x4.splat(<f32>-126));
+  const n = f32x4.floor(t);
+  const f = f32x4.sub(t, n);
+  let p = f32x4.splat(<f32>0.01334164);
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.05235266));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.24124989));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.69304347));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>1));
+  return f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+}
+
+@inline
+function exp1(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0); }
+
+// Below the running max by more than this, a tile's terms (each < e^-20 ≈ 2e-9 of the max term) are skipped.
+const LSE_SKIP: f32 = 20;
+
+// Online log-sum-exp: fold n values at x into (max, sum of e^(x - max)) at st.
+@inline
+function foldLse(x: usize, n: i32, st: usize): void {
+  let mv = f32x4.splat(-Infinity);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(x + (<usize>j << 2)));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
+  const mOld = load<f32>(st);
+  if (m < mOld - LSE_SKIP) return;
+  let s = load<f32>(st, 4);
+  const mNew = max(mOld, m);
+  if (mOld != -Infinity && mNew > mOld) s *= exp1(mOld - mNew);
+  const nv = f32x4.splat(mNew);
+  let acc = f32x4.splat(0);
+  j = 0;
+  for (; j + 4 <= n; j += 4) acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(x + (<usize>j << 2)), nv)));
+  s += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (; j < n; j++) s += exp1(load<f32>(x + (<usize>j << 2)) - mNew);
+  store<f32>(st, mNew);
+  store<f32>(st, s, 4);
+}
+
+/**
+ * Step 2a: positions for exact attention over S positions (the last one is the current token). The local
+ * window l = k/4 previous positions and the current token are always taken; the other k - l come from
+ * topk_select over rank[0, S - l - 1). Writes k + 1 indices to idx and returns k + 1 (needs k + 1 < S).
+ */
+export function sparq_select(rank: usize, S: i32, k: i32, idx: usize, work: usize): i32 {
+  const l = k >> 2;
+  const n = S - l - 1;
+  let c = topk_select(rank, n, k - l, idx, work);
+  for (let p = n; p < S; p++) store<i32>(idx + (<usize>(c++) << 2), p);
+  return c;
+}
+
+/**
+ * Step 3: mean-value reallocation for the g heads of a group, y_h = α_h·y_h + (1 - α_h)·vsum/S with
+ * α_h = Σ_{j in idx} e^(z_h[j] - max_h) / sum_h (the approximate softmax mass of the selected positions,
+ * with the same e^x as the normaliser, so full coverage gives α = 1 up to rounding).
+ * out: f32 [g][d]; z rows at z + h·zStride·4 (a single row when g = 1); lse: [g][2]. Returns bytes read
+ * from the cache (the V sum).
+ */
+export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, zStride: i32, lse: usize, idx: usize, cnt: i32, vsum: usize, S: i32): f64 {
+  const invS: f32 = <f32>1 / <f32>S;
+  for (let h = 0; h < g; h++) {
+    const zh = z + (<usize>(h * zStride) << 2);
+    const m = load<f32>(lse + (<usize>(2 * h) << 2));
+    let num: f32 = 0;
+    for (let p = 0; p < cnt; p++) num += exp1(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
+    const alpha = min(<f32>1, num / load<f32>(lse + (<usize>(2 * h + 1) << 2)));
+    const o = out + (<usize>(h * d) << 2);
+    const a = f32x4.splat(alpha);
+    const b = f32x4.splat((<f32>1 - alpha) * invS);
+    let i = 0;
+    for (; i + 4 <= d; i += 4) {
+      const p = <usize>i << 2;
+      v128.store(o + p, f32x4.add(f32x4.mul(a, v128.load(o + p)), f32x4.mul(b, v128.load(vsum + p))));
+    }
+    for (; i < d; i++) {
+      const p = <usize>i << 2;
+      store<f32>(o + p, alpha * load<f32>(o + p) + (<f32>1 - alpha) * invS * load<f32>(vsum + p));
+    }
+  }
+  return <f64>(d * 4);
+}

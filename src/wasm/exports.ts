@@ -28,6 +28,8 @@ export interface KernelExports {
 
   // assembly/norms.ts: y[r,:] = x[r,:] / rms(x[r,:]) * w  for r < rows (y may alias x).
   rmsnorm(x: number, w: number, y: number, n: number, rows: number, eps: number): void;
+  // y[r,:] = (x[r,:] - mean) / sqrt(var + eps) * w + b  (b = 0: no bias; y may alias x).
+  layernorm(x: number, w: number, b: number, y: number, n: number, rows: number, eps: number): void;
 
   // assembly/rope.ts: rotate x[t][h][0:rotDim] in place by angle (pos0+t)*invFreq[i];
   // neox=0: pairs (2i, 2i+1) (GGUF llama layout), neox=1: pairs (i, i+rotDim/2) (HF layout).
@@ -35,9 +37,34 @@ export interface KernelExports {
 
   // assembly/activations.ts
   silu_mul(gate: number, up: number, out: number, n: number): void;
+  gelu_tanh_mul(gate: number, up: number, out: number, n: number): void;
   add_f32(x: number, y: number, n: number): void;
   softmax_f32(x: number, n: number): void;
 
   // assembly/kv_cache.ts, attention.ts, sparq.ts, topk.ts: see src/kv and src/attention.
+  // Element types: 0 f32, 1 f16, 2 q8, 3 q4 (see assembly/kv_cache.ts for the row and tile layouts).
+  kv_qblock(d: number): number;
+  kv_row_bytes(d: number, type: number): number;
+  kv_tile_code_bytes(type: number): number;
+  kv_tile(): number;
+  kv_encode_row(src: number, dst: number, d: number, type: number): void;
+  kv_decode_row(src: number, dst: number, d: number, type: number): void;
+  kv_store(src: number, n: number, nKV: number, d: number, dst: number, headStride: number, pos: number, type: number, vsum: number, tmp: number): void;
+  kv_vsum(v: number, headStride: number, nKV: number, d: number, type: number, len: number, vsum: number, tmp: number): void;
+  kv_store_t(src: number, n: number, nKV: number, d: number, dst: number, headStride: number, pos: number, type: number, tiles: number): void;
+  kv_t_get(base: number, d: number, type: number, tiles: number, p: number, i: number): number;
+  attn_scratch_bytes(d: number): number;
+  /** Returns the K and V bytes read. */
+  attn_rows(q: number, qTok: number, out: number, outTok: number, g: number, nTok: number, pos0: number, d: number, scale: number,
+    k: number, kRow: number, kType: number, v: number, vRow: number, vType: number, idx: number, scratch: number): number;
+  topk_work_bytes(n: number): number;
+  /** Indices of the k largest of x[0, n) into out; returns min(k, n). */
+  topk_select(x: number, n: number, k: number, out: number, work: number): number;
+  sparq_query(q: number, g: number, d: number, r: number, scale: number, perHead: number, i1: number, qc: number, work: number): void;
+  /** Returns the K^T bytes read. */
+  sparq_scores(qc: number, nrow: number, i1: number, r: number, kt: number, ktType: number, tiles: number, d: number, S: number,
+    z: number, zStride: number, lse: number, sum: number): number;
+  sparq_select(rank: number, S: number, k: number, idx: number, work: number): number;
+  sparq_realloc(out: number, g: number, d: number, z: number, zStride: number, lse: number, idx: number, cnt: number, vsum: number, S: number): number;
   [name: string]: (...args: number[]) => number | void;
 }

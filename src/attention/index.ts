@@ -1,0 +1,114 @@
+// Attention over the KV cache: dense (prefill, and decode when chosen or cheaper) and SparQ decode steps.
+import type { Runtime } from '../wasm/runtime.js';
+import type { KVCache } from '../kv/cache.js';
+import { TYPE_CODE } from '../kv/layout.js';
+import { InvalidArgumentError } from '../errors.js';
+import { SparqStep } from './sparq.js';
+import { resolveSparq, type AttentionSetting } from './policy.js';
+
+export type { AttentionSetting } from './policy.js';
+
+export interface AttentionOptions {
+  nHeads: number;
+  nKVHeads: number;
+  headDim: number;
+  /** Score scale, default 1/sqrt(headDim). */
+  scale?: number;
+  setting?: AttentionSetting;
+  /** SparQ mean-value reallocation (the caller's default: on for MHA, off for GQA). */
+  reallocation?: boolean;
+}
+
+export interface AttentionStatsRaw {
+  /** Decode steps (single-token runs) so far. */
+  steps: number;
+  /** Cache bytes the decode steps read, as counted by the kernels. */
+  bytesRead: number;
+  /** Cache bytes dense attention would have read for the same steps. */
+  denseBytes: number;
+  /** r and k of the last SparQ step (absent until one ran). */
+  r?: number;
+  k?: number;
+}
+
+export class Attention {
+  readonly nHeads: number;
+  readonly nKVHeads: number;
+  readonly headDim: number;
+  readonly group: number;
+  readonly scale: number;
+  readonly setting: AttentionSetting;
+  private readonly scratch: number;
+  private readonly sparq?: SparqStep;
+  private steps = 0;
+  private bytesRead = 0;
+  private denseBytes = 0;
+
+  constructor(readonly rt: Runtime, readonly cache: KVCache, opts: AttentionOptions) {
+    const { nHeads, nKVHeads, headDim } = opts;
+    if (!Number.isInteger(nHeads) || !Number.isInteger(nKVHeads) || nKVHeads < 1 || nHeads < nKVHeads || nHeads % nKVHeads !== 0) {
+      throw new InvalidArgumentError(`attention needs nHeads a positive multiple of nKVHeads, got ${nHeads} and ${nKVHeads}`);
+    }
+    if (nKVHeads !== cache.nKVHeads || headDim !== cache.headDim) {
+      throw new InvalidArgumentError(`attention shape (${nKVHeads} KV heads, head dim ${headDim}) does not match the cache (${cache.nKVHeads}, ${cache.headDim})`);
+    }
+    this.nHeads = nHeads;
+    this.nKVHeads = nKVHeads;
+    this.headDim = headDim;
+    this.group = nHeads / nKVHeads;
+    this.scale = opts.scale ?? 1 / Math.sqrt(headDim);
+    this.setting = opts.setting ?? 'dense';
+    this.scratch = rt.alloc(rt.k.attn_scratch_bytes(headDim) as number);
+    if (this.setting !== 'dense') {
+      resolveSparq(this.setting, headDim, 1); // validates the setting
+      if (!cache.sparqLayout) throw new InvalidArgumentError('SparQ attention needs a KV cache created with sparqLayout: true');
+      this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch);
+    }
+  }
+
+  /**
+   * Causal attention for n query rows at positions [pos, pos+n) over cache[0, pos+n) of `layer` (the rows
+   * were already stored). q, out: f32 [n][nHeads*headDim]. Prefill is always dense; the SparQ policy
+   * applies to single-token decode steps.
+   */
+  run(layer: number, q: number, out: number, pos: number, n: number): void {
+    const c = this.cache;
+    if (!Number.isInteger(pos) || !Number.isInteger(n) || pos < 0 || n < 1 || pos + n > c.layerLength(layer)) {
+      throw new InvalidArgumentError(`attention over positions [${pos}, ${pos + n}) of layer ${layer}: the cache holds ${c.layerLength(layer)}`);
+    }
+    const S = pos + n;
+    const dense = S * (c.kRowBytes + c.vRowBytes) * c.nKVHeads;
+    if (n === 1) {
+      this.steps++;
+      this.denseBytes += dense;
+      const p = this.sparq && this.setting !== 'dense' ? resolveSparq(this.setting, this.headDim, S) : undefined;
+      if (p && this.sparq) {
+        this.bytesRead += this.sparq.run(layer, q, out, S, p.r, p.k);
+        return;
+      }
+    }
+    const read = this.dense(layer, q, out, pos, n);
+    if (n === 1) this.bytesRead += read;
+  }
+
+  stats(): AttentionStatsRaw {
+    const s: AttentionStatsRaw = { steps: this.steps, bytesRead: this.bytesRead, denseBytes: this.denseBytes };
+    if (this.sparq?.last) { s.r = this.sparq.last.r; s.k = this.sparq.last.k; }
+    return s;
+  }
+
+  /** Dense causal attention of all KV heads; returns the cache bytes read. */
+  private dense(layer: number, q: number, out: number, pos: number, n: number): number {
+    const c = this.cache;
+    const d = this.headDim, g = this.group;
+    const rowStride = this.nHeads * d * 4;
+    const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
+    let read = 0;
+    for (let h = 0; h < this.nKVHeads; h++) {
+      const off = h * g * d * 4;
+      read += this.rt.k.attn_rows(q + off, rowStride, out + off, rowStride, g, n, pos, d, this.scale,
+        c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, vType, 0, this.scratch) as number;
+    }
+    return read;
+  }
+}

@@ -1,0 +1,41 @@
+// Which attention a decode step runs: the setting, the paper's ratio recipe and the short-context switch-off.
+import { InvalidArgumentError } from '../errors.js';
+
+export type AttentionSetting = 'dense' | { kind: 'sparq'; r: number; k: number } | { kind: 'sparq'; ratio: number };
+
+/** Smallest k a ratio setting uses (the paper's long-context sweeps use min_k = 128). */
+export const MIN_K = 128;
+
+/**
+ * Below this many cached positions a SparQ step runs dense: the fixed costs of SparQ (component choice,
+ * a pass over the transposed tiles, the selection, the gather) outweigh what it saves. Measured on the
+ * development machine (AMD EPYC, shared, Node 20, one thread, q8 K/V, r = d_h/8, k = 128): one layer's
+ * decode step with 32 query / 8 KV heads, d_h 64 breaks even at S ≈ 160 (192: SparQ 1.25x faster, 320:
+ * 2.0x); with 32 heads MHA, d_h 128 at S ≈ 300 (256: 0.92x, 320: 1.08x, 512: 1.5x). 320 is the larger.
+ */
+export const SPARQ_MIN_SEQ = 320;
+
+export interface SparqParams { r: number; k: number }
+
+/**
+ * r and k of a SparQ step over S positions, or undefined when the step runs dense (S below SPARQ_MIN_SEQ, or
+ * k + 1 >= S: the k selected positions plus the current token cover the whole sequence).
+ */
+export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDim: number, S: number): SparqParams | undefined {
+  if (typeof setting !== 'object' || setting === null || setting.kind !== 'sparq') {
+    throw new InvalidArgumentError(`attention setting must be 'dense' or { kind: 'sparq', ... }, got ${JSON.stringify(setting)}`);
+  }
+  let r: number, k: number;
+  if ('ratio' in setting) {
+    const c = setting.ratio;
+    if (!(typeof c === 'number' && c > 0 && c <= 1)) throw new InvalidArgumentError(`SparQ ratio must be in (0, 1], got ${c}`);
+    r = Math.max(1, Math.min(headDim, Math.round(c * headDim)));
+    k = Math.max(MIN_K, Math.round((c * S) / 2));
+  } else {
+    ({ r, k } = setting);
+    if (!Number.isInteger(r) || r < 1 || r > headDim) throw new InvalidArgumentError(`SparQ r must be an integer in [1, ${headDim}], got ${r}`);
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`SparQ k must be a positive integer, got ${k}`);
+  }
+  if (S < SPARQ_MIN_SEQ || k + 1 >= S) return undefined;
+  return { r, k };
+}

@@ -1,0 +1,74 @@
+// The `sparq` command line: argument parsing and error reporting. Each command's work is in its own
+// file, imported when that command runs.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { SparqError } from '../errors.js';
+import { integer, number, ratio, collectEscaped } from './parse.js';
+import type { GenerateFlags } from './generate.js';
+
+/** Runs the command line `argv` (as process.argv: node, script, args...); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('sparq')
+    .description('CPU LLM inference in WebAssembly SIMD, with SparQ attention')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program.command('generate')
+    .description('generate a continuation of PROMPT, streamed to stdout; stats go to stderr')
+    .argument('<PROMPT>', 'the prompt text')
+    .option('-m, --model <FILE>', 'GGUF file, Hugging Face directory or URL (default: models/default.gguf)')
+    .option('-n, --max-tokens <N>', 'most tokens to generate (default 256)', integer(0))
+    .option('-t, --temperature <T>', '0 = greedy (default 0.8)', number((n) => n >= 0, 'a number >= 0'))
+    .option('--top-k <K>', 'keep the K most likely tokens, 0 = off (default 40)', integer(0))
+    .option('--top-p <P>', 'nucleus sampling, 1 = off (default 0.95)', number((n) => n > 0 && n <= 1, 'a number in (0, 1]'))
+    .option('--min-p <P>', 'drop tokens below P times the most likely, 0 = off (default 0.05)', number((n) => n >= 0 && n <= 1, 'a number in [0, 1]'))
+    .option('--repeat-penalty <R>', 'repetition penalty over the last 64 tokens, 1 = off (default 1)', number((n) => n > 0, 'a number > 0'))
+    .option('-s, --seed <S>', 'random seed (default: random)', integer(-Number.MAX_SAFE_INTEGER))
+    .option('--stop <STR>', 'stop before this text (repeatable; \\n, \\t, \\r, \\\\ are unescaped)', collectEscaped)
+    .option('-c, --context <N>', 'KV-cache capacity in positions (default: the model\'s, at most 4096)', integer(1))
+    .addOption(new Option('--attention <KIND>', 'attention for decode steps (default dense)').choices(['dense', 'sparq']))
+    .option('--sparq-ratio <RATIO>', 'SparQ: compression ratio, as 1/8 or 0.125 (default 1/8)', ratio)
+    .option('--sparq-r <R>', 'SparQ: query components used to approximate scores', integer(1))
+    .option('--sparq-k <K>', 'SparQ: positions fetched in full (with --sparq-r)', integer(1))
+    .action(async (prompt: string, flags: GenerateFlags) => {
+      const { runGenerate } = await import('./generate.js');
+      code = await runGenerate(prompt, flags);
+    });
+
+  program.command('info')
+    .description('print a GGUF file\'s metadata, tensor table and memory estimate')
+    .argument('<FILE>', 'GGUF file')
+    .option('-c, --context <N>', 'context length for the memory estimate (default: the model\'s, at most 4096)', integer(1))
+    .action(async (file: string, flags: { context?: number }) => {
+      const { runInfo } = await import('./info.js');
+      code = await runInfo(file, flags);
+    });
+
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    return report(e);
+  }
+}
+
+/** Typed and operating-system errors are the user's to fix: one line. Anything else is a bug: the stack. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode; // commander already printed help or the message
+  if (e instanceof SparqError || isSystemError(e)) {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  return 2;
+}
+
+function isSystemError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}

@@ -1,0 +1,128 @@
+// A Hugging Face model directory (Node): config.json, tokenizer.json (+ tokenizer_config.json), and
+// model.safetensors or the shards named by model.safetensors.index.json. Only headers are read here;
+// tensor bytes are streamed on demand by loadTensorInto.
+import { readFile, open } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { FormatError, InvalidArgumentError } from '../errors.js';
+import { safetensorsHeaderLength, parseSafetensorsHeader } from './safetensors.js';
+import { readFileRange } from '../platform/node.js';
+
+export interface HFTensor {
+  name: string;
+  dtype: string;
+  /** Outermost dimension first (PyTorch order). */
+  shape: number[];
+  /** Absolute path of the safetensors file holding it. */
+  file: string;
+  /** Absolute byte offset in that file. */
+  offset: number;
+  byteSize: number;
+}
+
+export interface HFDir {
+  dir: string;
+  config: Record<string, unknown>;
+  tokenizer: unknown;
+  tokenizerConfig: Record<string, unknown> | undefined;
+  tensors: HFTensor[];
+  /** Sum of every tensor's byteSize. */
+  totalBytes: number;
+  /** Copy tensor `t`'s bytes (exactly t.byteSize) from its file into dst. */
+  loadTensorInto(t: HFTensor, dst: Uint8Array): Promise<void>;
+}
+
+async function readJson(path: string, required: boolean): Promise<unknown> {
+  if (!existsSync(path)) {
+    if (required) throw new FormatError('file is missing', path);
+    return undefined;
+  }
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new FormatError(`not valid JSON: ${(e as Error).message}`, path);
+  }
+}
+
+function asObject(v: unknown, file: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError('expected a JSON object', file);
+  return v as Record<string, unknown>;
+}
+
+/** The tensors of one safetensors file, from its header only. */
+export async function readSafetensorsFile(path: string): Promise<HFTensor[]> {
+  const fh = await open(path, 'r').catch((e: Error) => { throw new FormatError(`cannot open: ${e.message}`, path); });
+  try {
+    const size = (await fh.stat()).size;
+    const first = new Uint8Array(8);
+    await fh.read(first, 0, Math.min(8, size), 0);
+    const n = safetensorsHeaderLength(first, size, path);
+    const json = new Uint8Array(n);
+    const { bytesRead } = await fh.read(json, 0, n, 8);
+    if (bytesRead !== n) throw new FormatError(`file is truncated inside the ${n}-byte header`, path, 'header');
+    return parseSafetensorsHeader(json, size, path).tensors.map((t) => ({ ...t, file: path }));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Shard file names from model.safetensors.index.json (each must be a plain file name in `dir`). */
+function shardNames(index: unknown, file: string): string[] {
+  const map = asObject(index, file).weight_map;
+  if (typeof map !== 'object' || map === null) throw new FormatError('weight_map must be an object', file, 'weight_map');
+  const names = new Set<string>();
+  for (const [tensor, shard] of Object.entries(map)) {
+    if (typeof shard !== 'string' || shard === '' || shard !== basename(shard) || shard === '..') {
+      throw new FormatError(`weight_map.${tensor} must name a file in the same directory, got ${JSON.stringify(shard)}`, file, 'weight_map');
+    }
+    names.add(shard);
+  }
+  return [...names];
+}
+
+export async function readHFDir(dir: string): Promise<HFDir> {
+  const configPath = join(dir, 'config.json');
+  const config = asObject(await readJson(configPath, true), configPath);
+  const tokenizer = await readJson(join(dir, 'tokenizer.json'), true);
+  const tcPath = join(dir, 'tokenizer_config.json');
+  const tc = await readJson(tcPath, false);
+  const tokenizerConfig = tc === undefined ? undefined : asObject(tc, tcPath);
+
+  const single = join(dir, 'model.safetensors');
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  let files: string[];
+  let expected: Record<string, unknown> | undefined;
+  if (existsSync(single)) {
+    files = [single];
+  } else if (existsSync(indexPath)) {
+    const index = await readJson(indexPath, true);
+    files = shardNames(index, indexPath).map((f) => join(dir, f));
+    expected = asObject(index, indexPath).weight_map as Record<string, unknown>;
+  } else {
+    throw new FormatError('no model.safetensors or model.safetensors.index.json', dir);
+  }
+  const tensors: HFTensor[] = [];
+  const seen = new Map<string, string>();
+  for (const f of files) {
+    for (const t of await readSafetensorsFile(f)) {
+      const other = seen.get(t.name);
+      if (other) throw new FormatError(`tensor ${t.name} appears in both ${basename(other)} and ${basename(f)}`, dir, t.name);
+      seen.set(t.name, f);
+      tensors.push(t);
+    }
+  }
+  if (expected) {
+    for (const [name, shard] of Object.entries(expected)) {
+      const at = seen.get(name);
+      if (!at || basename(at) !== shard) throw new FormatError(`tensor ${name} is listed in ${shard} but not found there`, indexPath, 'weight_map');
+    }
+  }
+  const totalBytes = tensors.reduce((a, t) => a + t.byteSize, 0);
+  return {
+    dir, config, tokenizer, tokenizerConfig, tensors, totalBytes,
+    async loadTensorInto(t: HFTensor, dst: Uint8Array): Promise<void> {
+      if (dst.length !== t.byteSize) throw new InvalidArgumentError(`loadTensorInto(${t.name}): dst has ${dst.length} bytes, the tensor ${t.byteSize}`);
+      await readFileRange(t.file, t.offset, dst);
+    },
+  };
+}

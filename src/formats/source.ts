@@ -1,0 +1,222 @@
+// Sequential little-endian reader over any byte input (whole buffer, web stream, async iterable).
+// Holds at most the current chunk plus a carry for a value that straddles two chunks; bulk data goes
+// straight from the input's chunks into the caller's buffer. Inputs may reuse their chunk buffer: the
+// reader copies out everything it still needs from a chunk before asking for the next one.
+import { FormatError, AbortError } from '../errors.js';
+
+export type ByteInput = Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder('utf-8');
+
+type Pull = () => Promise<Uint8Array | null>;
+
+function pullFrom(input: ByteInput): { pull: Pull; close: () => Promise<void> } {
+  if (input instanceof ArrayBuffer) input = new Uint8Array(input);
+  if (input instanceof Uint8Array) {
+    let given = false;
+    const whole = input;
+    return { pull: async () => (given ? null : ((given = true), whole)), close: async () => {} };
+  }
+  if (typeof (input as ReadableStream<Uint8Array>).getReader === 'function') {
+    const r = (input as ReadableStream<Uint8Array>).getReader();
+    return {
+      pull: async () => { const { done, value } = await r.read(); return done ? null : value; },
+      close: async () => { try { await r.cancel(); } catch { /* already closed */ } },
+    };
+  }
+  const it = (input as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  return {
+    pull: async () => { const { done, value } = await it.next(); return done ? null : value; },
+    close: async () => { await it.return?.(); },
+  };
+}
+
+export class ByteReader {
+  /** Absolute offset of the next unread byte. */
+  position = 0;
+  readonly name: string;
+  readonly size: number | undefined;
+  private buf: Uint8Array = EMPTY;
+  private view: DataView = new DataView(EMPTY.buffer);
+  private pos = 0;
+  /** The unread tail of a chunk whose head went into a carry. */
+  private rest: Uint8Array | null = null;
+  private readonly src: { pull: Pull; close: () => Promise<void> };
+  private ended = false;
+
+  constructor(input: ByteInput, name: string, size?: number) {
+    this.name = name;
+    this.size = size;
+    this.src = pullFrom(input);
+  }
+
+  /** Bytes readable synchronously right now. */
+  get buffered(): number { return this.buf.length - this.pos; }
+
+  /** Bytes left before the known end of the input (Infinity when the size is unknown). */
+  get remaining(): number { return this.size === undefined ? Infinity : this.size - this.position; }
+
+  private setBuf(b: Uint8Array): void {
+    this.buf = b;
+    this.pos = 0;
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+
+  /** The next chunk; only called once everything still needed from the current one was copied out. */
+  private async next(what: string): Promise<Uint8Array> {
+    if (this.rest) { const r = this.rest; this.rest = null; return r; }
+    for (;;) {
+      const c = this.ended ? null : await this.src.pull();
+      if (c === null) {
+        this.ended = true;
+        throw new FormatError(`file is truncated: ends at byte ${this.position + this.buffered} while reading ${what}`, this.name, what);
+      }
+      if (c.length > 0) return c;
+    }
+  }
+
+  /** Make `n` bytes readable synchronously (u8/u32/... /bytes). Throws FormatError when the input ends first. */
+  async need(n: number, what = 'data'): Promise<void> {
+    const have = this.buffered;
+    if (have >= n) return;
+    if (n > this.remaining) {
+      throw new FormatError(`file is truncated: ${what} needs ${n} bytes at offset ${this.position} but only ${this.remaining} remain`, this.name, what);
+    }
+    // Gather pieces first so that a bogus length on a stream of unknown size fails at EOF, not in an allocation.
+    const pieces: Uint8Array[] = have > 0 ? [this.buf.slice(this.pos)] : [];
+    let got = have;
+    this.setBuf(EMPTY);
+    while (got < n) {
+      let c: Uint8Array;
+      try { c = await this.next(what); } catch (e) { this.setBuf(concat(pieces, got)); throw e; }
+      if (got === 0 && c.length >= n) { this.setBuf(c); return; } // nothing carried: read the chunk in place
+      const take = Math.min(c.length, n - got);
+      pieces.push(c.slice(0, take));
+      got += take;
+      if (take < c.length) this.rest = c.subarray(take);
+    }
+    this.setBuf(concat(pieces, got));
+  }
+
+  private check(n: number): number {
+    if (this.buffered < n) throw new RangeError(`ByteReader: ${n} bytes read without need()`);
+    const p = this.pos;
+    this.pos += n;
+    this.position += n;
+    return p;
+  }
+
+  u8(): number { return this.buf[this.check(1)]; }
+  i8(): number { return this.view.getInt8(this.check(1)); }
+  u16(): number { return this.view.getUint16(this.check(2), true); }
+  i16(): number { return this.view.getInt16(this.check(2), true); }
+  u32(): number { return this.view.getUint32(this.check(4), true); }
+  i32(): number { return this.view.getInt32(this.check(4), true); }
+  f32(): number { return this.view.getFloat32(this.check(4), true); }
+  f64(): number { return this.view.getFloat64(this.check(8), true); }
+  u64(): bigint { return this.view.getBigUint64(this.check(8), true); }
+  i64(): bigint { return this.view.getBigInt64(this.check(8), true); }
+
+  /** A u64 that must fit a JS number exactly; FormatError naming `what` otherwise. */
+  u64Number(what: string): number {
+    const p = this.check(8);
+    const lo = this.view.getUint32(p, true);
+    const hi = this.view.getUint32(p + 4, true);
+    if (hi >= 0x200000) throw new FormatError(`${what} = ${(BigInt(hi) << 32n) | BigInt(lo)} is too large`, this.name, what);
+    return hi * 0x100000000 + lo;
+  }
+
+  /** `n` buffered bytes as a view into the current chunk (valid until the next await). */
+  bytes(n: number): Uint8Array { const p = this.check(n); return this.buf.subarray(p, p + n); }
+
+  /** `n` buffered bytes decoded as UTF-8 (invalid sequences become U+FFFD). */
+  string(n: number): string {
+    const p = this.check(n);
+    const b = this.buf;
+    if (n <= 32) {
+      // Short ASCII strings (most vocabulary entries) skip the decoder call.
+      let ascii = '';
+      for (let i = p; i < p + n; i++) {
+        const c = b[i];
+        if (c >= 0x80) return utf8.decode(b.subarray(p, p + n));
+        ascii += String.fromCharCode(c);
+      }
+      return ascii;
+    }
+    return utf8.decode(b.subarray(p, p + n));
+  }
+
+  /** Copy exactly dst.length bytes into dst, streaming chunk by chunk. */
+  async readInto(dst: Uint8Array, what = 'tensor data'): Promise<void> {
+    if (dst.length > this.remaining) {
+      throw new FormatError(`file is truncated: ${what} needs ${dst.length} bytes at offset ${this.position} but only ${this.remaining} remain`, this.name, what);
+    }
+    let done = Math.min(this.buffered, dst.length);
+    dst.set(this.buf.subarray(this.pos, this.pos + done));
+    this.pos += done;
+    this.position += done;
+    while (done < dst.length) {
+      const c = await this.next(what);
+      const take = Math.min(c.length, dst.length - done);
+      dst.set(take === c.length ? c : c.subarray(0, take), done);
+      done += take;
+      this.position += take;
+      this.setBuf(c);
+      this.pos = take;
+    }
+  }
+
+  /** Advance `n` bytes without keeping them. */
+  async skip(n: number, what = 'padding'): Promise<void> {
+    if (n > this.remaining) {
+      throw new FormatError(`file is truncated: skipping ${n} bytes of ${what} at offset ${this.position} but only ${this.remaining} remain`, this.name, what);
+    }
+    let left = n;
+    const first = Math.min(this.buffered, left);
+    this.pos += first;
+    this.position += first;
+    left -= first;
+    while (left > 0) {
+      const c = await this.next(what);
+      const take = Math.min(c.length, left);
+      this.position += take;
+      left -= take;
+      this.setBuf(c);
+      this.pos = take;
+    }
+  }
+
+  /** Release the input (closes a file or cancels a stream). */
+  async close(): Promise<void> {
+    this.setBuf(EMPTY);
+    this.rest = null;
+    this.ended = true;
+    await this.src.close();
+  }
+}
+
+function concat(pieces: Uint8Array[], total: number): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
+  if (pieces.length === 0) return EMPTY;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of pieces) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** A streaming source for an http(s) URL: the response body and its size from Content-Length (when not compressed). */
+export async function sourceFromUrl(url: string, signal?: AbortSignal): Promise<{ input: ReadableStream<Uint8Array>; size: number | undefined }> {
+  let res: Response;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw new AbortError();
+    throw new FormatError(`could not fetch: ${(e as Error).message}`, url, 'url');
+  }
+  if (!res.ok || !res.body) throw new FormatError(`HTTP ${res.status} ${res.statusText}`.trim(), url, 'http status');
+  const encoding = res.headers.get('content-encoding');
+  const len = res.headers.get('content-length');
+  const size = len !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(len) ? Number(len) : undefined;
+  return { input: res.body, size };
+}

@@ -1,0 +1,49 @@
+// Sampling options: defaults (llama.cpp's) and validation.
+import type { SamplingOptions } from '../engine/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { randomSeed } from './rng.js';
+
+export interface SamplerSettings {
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repeatPenalty: number;
+  repeatLastN: number;
+  seed: number;
+}
+
+export const SAMPLING_DEFAULTS = {
+  temperature: 0.8,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  repeatPenalty: 1.0,
+  repeatLastN: 64,
+} as const;
+
+/** Fills in defaults and rejects values outside each option's range (NaN included). */
+export function resolveSampling(o: SamplingOptions): SamplerSettings {
+  const d = SAMPLING_DEFAULTS;
+  const s: SamplerSettings = {
+    temperature: o.temperature ?? d.temperature,
+    topK: o.topK ?? d.topK,
+    topP: o.topP ?? d.topP,
+    minP: o.minP ?? d.minP,
+    repeatPenalty: o.repeatPenalty ?? d.repeatPenalty,
+    repeatLastN: o.repeatLastN ?? d.repeatLastN,
+    seed: o.seed ?? randomSeed(),
+  };
+  check('temperature', s.temperature, Number.isFinite(s.temperature) && s.temperature >= 0, 'a finite number >= 0');
+  check('topK', s.topK, Number.isSafeInteger(s.topK) && s.topK >= 0, 'an integer >= 0 (0 = off)');
+  check('topP', s.topP, s.topP > 0 && s.topP <= 1, 'in (0, 1]');
+  check('minP', s.minP, s.minP >= 0 && s.minP <= 1, 'in [0, 1]');
+  check('repeatPenalty', s.repeatPenalty, Number.isFinite(s.repeatPenalty) && s.repeatPenalty > 0, 'a finite number > 0');
+  check('repeatLastN', s.repeatLastN, Number.isSafeInteger(s.repeatLastN) && s.repeatLastN >= 0, 'an integer >= 0');
+  check('seed', s.seed, Number.isSafeInteger(s.seed), 'a safe integer');
+  return s;
+}
+
+function check(name: string, value: unknown, ok: boolean, expected: string): void {
+  if (typeof value !== 'number' || !ok) throw new InvalidArgumentError(`${name} must be ${expected}, got ${String(value)}`);
+}

@@ -1,0 +1,111 @@
+// The sparq command run as a child process: help, info on real and bad files, generate end to end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/sparq.js', import.meta.url));
+const dataDir = fileURLToPath(new URL('../../../shared/data/stories260K/', import.meta.url));
+const gguf = dataDir + 'stories260K.gguf';
+const noData = existsSync(gguf) ? false : 'needs ../shared/data/stories260K (absent)';
+
+// Generation needs the loader and everything it imports.
+let noLoader = false;
+try {
+  await import('../../dist/engine/load.js');
+} catch (e) {
+  noLoader = `dist/engine/load.js cannot be imported yet (${e.message.split('\n')[0]})`;
+}
+const noGenerate = noData || noLoader;
+
+function sparq(...args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 60000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A one-line typed error: exit 1, "error: ..." and no stack trace. */
+function assertUserError(r, pattern) {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^error: /);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+test('--help lists the commands', async () => {
+  const r = await sparq('--help');
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /generate \[options\] <PROMPT>/);
+  assert.match(r.stdout, /info \[options\] <FILE>/);
+});
+
+test('generate --help lists the sampling and attention options', async () => {
+  const r = await sparq('generate', '--help');
+  assert.equal(r.code, 0);
+  for (const o of ['--model', '--max-tokens', '--temperature', '--top-k', '--top-p', '--min-p', '--repeat-penalty', '--seed',
+    '--stop', '--context', '--attention', '--sparq-ratio', '--sparq-r', '--sparq-k']) assert.ok(r.stdout.includes(o), o);
+});
+
+test('bad option values and unknown options exit 1', async () => {
+  for (const args of [['--top-p', '1.5'], ['--temperature', '-1'], ['--sparq-ratio', '3/2'], ['--attention', 'fast'], ['--bogus']]) {
+    const r = await sparq('generate', ...args, 'hi');
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /error: /, args.join(' '));
+  }
+});
+
+test('info prints the metadata, the 48-tensor table and a memory estimate', { skip: noData }, async () => {
+  const r = await sparq('info', gguf);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  for (const [k, v] of [['architecture', 'llama'], ['context length', '2048'], ['embedding size', '64'], ['layers', '5'],
+    ['heads', '8'], ['KV heads', '4'], ['head dim', '8'], ['vocab', '512']]) {
+    assert.match(out, new RegExp(`^  ${k} +${v}$`, 'm'), k);
+  }
+  assert.match(out, /tokenizer\.ggml\.tokens +\[512 items\] "<unk>", "<s>", "<\/s>"/);
+  // one table row per tensor: name, type, shape, bytes
+  const rows = out.split('\n').filter((l) => /^  (token_embd|output|blk\.)\S* +F32 +[\d x]+ +\d+$/.test(l));
+  assert.equal(rows.length, 48);
+  assert.match(out, /^  token_embd\.weight +F32 +64 x 512 +131072$/m);
+  assert.match(out, /^  blk\.4\.ffn_down\.weight +F32 +172 x 64 +44032$/m);
+  assert.match(out, /^total: 48 tensors, \d+ bytes/m);
+  assert.match(out, /KV cache, dense +\d+ bytes\/token x 2048/);
+  assert.match(out, /KV cache, sparq +\d+ bytes\/token x 2048/);
+});
+
+test('info on a missing file exits 1 naming the file', async () => {
+  assertUserError(await sparq('info', 'no-such-model.gguf'), /no-such-model\.gguf/);
+});
+
+test('info on a file that is not GGUF exits 1 with a clear message', async () => {
+  assertUserError(await sparq('info', fileURLToPath(new URL('../../package.json', import.meta.url))), /package\.json.*GGUF/);
+});
+
+test('generate with a missing model file exits 1', async () => {
+  assertUserError(await sparq('generate', '--model', 'no-such-model.gguf', 'hi'), /no-such-model\.gguf/);
+});
+
+test('generate streams greedy text that matches the reference, stats on stderr', { skip: noGenerate }, async () => {
+  const ref = JSON.parse(readFileSync(dataDir + 'reference.json', 'utf8')).greedy_with_prompt;
+  const r = await sparq('generate', '--model', gguf, '--temperature', '0', '--max-tokens', '20', ref.prompt);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.length > 0 && ref.text.startsWith(ref.prompt + r.stdout), `stdout ${JSON.stringify(r.stdout)}`);
+  assert.match(r.stderr, /prompt 5 tokens, generated 20 \(maxTokens\) \| prefill [\d.]+ tok\/s \| decode [\d.]+ tok\/s/);
+});
+
+test('generate stops before a --stop string and reports it', { skip: noGenerate }, async () => {
+  const r = await sparq('generate', '-m', gguf, '-t', '0', '-n', '60', '--stop', 'Lily', 'Once upon a time');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, ', there was a little girl named ');
+  assert.match(r.stderr, /\(stop\)/);
+});
+
+test('generate with the same seed prints the same text', { skip: noGenerate }, async () => {
+  const args = ['generate', '-m', gguf, '-t', '1', '-s', '7', '-n', '30', 'Once'];
+  const [a, b] = [await sparq(...args), await sparq(...args)];
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stdout, b.stdout);
+});

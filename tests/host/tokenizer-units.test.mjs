@@ -1,0 +1,119 @@
+// Small hand-checked cases: SPM merges and byte fallback, the regex translation, and corrupt inputs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tokenizerFromGGUF, tokenizerFromHF } from '../../dist/tokenizer/index.js';
+import { translateRegex } from '../../dist/tokenizer/regex-js.js';
+import { FormatError, UnsupportedError, InvalidArgumentError } from '../../dist/errors.js';
+
+/** A tiny SentencePiece vocabulary: <unk> <s> </s>, 256 byte tokens, then scored pieces. */
+function spmMeta(pieces) {
+  const tokens = ['<unk>', '<s>', '</s>'];
+  const types = [2, 3, 3];
+  const scores = [0, 0, 0];
+  for (let b = 0; b < 256; b++) { tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`); types.push(6); scores.push(0); }
+  for (const [t, s] of pieces) { tokens.push(t); types.push(1); scores.push(s); }
+  return new Map([
+    ['tokenizer.ggml.model', 'llama'],
+    ['tokenizer.ggml.tokens', tokens],
+    ['tokenizer.ggml.scores', Float32Array.from(scores)],
+    ['tokenizer.ggml.token_type', Int32Array.from(types)],
+    ['tokenizer.ggml.bos_token_id', 1],
+    ['tokenizer.ggml.eos_token_id', 2],
+    ['tokenizer.ggml.unknown_token_id', 0],
+  ]);
+}
+
+test('SPM: highest score merges first, byte fallback, space prefix', () => {
+  // ids: ▁=259 a=260 b=261 c=262 ab=263 bc=264 ▁a=265 ▁abc=266
+  const tok = tokenizerFromGGUF(spmMeta([['▁', -5], ['a', -5], ['b', -5], ['c', -5], ['ab', -3], ['bc', -1], ['▁a', -2], ['▁abc', -4]]));
+  // "abc" = ▁ a b c: bc (-1) merges first, then ▁a (-2); a+bc is no piece, ▁a+bc = ▁abc is one
+  assert.deepEqual(tok.encode('abc', { addSpecial: false }), [266]);
+  // "ab": ▁ a b -> ▁a (-2) beats ab (-3); then (▁a, b) is not a piece
+  assert.deepEqual(tok.encode('ab', { addSpecial: false }), [265, 261]);
+  // 'é' is no piece: its UTF-8 bytes C3 A9 become byte tokens 3 + 0xC3, 3 + 0xA9
+  assert.deepEqual(tok.encode('é'), [1, 259, 3 + 0xc3, 3 + 0xa9]);
+  assert.equal(tok.decode([1, 259, 3 + 0xc3, 3 + 0xa9]), '<s> é', 'a rendered BOS keeps the space after it');
+  assert.equal(tok.decode([1, 259, 3 + 0xc3, 3 + 0xa9], { skipSpecial: true }), 'é');
+  const d = tok.decoder();
+  assert.deepEqual([1, 259, 3 + 0xc3, 3 + 0xa9].map((id) => d.push(id)), ['<s>', ' ', '', 'é']);
+  const d2 = tok.decoder({ skipSpecial: true });
+  assert.deepEqual([1, 259, 3 + 0xc3, 3 + 0xa9].map((id) => d2.push(id)), ['', '', '', 'é']);
+  assert.equal(d.flush(), '');
+  assert.throws(() => tok.decode([tok.vocabSize]), InvalidArgumentError);
+});
+
+test('regex translation: case-insensitive groups, possessive quantifiers, ranges, scripts', () => {
+  const m = (re, s) => s.match(re) ?? [];
+  assert.deepEqual(m(translateRegex("(?i:'s|'ll)"), "it'S he'Ll"), ["'S", "'Ll"]);
+  assert.deepEqual(m(translateRegex('a+a'), 'aaa'), ['aaa']);
+  assert.deepEqual(m(translateRegex('a++a'), 'aaa'), [], 'possessive a++ gives nothing back');
+  assert.deepEqual(m(translateRegex('(?>a+)b|a'), 'aab'), ['aab']);
+  assert.deepEqual(m(translateRegex('[0-9][0-9]'), '1-234'), ['23']);
+  assert.deepEqual(m(translateRegex(String.raw`\p{Han}+`), 'ab漢字cd'), ['漢字']);
+  assert.deepEqual(m(translateRegex(String.raw`\'x\-`), "'x-"), ["'x-"]);
+  assert.throws(() => translateRegex(String.raw`(a)\1`), UnsupportedError);
+});
+
+const fieldOf = (fn) => {
+  try { fn(); } catch (e) { assert.ok(e instanceof FormatError, `${e}`); return e.field; }
+  assert.fail('no error thrown');
+};
+
+test('corrupt tokenizer.json: not JSON, no model.vocab, merges with unknown tokens', () => {
+  assert.equal(fieldOf(() => tokenizerFromHF('{"model": ', undefined, 'bad.json')), 'tokenizer.json');
+  assert.equal(fieldOf(() => tokenizerFromHF({ model: { type: 'BPE', merges: [] } })), 'model.vocab');
+  const vocab = { a: 0, b: 1, ab: 2 };
+  assert.equal(fieldOf(() => tokenizerFromHF({ model: { type: 'BPE', vocab, merges: ['a c'] } })), 'model.merges');
+  assert.equal(fieldOf(() => tokenizerFromHF({ model: { type: 'BPE', vocab, merges: [['b', 'a']] } })), 'model.merges', 'merged "ba" is missing');
+  assert.equal(fieldOf(() => tokenizerFromHF({ model: { type: 'BPE', vocab } })), 'model.merges');
+  assert.throws(() => tokenizerFromHF({ model: { type: 'WordPiece', vocab } }), UnsupportedError);
+  const ok = tokenizerFromHF({ model: { type: 'BPE', vocab, merges: ['a b'] } });
+  assert.deepEqual(ok.encode('abba'), [2, 1, 0]);
+});
+
+test('corrupt GGUF metadata: array lengths, ids out of range, wrong types', () => {
+  const base = () => spmMeta([['▁', -1]]);
+  const with_ = (k, v) => { const m = base(); m.set(k, v); return m; };
+  const n = base().get('tokenizer.ggml.tokens').length;
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.scores', new Float32Array(n - 1)), 'x.gguf')), 'tokenizer.ggml.scores');
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.token_type', new Int32Array(n + 1)))), 'tokenizer.ggml.token_type');
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.bos_token_id', n))), 'tokenizer.ggml.bos_token_id');
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.eos_token_id', -1))), 'tokenizer.ggml.eos_token_id');
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.tokens', 'abc'))), 'tokenizer.ggml.tokens');
+  assert.equal(fieldOf(() => tokenizerFromGGUF(with_('tokenizer.ggml.model', 7))), 'tokenizer.ggml.model');
+  const bpe = with_('tokenizer.ggml.model', 'gpt2');
+  bpe.set('tokenizer.ggml.merges', ['▁ nope']);
+  assert.equal(fieldOf(() => tokenizerFromGGUF(bpe)), 'tokenizer.ggml.merges');
+  assert.throws(() => tokenizerFromGGUF(with_('tokenizer.ggml.model', 'rwkv')), UnsupportedError);
+  let msg = '';
+  try { tokenizerFromGGUF(with_('tokenizer.ggml.bos_token_id', n), 'x.gguf'); } catch (e) { msg = e.message; }
+  assert.match(msg, /x\.gguf.*not in the vocabulary/);
+});
+
+test('tokenizer.json SentencePiece style: Prepend/Replace or Metaspace, byte_fallback, BOS template', () => {
+  const model = {
+    type: 'BPE', byte_fallback: true, unk_token: '<unk>', merges: ['a b', '▁ ab'],
+    vocab: { '<unk>': 0, '<s>': 1, '</s>': 2, '<0xC3>': 3, '<0xA9>': 4, '▁': 5, a: 6, b: 7, ab: 8, '▁ab': 9 },
+  };
+  const added_tokens = ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, special: true }));
+  const post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }] };
+  const legacy = tokenizerFromHF({
+    model, added_tokens, post_processor,
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+  });
+  assert.equal(legacy.bos, 1);
+  assert.ok(legacy.addBos);
+  assert.deepEqual(legacy.encode('ab é'), [1, 9, 5, 3, 4]);
+  assert.equal(legacy.decode([1, 9, 5, 3, 4], { skipSpecial: true }), 'ab é');
+  assert.deepEqual(legacy.encode('</s>ab', { addSpecial: false }), [2, 9], 'Prepend runs on every fragment');
+
+  const metaspace = tokenizerFromHF({
+    model, added_tokens, post_processor,
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first' },
+  });
+  assert.deepEqual(metaspace.encode('ab é'), [1, 9, 5, 3, 4]);
+  assert.deepEqual(metaspace.encode('</s>ab', { addSpecial: false }), [2, 8], "prepend_scheme 'first': only the input's start");
+  assert.equal(metaspace.decode([1, 9, 5, 3, 4]), '<s> ab é');
+});

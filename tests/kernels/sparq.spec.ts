@@ -1,0 +1,122 @@
+// SparQ step kernels against scalar references: the group's shared components and temperatures
+// (sparq_query), the approximate scores and their log-sum-exp over f32 and q8 transposed tiles
+// (sparq_scores, partial last tile included), and the selection with the local window (sparq_select).
+import { sparq_query, sparq_scores, sparq_select } from '../../assembly/sparq';
+import { kv_store_t, kv_tile_code_bytes, KV_F32, KV_Q8, KT_TILE, KT_GROUP } from '../../assembly/kv_cache';
+import { topk_work_bytes } from '../../assembly/topk';
+
+let seed: u32 = 4242;
+function rnd(): f32 {
+  seed = seed * 1664525 + 1013904223;
+  return <f32>(<f64>(seed >> 8) / 16777216.0 - 0.5) * 2;
+}
+function fa(n: i32): usize { return heap.alloc(<usize>max(n, 1) << 2); }
+
+describe('sparq_query', () => {
+  it('I1 = top r of |q| summed over the group; qc = Σ_h q_h[I1]·scale/sqrt(cov_h), per-head rows', () => {
+    const g = 3, d = 20, r = 5;
+    const q = fa(g * d), i1 = fa(d), qc = fa((g + 1) * d), work = fa(d);
+    for (let i = 0; i < g * d; i++) store<f32>(q + (<usize>i << 2), rnd());
+    const scale: f32 = 0.3;
+    sparq_query(q, g, d, r, scale, 1, i1, qc, work);
+    // every chosen component has a group sum >= every other one, listed in increasing order
+    let minIn: f32 = Infinity;
+    let ok = 1;
+    for (let m = 0; m < r; m++) {
+      const c = load<i32>(i1 + (<usize>m << 2));
+      if (m > 0 && c <= load<i32>(i1 + (<usize>(m - 1) << 2))) ok = 0;
+      let a: f32 = 0;
+      for (let h = 0; h < g; h++) a += abs(load<f32>(q + (<usize>(h * d + c) << 2)));
+      minIn = min(minIn, a);
+    }
+    for (let c = 0; c < d; c++) {
+      let chosen = false;
+      for (let m = 0; m < r; m++) if (load<i32>(i1 + (<usize>m << 2)) == c) chosen = true;
+      let a: f32 = 0;
+      for (let h = 0; h < g; h++) a += abs(load<f32>(q + (<usize>(h * d + c) << 2)));
+      if (!chosen && a > minIn) ok = 0;
+    }
+    expect(ok).toBe(1);
+    let worst: f64 = 0;
+    for (let m = 0; m < r; m++) {
+      const c = load<i32>(i1 + (<usize>m << 2));
+      let sum: f64 = 0;
+      for (let h = 0; h < g; h++) {
+        let all: f64 = 0, sel: f64 = 0;
+        for (let i = 0; i < d; i++) all += Math.abs(<f64>load<f32>(q + (<usize>(h * d + i) << 2)));
+        for (let j = 0; j < r; j++) sel += Math.abs(<f64>load<f32>(q + (<usize>(h * d + load<i32>(i1 + (<usize>j << 2))) << 2)));
+        const x = <f64>load<f32>(q + (<usize>(h * d + c) << 2)) * <f64>scale / Math.sqrt(sel / all);
+        sum += x;
+        worst = Math.max(worst, Math.abs(<f64>load<f32>(qc + (<usize>((h + 1) * r + m) << 2)) - x));
+      }
+      worst = Math.max(worst, Math.abs(<f64>load<f32>(qc + (<usize>m << 2)) - sum));
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
+
+// z over S positions from tiles built with kv_store_t, against Σ_m qc[m]·K[j][i1[m]] on the stored values.
+function scoresError(type: i32, S: i32): f64 {
+  const d = 32, r = 7, tiles = (S + KT_TILE * KT_GROUP - 1) / (KT_TILE * KT_GROUP) * KT_GROUP;
+  const bytes = <usize>(tiles * d * (kv_tile_code_bytes(type) + 4));
+  const kt = heap.alloc(bytes), k = fa(S * d), qc = fa(r), i1 = fa(r), z = fa(S), lse = fa(2);
+  for (let i = 0; i < S * d; i++) store<f32>(k + (<usize>i << 2), rnd());
+  kv_store_t(k, S, 1, d, kt, bytes, 0, type, tiles);
+  for (let m = 0; m < r; m++) { store<i32>(i1 + (<usize>m << 2), 3 * m + 1); store<f32>(qc + (<usize>m << 2), rnd()); }
+  const read = sparq_scores(qc, 1, i1, r, kt, type, tiles, d, S, z, S, lse, 0);
+  expect(read).toBeGreaterThan(0);
+  // q8 codes appended one position at a time stay within two steps (2·max|k|/127, |k| <= 1) of the value,
+  // re-encodings included (see kv_cache.spec.ts), so allow Σ|qc|·2/127
+  let tol: f64 = 2e-6;
+  if (type == KV_Q8) { tol = 1e-5; for (let m = 0; m < r; m++) tol += Math.abs(<f64>load<f32>(qc + (<usize>m << 2))) * 2 / 127; }
+  let worst: f64 = 0;
+  let mx: f64 = -Infinity;
+  for (let j = 0; j < S; j++) {
+    let s: f64 = 0;
+    for (let m = 0; m < r; m++) s += <f64>load<f32>(qc + (<usize>m << 2)) * <f64>load<f32>(k + (<usize>(j * d + load<i32>(i1 + (<usize>m << 2))) << 2));
+    worst = Math.max(worst, Math.abs(<f64>load<f32>(z + (<usize>j << 2)) - s) / tol);
+    mx = Math.max(mx, <f64>load<f32>(z + (<usize>j << 2)));
+  }
+  // log-sum-exp of the written scores
+  let se: f64 = 0;
+  for (let j = 0; j < S; j++) se += Math.exp(<f64>load<f32>(z + (<usize>j << 2)) - mx);
+  const m0 = <f64>load<f32>(lse), s0 = <f64>load<f32>(lse + 4);
+  const lseErr = Math.abs((m0 + Math.log(s0)) - (mx + Math.log(se)));
+  heap.free(kt); heap.free(k); heap.free(qc); heap.free(i1); heap.free(z); heap.free(lse);
+  return lseErr > 1e-4 ? 1e9 : worst;
+}
+
+describe('sparq_scores', () => {
+  it('f32 tiles: exact partial dot products; q8 tiles: within the code error; log-sum-exp within 1e-4', () => {
+    const sizes: i32[] = [1, 63, 64, 65, 200, 1100];
+    for (let i = 0; i < sizes.length; i++) {
+      expect(scoresError(KV_F32, sizes[i])).toBeLessThanOrEqual(1.0);
+      expect(scoresError(KV_Q8, sizes[i])).toBeLessThanOrEqual(1.0);
+    }
+  });
+});
+
+describe('sparq_select', () => {
+  it('k - l best of the older positions plus the l = k/4 newest and the current token', () => {
+    const S = 500, k = 40;
+    const rank = fa(S), idx = fa(S), work = heap.alloc(<usize>topk_work_bytes(S));
+    for (let j = 0; j < S; j++) store<f32>(rank + (<usize>j << 2), <f32>((j * 7919) % 1000));
+    const cnt = sparq_select(rank, S, k, idx, work);
+    expect(cnt).toBe(k + 1);
+    const l = k / 4, n = S - l - 1;
+    // the forced tail, then the rest all from [0, n) with values >= the (k-l)-th largest of [0, n)
+    let ok = 1;
+    for (let p = 0; p <= l; p++) if (load<i32>(idx + (<usize>(k - l + p) << 2)) != n + p) ok = 0;
+    let minIn: f32 = Infinity;
+    for (let c = 0; c < k - l; c++) {
+      const j = load<i32>(idx + (<usize>c << 2));
+      if (j >= n) ok = 0;
+      minIn = min(minIn, load<f32>(rank + (<usize>j << 2)));
+    }
+    let above = 0;
+    for (let j = 0; j < n; j++) if (load<f32>(rank + (<usize>j << 2)) > minIn) above++;
+    expect(ok).toBe(1);
+    expect(above).toBeLessThan(k - l);
+    heap.free(rank); heap.free(idx); heap.free(work);
+  });
+});

@@ -1,0 +1,94 @@
+"""Synthetic long-range recall rows, built in token space so that every row is exactly the sequence length.
+
+Two kinds, mixed into training (and the pass-key one reused by the sanity check):
+  pass key:  <filler> The pass key is 68231. Remember it. <filler> What is the pass key? The pass key is 68231.
+  key-value: <filler with 2-6 lines "The value of key amber is 4821." at random depths>
+             What is the value of key amber? The value of key amber is 4821.
+Filler comes from a token stream. Filler pieces that follow an inserted sentence start at a word start (a
+token whose text begins with a space or newline), so the row tokenises as the same text would.
+"""
+import numpy as np
+
+KEY_WORDS = ['amber', 'falcon', 'river', 'copper', 'maple', 'harbor', 'violet', 'granite', 'lantern', 'orchid',
+             'thunder', 'meadow', 'silver', 'canyon', 'ember', 'willow', 'saffron', 'glacier', 'pepper', 'cobalt',
+             'juniper', 'raven', 'quartz', 'tulip', 'basalt', 'cedar', 'marble', 'oyster', 'pebble', 'sparrow']
+
+
+def passkey_sentence(key):
+    return f' The pass key is {key}. Remember it.'
+
+
+def passkey_question():
+    return ' What is the pass key? The pass key is'
+
+
+class RecallMaker:
+    def __init__(self, tokenizer, bos_id, eos_id):
+        self.tok = tokenizer
+        self.bos, self.eos = bos_id, eos_id
+        vocab = tokenizer.get_vocab()
+        starts = np.zeros(len(vocab), dtype=bool)
+        for piece, i in vocab.items():
+            starts[i] = piece[:1] in ('\u0120', '\u010a')  # byte-level 'space' and 'newline'
+        self.word_start = starts
+
+    def enc(self, text):
+        return self.tok.encode(text, add_special_tokens=False).ids
+
+    def _filler(self, rng, stream, n, at_word_start):
+        """n tokens of stream, avoiding document boundaries where a few tries allow."""
+        if n <= 0:
+            return np.zeros(0, dtype=np.int64)
+        for _ in range(20):
+            off = int(rng.integers(0, len(stream) - n - 65))
+            if at_word_start:
+                ahead = np.flatnonzero(self.word_start[stream[off:off + 64]])
+                if len(ahead) == 0:
+                    continue
+                off += int(ahead[0])
+            piece = stream[off:off + n].astype(np.int64)
+            if not np.any((piece == self.bos) | (piece == self.eos)):
+                return piece
+        return piece
+
+    def _assemble(self, rng, stream, length, inserts, tail):
+        """BOS + filler with `inserts` (token lists) at sorted random depths + tail, exactly `length` tokens."""
+        body = length - 1 - len(tail) - sum(len(x) for x in inserts)
+        cuts = np.sort(rng.integers(0, body + 1, size=len(inserts)))
+        sizes = np.diff(np.concatenate([[0], cuts, [body]]))
+        parts = [np.array([self.bos])]
+        for k, n in enumerate(sizes):
+            parts.append(self._filler(rng, stream, int(n), at_word_start=k > 0))
+            if k < len(inserts):
+                parts.append(np.array(inserts[k]))
+        parts.append(np.array(tail))
+        row = np.concatenate(parts)
+        assert len(row) == length, (len(row), length)
+        return row, cuts / max(body, 1)
+
+    def passkey_row(self, rng, stream, length, with_answer=True):
+        """Returns (row, key text, depth in [0, 1], answer length: the row's last tokens). Without the answer the
+        row ends after 'The pass key is'."""
+        key = str(int(rng.integers(10000, 100000)))
+        answer = self.enc(f' {key}.') + [self.eos] if with_answer else []
+        row, depth = self._assemble(rng, stream, length, [self.enc(passkey_sentence(key))],
+                                    self.enc(passkey_question()) + answer)
+        return row, key, float(depth[0]), len(answer)
+
+    def kv_row(self, rng, stream, length):
+        n = int(rng.integers(2, 7))
+        words = rng.choice(KEY_WORDS, size=n, replace=False)
+        values = [str(int(v)) for v in rng.integers(1000, 10000, size=n)]
+        inserts = [self.enc(f' The value of key {w} is {v}.') for w, v in zip(words, values)]
+        ask = int(rng.integers(0, n))
+        answer = self.enc(f' {values[ask]}.') + [self.eos]
+        question = self.enc(f' What is the value of key {words[ask]}? The value of key {words[ask]} is')
+        row, _ = self._assemble(rng, stream, length, inserts, question + answer)
+        return row, len(answer)
+
+    def training_row(self, rng, stream, length):
+        """(row, answer length): the answer is the row's last tokens."""
+        if rng.random() < 0.6:
+            row, _key, _depth, n_answer = self.passkey_row(rng, stream, length)
+            return row, n_answer
+        return self.kv_row(rng, stream, length)
