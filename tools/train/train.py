@@ -7,6 +7,7 @@ greedy samples and a pass-key check -> float16 HF directory in OUT/default-hf pl
 OUT/report.json. Needs torch, transformers, tokenizers, safetensors, numpy (see tools/train/README.md).
 
 usage: train.py --data corpus.jsonl.gz --out DIR [--train-seconds 220] [--seed 0]
+       [--init HF_DIR --recall-share 0.5 --peak-lr 5e-4]   (continue from an export: same tokenizer and weights)
 """
 import argparse
 import csv
@@ -77,10 +78,10 @@ def tokenize_docs(tok, docs):
     return {k: np.concatenate(v) for k, v in streams.items()}
 
 
-def lr_at(step, frac):
-    if step < WARMUP_STEPS:
-        return PEAK_LR * (step + 1) / WARMUP_STEPS
-    return PEAK_LR * (FINAL_LR_FRAC + (1 - FINAL_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+def lr_at(step, frac, peak, warmup):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (FINAL_LR_FRAC + (1 - FINAL_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
 def seq_len_at(frac):
@@ -179,7 +180,11 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--train-seconds', type=float, default=220.0)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--init', help='HF directory written by an earlier run: fine-tune it (its tokenizer is reused)')
+    ap.add_argument('--recall-share', type=float, default=RECALL_SHARE)
+    ap.add_argument('--peak-lr', type=float, default=PEAK_LR)
     a = ap.parse_args()
+    warmup = 20 if a.init else WARMUP_STEPS
     t_start = time.time()
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -189,8 +194,12 @@ def main():
 
     with gzip.open(a.data, 'rt', encoding='utf-8') as f:
         docs = [json.loads(l) for l in f]
-    tok = train_tokenizer(d['text'] for d in docs if d['split'] == 'train')
-    log(f'tokenizer trained: {tok.get_vocab_size()} tokens')
+    if a.init:
+        tok = Tokenizer.from_file(os.path.join(a.init, 'tokenizer.json'))
+        log(f'tokenizer from {a.init}: {tok.get_vocab_size()} tokens')
+    else:
+        tok = train_tokenizer(d['text'] for d in docs if d['split'] == 'train')
+        log(f'tokenizer trained: {tok.get_vocab_size()} tokens')
     streams = tokenize_docs(tok, docs)
     counts = {f'{sp}/{src}': int(len(s)) for (sp, src), s in sorted(streams.items())}
     chars = {}
@@ -205,14 +214,15 @@ def main():
 
     config = LlamaConfig(vocab_size=VOCAB, bos_token_id=0, eos_token_id=1, rope_theta=ROPE_THETA,
                          attn_implementation='sdpa', **MODEL)
-    model = LlamaForCausalLM(config).cuda()
+    model = (LlamaForCausalLM.from_pretrained(a.init, torch_dtype=torch.float32, attn_implementation='sdpa') if a.init
+             else LlamaForCausalLM(config)).cuda()
     add_dropout(model)
     n_params = sum(p.numel() for p in model.parameters())
     log(f'params: {n_params / 1e6:.2f} M; rope: {getattr(config, "rope_parameters", None) or config.rope_theta}')
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': WEIGHT_DECAY}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=PEAK_LR, betas=(0.9, 0.95), eps=1e-8, fused=True)
+                            lr=a.peak_lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
 
     val_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'val'])
     val_rows = windows_of(val_stream, 4096, max_windows=24)
@@ -244,7 +254,7 @@ def main():
             break
         L = seq_len_at(frac)
         B = TOKENS_PER_STEP // L
-        n_recall = int(round(B * RECALL_SHARE))
+        n_recall = int(round(B * a.recall_share))
         rows = []
         for src in rng.choice(train_src, size=B - n_recall, p=p_src):
             s = streams[('train', src)]
@@ -257,7 +267,7 @@ def main():
             weight[r, L - 1 - n_answer:] = ANSWER_WEIGHT
         x = torch.from_numpy(np.stack(rows)).cuda(non_blocking=True)
         w = torch.from_numpy(weight).cuda(non_blocking=True)
-        lr = lr_at(step, frac)
+        lr = lr_at(step, frac, a.peak_lr, warmup)
         for g in opt.param_groups:
             g['lr'] = lr
         with torch.autocast('cuda', dtype=torch.bfloat16):
@@ -281,11 +291,11 @@ def main():
     train_time = time.time() - t0
     log_f.close()
     log(f'trained {step} steps, {tokens / 1e6:.1f} M tokens in {train_time:.0f}s; best val 4k {best[0]:.4f} at step {best[2]}')
-    if best[1] is not None:
+    if best[1] is not None and not a.init:  # a fine-tune for recall keeps its last weights: val loss is not its goal
         model.load_state_dict(best[1])
     model.eval()
 
-    report = {'params': n_params, 'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1),
+    report = {'init': a.init, 'recall_share': a.recall_share, 'peak_lr': a.peak_lr, 'params': n_params, 'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1),
               'chosen_step': best[2], 'stream_tokens': counts, 'chars': chars,
               'row_share_by_source': dict(zip(train_src, np.round(p_src, 4).tolist()))}
     train_rows = torch.cat([windows_of(streams[('train', s)], 4096, max_windows=8) for s in train_src])
