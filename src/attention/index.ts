@@ -3,10 +3,11 @@ import type { Runtime } from '../wasm/runtime.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
 import { InvalidArgumentError } from '../errors.js';
-import { SparqStep } from './sparq.js';
+import { SparqStep, type SparqProbe } from './sparq.js';
 import { resolveSparq, type AttentionSetting } from './policy.js';
 
 export type { AttentionSetting } from './policy.js';
+export type { SparqProbe } from './sparq.js';
 
 export interface AttentionOptions {
   nHeads: number;
@@ -37,7 +38,7 @@ export class Attention {
   readonly headDim: number;
   readonly group: number;
   readonly scale: number;
-  readonly setting: AttentionSetting;
+  private _setting: AttentionSetting;
   private readonly scratch: number;
   private readonly sparq?: SparqStep;
   private steps = 0;
@@ -57,13 +58,29 @@ export class Attention {
     this.headDim = headDim;
     this.group = nHeads / nKVHeads;
     this.scale = opts.scale ?? 1 / Math.sqrt(headDim);
-    this.setting = opts.setting ?? 'dense';
+    this._setting = 'dense';
     this.scratch = rt.alloc(rt.k.attn_scratch_bytes(headDim) as number);
-    if (this.setting !== 'dense') {
-      resolveSparq(this.setting, headDim, 1); // validates the setting
-      if (!cache.sparqLayout) throw new InvalidArgumentError('SparQ attention needs a KV cache created with sparqLayout: true');
+    if (cache.sparqLayout) {
       this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch);
     }
+    this.setting = opts.setting ?? 'dense';
+  }
+
+  get setting(): AttentionSetting { return this._setting; }
+
+  /** Switch the decode-step attention; SparQ needs a cache with the SparQ layout. */
+  set setting(setting: AttentionSetting) {
+    if (setting !== 'dense') {
+      resolveSparq(setting, this.headDim, 1); // validates the setting
+      if (!this.sparq) throw new InvalidArgumentError('SparQ attention needs a KV cache created with sparqLayout: true');
+    }
+    this._setting = setting;
+  }
+
+  /** Record how far each SparQ step is from exact attention (see SparqStep.setProbe); undefined stops it. */
+  setProbe(probe: SparqProbe | undefined): void {
+    if (!this.sparq) throw new InvalidArgumentError('a SparQ probe needs a KV cache created with sparqLayout: true');
+    this.sparq.setProbe(probe);
   }
 
   /**
@@ -81,7 +98,8 @@ export class Attention {
     if (n === 1) {
       this.steps++;
       this.denseBytes += dense;
-      const p = this.sparq && this.setting !== 'dense' ? resolveSparq(this.setting, this.headDim, S) : undefined;
+      const setting = this._setting;
+      const p = this.sparq && setting !== 'dense' ? resolveSparq(setting, this.headDim, S) : undefined;
       if (p && this.sparq) {
         this.bytesRead += this.sparq.run(layer, q, out, S, p.r, p.k);
         return;

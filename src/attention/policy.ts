@@ -1,7 +1,13 @@
 // Which attention a decode step runs: the setting, the paper's ratio recipe and the short-context switch-off.
 import { InvalidArgumentError } from '../errors.js';
 
-export type AttentionSetting = 'dense' | { kind: 'sparq'; r: number; k: number } | { kind: 'sparq'; ratio: number };
+/**
+ * `denseBelow` overrides SPARQ_MIN_SEQ, the sequence length under which a step runs dense because dense is
+ * faster there (set 0 to measure SparQ's accuracy on short sequences).
+ */
+export type AttentionSetting = 'dense'
+  | { kind: 'sparq'; r: number; k: number; denseBelow?: number }
+  | { kind: 'sparq'; ratio: number; denseBelow?: number };
 
 /** Smallest k a ratio setting uses (the paper's long-context sweeps use min_k = 128). */
 export const MIN_K = 128;
@@ -36,6 +42,8 @@ export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDi
     if (!Number.isInteger(r) || r < 1 || r > headDim) throw new InvalidArgumentError(`SparQ r must be an integer in [1, ${headDim}], got ${r}`);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`SparQ k must be a positive integer, got ${k}`);
   }
-  if (S < SPARQ_MIN_SEQ || k + 1 >= S) return undefined;
+  const denseBelow = setting.denseBelow ?? SPARQ_MIN_SEQ;
+  if (!(Number.isInteger(denseBelow) && denseBelow >= 0)) throw new InvalidArgumentError(`SparQ denseBelow must be a non-negative integer, got ${denseBelow}`);
+  if (S < denseBelow || k + 1 >= S) return undefined;
   return { r, k };
 }

@@ -5,9 +5,21 @@ import type { Runtime } from '../wasm/runtime.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
 
+/** Accumulates, per layer, how far SparQ steps are from exact attention (for `sparq eval`). */
+export interface SparqProbe {
+  /** Sum over probed (step, KV head) of ||y_sparq - y_exact|| / ||y_exact|| over the group's heads. */
+  relErr: Float64Array;
+  /** Sum over probed (step, KV head) of |selected ∩ exact top-k| / k (group-summed exact logits). */
+  recall: Float64Array;
+  /** Probed (step, KV head) pairs per layer. */
+  count: Float64Array;
+}
+
 export class SparqStep {
   /** r and k of the last step. */
   last?: { r: number; k: number };
+  private probe?: SparqProbe;
+  private probeBuf = 0;
   private readonly perHead: boolean;
   private readonly i1: number;
   private readonly qc: number;
@@ -32,6 +44,16 @@ export class SparqStep {
     this.work = rt.alloc(Math.max(4 * d, rt.k.topk_work_bytes(S)));
   }
 
+  /**
+   * With a probe, every step also runs exact attention and records its distance from it (slow: eval only).
+   * The probe's scratch is allocated on first use, so set it outside any rt.mark()/release() scope.
+   */
+  setProbe(probe: SparqProbe | undefined): void {
+    const c = this.cache, g = this.group, d = c.headDim;
+    if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc(4 * (2 * g * d + 2 * c.capacity + d));
+    this.probe = probe;
+  }
+
   /** SparQ attention of query q (f32 [nHeads][d]) at the last of S positions into out; returns cache bytes read. */
   run(layer: number, q: number, out: number, S: number, r: number, k: number): number {
     const { rt, cache: c, group: g } = this;
@@ -53,8 +75,34 @@ export class SparqStep {
       if (this.reallocation) {
         bytes += kx.sparq_realloc(oh, g, d, this.z, S, this.lse, this.idx, cnt, c.vsumPtr(layer) + 4 * h * d, S);
       }
+      if (this.probe) this.compare(this.probe, layer, h, qh, oh, S, cnt);
     }
     this.last = { r, k };
     return bytes;
+  }
+
+  /**
+   * Probe of one KV head: exact attention over all S positions (attn_rows without a gather list) against the
+   * SparQ output, and the exact ranking (all d components, so Eq. 9's factor is 1) against the selection.
+   */
+  private compare(p: SparqProbe, layer: number, h: number, qh: number, oh: number, S: number, cnt: number): void {
+    const { rt, cache: c, group: g } = this;
+    const kx = rt.k;
+    const d = c.headDim;
+    const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * g * d;
+    kx.attn_rows(qh, 0, exact, 0, g, 1, S - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, TYPE_CODE[c.kType],
+      c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, TYPE_CODE[c.vType], 0, this.attnScratch);
+    const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
+    let num = 0, den = 0;
+    for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
+    kx.sparq_query(qh, g, d, d, this.scale, 0, i1, qc, this.work);
+    kx.sparq_scores(qc, 1, i1, d, c.ktPtr(layer) + h * c.ktHeadStride, TYPE_CODE[c.ktType], c.ktTiles, d, S, z, S, 0, 0);
+    const n = kx.topk_select(z, S, cnt, top, this.work);
+    const chosen = new Set(rt.i32At(this.idx, cnt));
+    let hit = 0;
+    for (const j of rt.i32At(top, n)) if (chosen.has(j)) hit++;
+    p.relErr[layer] += den > 0 ? Math.sqrt(num / den) : 0;
+    p.recall[layer] += hit / n;
+    p.count[layer]++;
   }
 }

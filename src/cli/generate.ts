@@ -73,7 +73,7 @@ export async function runGenerate(prompt: string, flags: GenerateFlags): Promise
   }
 }
 
-function modelSource(model: string | undefined): string {
+export function modelSource(model: string | undefined): string {
   if (model === undefined) {
     if (!existsSync(DEFAULT_MODEL)) throw new InvalidArgumentError(`no --model given and the default model ${DEFAULT_MODEL} does not exist`);
     return DEFAULT_MODEL;

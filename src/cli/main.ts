@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { SparqError } from '../errors.js';
-import { integer, number, ratio, collectEscaped } from './parse.js';
+import { integer, number, ratio, ratioList, collectEscaped } from './parse.js';
 import type { GenerateFlags } from './generate.js';
+import type { EvalFlags } from './eval.js';
 
 /** Runs the command line `argv` (as process.argv: node, script, args...); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +36,24 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (prompt: string, flags: GenerateFlags) => {
       const { runGenerate } = await import('./generate.js');
       code = await runGenerate(prompt, flags);
+    });
+
+  program.command('eval')
+    .description('perplexity over a text file with a dense prefill and teacher-forced decode steps, for dense and SparQ attention')
+    .requiredOption('--text <FILE>', 'UTF-8 text to score')
+    .option('-m, --model <FILE>', 'GGUF file, Hugging Face directory or URL (default: models/default.gguf)')
+    .option('--prefill <N>', 'tokens per window through the dense prefill (default 256)', integer(1), 256)
+    .option('--steps <N>', 'teacher-forced decode steps scored per window (default 128)', integer(1), 128)
+    .option('--docs <N>', 'windows spread evenly over the text (default 4)', integer(1), 4)
+    .option('--ratios <LIST>', 'SparQ ratios, comma-separated (default 1/2,1/4,1/8,1/16)', ratioList, [1 / 2, 1 / 4, 1 / 8, 1 / 16])
+    .addOption(new Option('--k-type <T>', 'K cache type (default q8)').choices(['f32', 'f16', 'q8']))
+    .addOption(new Option('--v-type <T>', 'V cache type (default q8)').choices(['f32', 'f16', 'q8', 'q4']))
+    .addOption(new Option('--kt-type <T>', 'store the transposed K in 4 bits').choices(['q4']))
+    .option('--no-probe', 'skip the per-layer comparison with exact attention (faster)')
+    .option('--json <FILE>', 'also write the results as JSON')
+    .action(async (flags: EvalFlags) => {
+      const { runEval } = await import('./eval.js');
+      code = await runEval(flags);
     });
 
   program.command('info')

@@ -26,6 +26,11 @@ export function ratio(v: string): number {
   return n;
 }
 
+/** A comma-separated list of ratios ('1/2,1/4,0.125'). */
+export function ratioList(v: string): number[] {
+  return v.split(',').map((x) => ratio(x));
+}
+
 /** Repeatable string option: each use adds one value; \n, \t, \r and \\ are unescaped. */
 export function collectEscaped(v: string, previous: string[] = []): string[] {
   const s = v.replace(/\\([ntr\\])/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r', '\\': '\\' })[c]!);

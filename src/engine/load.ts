@@ -26,6 +26,10 @@ export interface LoadOptions {
   reallocation?: boolean;
   kType?: KType;
   vType?: VType;
+  /** 'q4' stores SparQ's transposed K (only used to rank positions) in 4 bits: about 1.25x a dense q8 cache. */
+  kTType?: 'q4';
+  /** Keep the SparQ cache layout even when loading dense, so model.setAttention can switch to SparQ. */
+  sparqLayout?: boolean;
   /** Refuse to load when weights + KV cache + scratch exceed this many bytes (default 4 GiB). */
   memoryLimit?: number;
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
@@ -147,7 +151,8 @@ function kvOptions(c: ModelConfig, options: LoadOptions) {
     nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim,
     kType: options.kType ?? (sparq ? 'q8' : 'f32') as KType,
     vType: options.vType ?? (sparq ? 'q8' : 'f32') as VType,
-    sparqLayout: sparq,
+    sparqLayout: options.sparqLayout ?? sparq,
+    kTType: options.kTType,
   };
 }
 
@@ -157,6 +162,7 @@ function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bin
   const kv = kvOptions(config, options);
   const decoder = new Decoder(rt, config, weights, {
     contextLength: plan.contextLength, attention: options.attention, reallocation: options.reallocation, kType: kv.kType, vType: kv.vType,
+    kTType: kv.kTType, sparqLayout: kv.sparqLayout,
   });
   return new Model(tokenizer, decoder, {
     config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(kv), contextLength: plan.contextLength, memoryBytes: rt.used,

@@ -3,7 +3,9 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Decoder } from '../model/decoder.js';
 import type { Generation, GenerateOptions } from './types.js';
+import type { AttentionSetting } from '../attention/index.js';
 import { generate } from './generate.js';
+import { perplexityBySetting, greedyBySetting, type EvalSetting, type PerplexityOptions, type PerplexityResult } from './eval.js';
 import { SparqError, InvalidArgumentError } from '../errors.js';
 
 export interface ModelInfo {
@@ -49,14 +51,42 @@ export class Model {
    * checking against reference implementations.
    */
   logits(ids: readonly number[]): Float32Array {
-    this.checkAlive();
-    if (this.busy) throw new InvalidArgumentError('a generation is running on this model');
+    this.checkIdle();
     return this.decoder.evaluateAll(ids, 0);
+  }
+
+  /** The attention of decode steps in later generations. */
+  get attention(): AttentionSetting { return this.decoder.attentionSetting; }
+
+  /**
+   * Switch decode-step attention between 'dense' and SparQ settings. SparQ needs the SparQ cache layout:
+   * load with a SparQ `attention` setting or `sparqLayout: true`.
+   */
+  setAttention(setting: AttentionSetting): void {
+    this.checkIdle();
+    this.decoder.attentionSetting = setting;
+  }
+
+  /** Perplexity of decode steps under several attention settings after one shared dense prefill per document. */
+  perplexityBySetting(docs: readonly (readonly number[])[], options: PerplexityOptions): PerplexityResult[] {
+    this.checkIdle();
+    return perplexityBySetting(this.decoder, docs, options);
+  }
+
+  /** Greedy continuations of `prompt` (ids) under several attention settings, sharing one dense prefill. */
+  greedyBySetting(prompt: readonly number[], maxNew: number, settings: EvalSetting[]): number[][] {
+    this.checkIdle();
+    return greedyBySetting(this.decoder, prompt, maxNew, settings, [...this.tokenizer.stopIds]);
   }
 
   /** Release the model's memory. The model cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
+  }
+
+  private checkIdle(): void {
+    this.checkAlive();
+    if (this.busy) throw new InvalidArgumentError('a generation is running on this model');
   }
 
   private checkAlive(): void {

@@ -6,7 +6,7 @@ import type { ModelConfig } from './config.js';
 import type { Weights } from './weights.js';
 import type { ModelCore, AttentionStats } from '../engine/types.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
-import { Attention, type AttentionSetting } from '../attention/index.js';
+import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
 import { linear, embeddingRow, q8aBytes } from './linear.js';
 import { ropeInvFreq } from './rope-freqs.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -21,6 +21,10 @@ export interface DecoderOptions {
   reallocation?: boolean;
   kType?: KType;
   vType?: VType;
+  /** 'q4' stores the transposed K (read only to rank positions) in 4 bits; default: kType. */
+  kTType?: 'q4';
+  /** Keep the SparQ cache layout even when starting dense, so setAttention can switch to SparQ later. */
+  sparqLayout?: boolean;
 }
 
 export class Decoder implements ModelCore {
@@ -40,21 +44,21 @@ export class Decoder implements ModelCore {
   private readonly up: number;
   private readonly xq: number;
   private readonly logits: number;
-  private readonly setting: AttentionSetting;
   private statsBase = { bytesRead: 0, denseBytes: 0 };
 
   constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, opts: DecoderOptions) {
     const c = config;
     this.vocabSize = c.vocabSize;
     this.contextLength = opts.contextLength;
-    this.setting = opts.attention ?? 'dense';
-    const sparq = this.setting !== 'dense';
+    const setting = opts.attention ?? 'dense';
+    const sparq = opts.sparqLayout ?? setting !== 'dense';
     this.cache = new KVCache(rt, {
       nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: opts.contextLength,
       kType: opts.kType ?? (sparq ? 'q8' : 'f32'), vType: opts.vType ?? (sparq ? 'q8' : 'f32'), sparqLayout: sparq,
+      kTType: opts.kTType,
     });
     this.attention = new Attention(rt, this.cache, {
-      nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting: this.setting,
+      nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting,
       reallocation: opts.reallocation ?? c.nKVHeads === c.nHeads,
     });
     const f = (n: number) => rt.alloc(4 * n * BATCH);
@@ -97,8 +101,15 @@ export class Decoder implements ModelCore {
     return this.run(tokens, pos, true);
   }
 
+  /** The decode-step attention of later steps ('dense' or SparQ; SparQ needs the SparQ cache layout). */
+  get attentionSetting(): AttentionSetting { return this.attention.setting; }
+  set attentionSetting(setting: AttentionSetting) { this.attention.setting = setting; }
+
+  /** Record each SparQ step's distance from exact attention into `probe` (eval only); undefined stops. */
+  setAttentionProbe(probe: SparqProbe | undefined): void { this.attention.setProbe(probe); }
+
   attentionStats(): AttentionStats {
-    if (this.setting === 'dense') return { kind: 'dense' };
+    if (this.attention.setting === 'dense') return { kind: 'dense' };
     const s = this.attention.stats();
     const read = s.bytesRead - this.statsBase.bytesRead;
     const dense = s.denseBytes - this.statsBase.denseBytes;
