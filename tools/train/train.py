@@ -7,7 +7,8 @@ greedy samples and a pass-key check -> float16 HF directory in OUT/default-hf pl
 OUT/report.json. Needs torch, transformers, tokenizers, safetensors, numpy (see tools/train/README.md).
 
 usage: train.py --data corpus.jsonl.gz --out DIR [--train-seconds 220] [--seed 0]
-       [--init HF_DIR --recall-share 0.5 --peak-lr 5e-4]   (continue from an export: same tokenizer and weights)
+       [--init HF_DIR | --init MODEL.gguf --tokenizer tokenizer.json] [--recall-share 0.5] [--peak-lr 6e-4]
+       (continue from an earlier model: same tokenizer and weights)
 """
 import argparse
 import csv
@@ -26,6 +27,7 @@ from transformers import LlamaConfig, LlamaForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from recall import RecallMaker  # noqa: E402
+from gguf_init import read_llama_gguf  # noqa: E402
 
 VOCAB = 8192
 BOS, EOS = '<|bos|>', '<|eos|>'  # ids 0 and 1
@@ -180,7 +182,8 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--train-seconds', type=float, default=220.0)
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--init', help='HF directory written by an earlier run: fine-tune it (its tokenizer is reused)')
+    ap.add_argument('--init', help='HF directory written by an earlier run, or its GGUF: fine-tune it (its tokenizer is reused)')
+    ap.add_argument('--tokenizer', help='tokenizer.json of the --init model (default: the one in the --init directory)')
     ap.add_argument('--recall-share', type=float, default=RECALL_SHARE)
     ap.add_argument('--peak-lr', type=float, default=PEAK_LR)
     a = ap.parse_args()
@@ -195,7 +198,7 @@ def main():
     with gzip.open(a.data, 'rt', encoding='utf-8') as f:
         docs = [json.loads(l) for l in f]
     if a.init:
-        tok = Tokenizer.from_file(os.path.join(a.init, 'tokenizer.json'))
+        tok = Tokenizer.from_file(a.tokenizer or os.path.join(a.init, 'tokenizer.json'))
         log(f'tokenizer from {a.init}: {tok.get_vocab_size()} tokens')
     else:
         tok = train_tokenizer(d['text'] for d in docs if d['split'] == 'train')
@@ -214,8 +217,16 @@ def main():
 
     config = LlamaConfig(vocab_size=VOCAB, bos_token_id=0, eos_token_id=1, rope_theta=ROPE_THETA,
                          attn_implementation='sdpa', **MODEL)
-    model = (LlamaForCausalLM.from_pretrained(a.init, torch_dtype=torch.float32, attn_implementation='sdpa') if a.init
-             else LlamaForCausalLM(config)).cuda()
+    if a.init and a.init.endswith('.gguf'):
+        model = LlamaForCausalLM(config)
+        _meta, sd = read_llama_gguf(a.init)
+        missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
+        assert not unexpected and set(missing) <= {'lm_head.weight'}, (missing, unexpected)  # lm_head is tied
+        model = model.cuda()
+    elif a.init:
+        model = LlamaForCausalLM.from_pretrained(a.init, torch_dtype=torch.float32, attn_implementation='sdpa').cuda()
+    else:
+        model = LlamaForCausalLM(config).cuda()
     add_dropout(model)
     n_params = sum(p.numel() for p in model.parameters())
     log(f'params: {n_params / 1e6:.2f} M; rope: {getattr(config, "rope_parameters", None) or config.rope_theta}')
