@@ -1,6 +1,7 @@
-// Element-wise kernels of the feed-forward block and attention: gated activations, residual add, softmax.
-// Every kernel handles any n >= 1: four lanes at a time, then the last n % 4 elements one by one through
-// the same vector code (so a value's result does not depend on where it sits).
+// Element-wise kernels of the feed-forward block and attention: gated activations, GELU, residual and bias
+// adds, scaling, soft-capping, softmax.
+// Every kernel handles any n >= 1; the gated activations and softmax go four lanes at a time, then the last
+// n % 4 elements one by one through the same vector code (so a value's result does not depend on where it sits).
 import { expf4 } from './simd_exp';
 
 // silu(g)·u with silu(g) = g·sigmoid(g) = g / (1 + e^-g).
@@ -115,4 +116,53 @@ export function softmax_f32(x: usize, n: i32): void {
   const ss = f32x4.splat(sum);
   for (o = 0; o < n4; o += 16) v128.store(x + o, f32x4.div(v128.load(x + o), ss));
   for (; o < end; o += 4) store<f32>(x + o, load<f32>(x + o) / sum);
+}
+
+/** x[r·n + i] += b[i] for r < rows (a bias added to every row). */
+export function add_rows(x: usize, b: usize, n: i32, rows: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const rowBytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    let o: usize = 0;
+    for (; o < n4; o += 16) v128.store(xr + o, f32x4.add(v128.load(xr + o), v128.load(b + o)));
+    for (; o < rowBytes; o += 4) store<f32>(xr + o, load<f32>(xr + o) + load<f32>(b + o));
+  }
+}
+
+/** x[i] *= s. */
+export function scale_f32(x: usize, s: f32, n: i32): void {
+  const n4 = <usize>(n & ~3) << 2;
+  const end = <usize>n << 2;
+  const sv = f32x4.splat(s);
+  let o: usize = 0;
+  for (; o < n4; o += 16) v128.store(x + o, f32x4.mul(v128.load(x + o), sv));
+  for (; o < end; o += 4) store<f32>(x + o, load<f32>(x + o) * s);
+}
+
+/** x[i] = cap·tanh(x[i] / cap) (soft-capping of logits; tanh in f64, rounded once). */
+export function softcap_f32(x: usize, cap: f32, n: i32): void {
+  const c = <f64>cap;
+  const end = <usize>n << 2;
+  for (let o: usize = 0; o < end; o += 4) store<f32>(x + o, <f32>(c * NativeMath.tanh(<f64>load<f32>(x + o) / c)));
+}
+
+// erf by Abramowitz & Stegun 7.1.26 in f64: |error| < 1.5e-7 for every x, so gelu below stays within
+// 0.75e-7·|x| of the exact value (about an f32 rounding step for the arguments an MLP sees).
+@inline
+function erf64(x: f64): f64 {
+  const a = Math.abs(x);
+  const t = 1.0 / (1.0 + 0.3275911 * a);
+  const p = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const y = 1.0 - p * NativeMath.exp(-a * a);
+  return x < 0 ? -y : y;
+}
+
+/** out[i] = gelu(x[i]) = x/2 · (1 + erf(x/√2)) (the exact GELU of GPT-NeoX). out may alias x. */
+export function gelu(x: usize, out: usize, n: i32): void {
+  const end = <usize>n << 2;
+  for (let o: usize = 0; o < end; o += 4) {
+    const v = <f64>load<f32>(x + o);
+    store<f32>(out + o, <f32>(0.5 * v * (1.0 + erf64(v * 0.7071067811865476))));
+  }
 }

@@ -106,11 +106,12 @@ function rowAt(base: usize, rowBytes: usize, idx: usize, p: i32): usize {
  * Causal attention of nTok·g query rows over one KV head. Row (t, j) (token t < nTok, head j < g of the
  * group) reads q + t·qTok + j·d·4 (f32, bytes strides) and writes out + t·outTok + j·d·4; it attends to
  * list entries [0, pos0 + t + 1), where entry p is position p (idx = 0) or position idx[p] (i32 list).
- * K rows start at k (row stride kRow bytes, element type kType), V rows at v. Scores are q·k·scale.
+ * K rows start at k (row stride kRow bytes, element type kType), V rows at v. Scores are q·k·scale, then
+ * softcap·tanh(score / softcap) when softcap > 0 (Gemma 2; 0, or NaN from a caller that omits it: none).
  * Returns the bytes of K and V rows read.
  */
 export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, nTok: i32, pos0: i32, d: i32, scale: f32,
-  k: usize, kRow: i32, kType: i32, v: usize, vRow: i32, vType: i32, idx: usize, scratch: usize): f64 {
+  k: usize, kRow: i32, kType: i32, v: usize, vRow: i32, vType: i32, idx: usize, scratch: usize, softcap: f32): f64 {
   const dp = (d + 3) & ~3;
   const dBytes = <usize>dp << 2;
   const qs = (scratch + 15) & ~<usize>15;
@@ -177,6 +178,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
           memory.fill(srow, 0, <usize>cn << 2);
           continue;
         }
+        if (softcap > 0) capScores(srow, n, softcap);
         let m: f32 = -Infinity;
         for (let p = 0; p < n; p++) m = max(m, load<f32>(srow + (<usize>p << 2)));
         const mOld = load<f32>(mx + (<usize>i << 2));
@@ -234,6 +236,15 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
   }
   store<u32>(scratch, sink); // keeps the touching loads observable
   return bytes;
+}
+
+// s -> cap·tanh(s / cap) for n scores (tanh in f64, rounded once).
+function capScores(s: usize, n: i32, cap: f32): void {
+  const c = <f64>cap;
+  for (let p = 0; p < n; p++) {
+    const a = s + (<usize>p << 2);
+    store<f32>(a, <f32>(c * NativeMath.tanh(<f64>load<f32>(a) / c)));
+  }
 }
 
 // Sum of one byte per 64-byte line of the K and V rows of list entries [c0, c0+cn).

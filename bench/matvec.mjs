@@ -26,6 +26,8 @@ const k = rt.k;
 const wPtr = rt.alloc(BYTES);
 const xPtr = rt.alloc(PREFILL_N * K * 4);
 const xqPtr = rt.alloc(PREFILL_N * (K / 32) * 36);
+const xwPtr = rt.alloc(PREFILL_N * (K / 32) * 80);
+const xkPtr = rt.alloc(PREFILL_N * (K / 256) * 560);
 const yPtr = rt.alloc(PREFILL_N * (BYTES / (K / 32 * 34) + 4) * 4);
 
 // Fixed-seed generator: uniform in [0,1) and approximately N(0,1) (sum of 4 uniforms, rescaled).
@@ -52,8 +54,7 @@ function toHalf(v) { // round-to-nearest-even f32 -> f16 bits (finite, |v| < 655
 
 /** Fill the weight buffer by tiling a ~4 MiB pattern made by `make(u8 view)`; its length is a multiple
  *  of 34 * 4 so Q8_0 block starts (and f32 / f16 elements) line up across copies. */
-function fillWeights(make) {
-  const PAT = 34 * 4 * 32768;
+function fillWeights(make, PAT = 34 * 4 * 32768) {
   const u8 = rt.u8;
   make(u8.subarray(wPtr, wPtr + PAT));
   for (let off = PAT; off < BYTES; off += PAT) u8.copyWithin(wPtr + off, wPtr, wPtr + PAT);
@@ -85,6 +86,19 @@ addMatvec('matvec_f16', 'f16', 2 * K, (rows) => k.matvec_f16(wPtr, xPtr, yPtr, r
 addMatvec('matvec_f16 (subnormals flushed)', 'f16_nosub', 2 * K, (rows) => k.matvec_f16(wPtr, xPtr, yPtr, rows, K));
 addMatvec('matvec_bf16', 'bf16', 2 * K, (rows) => k.matvec_bf16(wPtr, xPtr, yPtr, rows, K));
 addMatvec('matvec_q8_0', 'q8_0', (K / 32) * 34, (rows) => k.matvec_q8_0(wPtr, xqPtr, yPtr, rows, K));
+// Legacy and K-quant weights: random bytes with sane f16 scales; activations in Q8W (per 32) or Q8KW (per 256).
+const QUANTS = [['q4_0', 32, 18, [0]], ['q4_1', 32, 20, [0, 2]], ['q5_0', 32, 22, [0]], ['q5_1', 32, 24, [0, 2]],
+  ['q2_k', 256, 84, [80, 82]], ['q3_k', 256, 110, [108]], ['q4_k', 256, 144, [0, 2]], ['q5_k', 256, 176, [0, 2]], ['q6_k', 256, 210, [208]]];
+for (const [name, block, bytes, halves] of QUANTS) {
+  weightMakers[name] = (u8) => {
+    for (let i = 0; i < u8.length; i++) u8[i] = (uni() * 256) | 0;
+    const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+    for (let off = 0; off + bytes <= u8.length; off += bytes) for (const h of halves) dv.setUint16(off + h, toHalf(0.0005 + 0.001 * uni()), true);
+  };
+  const rowBytes = (K / block) * bytes;
+  addMatvec(`matvec_${name}`, name, rowBytes, (rows) => k[`matvec_${name}`](wPtr, block === 32 ? xwPtr : xkPtr, yPtr, rows, K));
+  cases[cases.length - 1].pattern = rowBytes * 256; // whole rows, so block starts line up across copies
+}
 for (const [type, fill, rowBytes, fn, xp] of [['f32', 'f32', 4 * K, 'matmul_f32', xPtr], ['f16', 'f16', 2 * K, 'matmul_f16', xPtr],
   ['bf16', 'bf16', 2 * K, 'matmul_bf16', xPtr], ['q8_0', 'q8_0', (K / 32) * 34, 'matmul_q8_0', xqPtr]]) {
   // Prefill on 1/8 of the buffer (32 MiB) to keep the run short; its speed is compute-bound anyway.
@@ -98,12 +112,14 @@ for (const [type, fill, rowBytes, fn, xp] of [['f32', 'f32', 4 * K, 'matmul_f32'
   const x = rt.f32At(xPtr, PREFILL_N * K);
   for (let i = 0; i < x.length; i++) x[i] = gauss();
   k.quantize_q8a(xPtr, xqPtr, PREFILL_N * K);
+  k.quantize_q8w(xPtr, xwPtr, PREFILL_N * K);
+  k.quantize_q8kw(xPtr, xkPtr, PREFILL_N * K);
 }
 
 const results = [];
 let filled = null;
 for (const c of cases) {
-  if (filled !== c.fill) { fillWeights(weightMakers[c.fill]); filled = c.fill; }
+  if (filled !== c.fill) { fillWeights(weightMakers[c.fill], c.pattern); filled = c.fill; }
   const bytes = c.label === 'read_sum_f32' ? BYTES : c.rows * c.rowBytes;
   c.run(c.rows); // warm-up (tier-up)
   const b = new Benchmark(c.label, () => c.run(c.rows), { maxTime, minSamples: 5, initCount: 1 });

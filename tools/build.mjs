@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Builds everything `npm ci` and `npm test` need: the kernel module (asc), the host JS (esbuild, one
+// Builds everything `npm ci` and `npm test` need: the kernel modules (asc), the host JS (esbuild, one
 // output file per source file) and the TypeScript declarations (tsc).
+//
+// Two kernel modules from the same sources: dist/sparq.wasm imports a plain memory (every runtime), and
+// dist/sparq-threads.wasm imports a shared one (`--enable threads --sharedMemory`, asconfig target
+// "threads") that each worker of src/threads instantiates. An active data segment is copied into memory by
+// every instantiation, so that module is built with --zeroFilledMemory, which drops the all-zero segments
+// (static scratch): what remains are constant tables, and a later instance rewrites them with the bytes
+// already there. The stub runtime keeps no shadow stack in memory, and globals are per instance.
 //   node tools/build.mjs [--wasm-only] [--no-types]
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
@@ -25,10 +32,12 @@ function listTs(dir) {
 
 mkdirSync(join(root, 'dist'), { recursive: true });
 mkdirSync(join(root, 'build'), { recursive: true });
+const WASM = ['sparq.wasm', 'sparq-threads.wasm'];
 run(bin('asc'), ['assembly/index.ts', '--target', 'release']);
+run(bin('asc'), ['assembly/index.ts', '--target', 'threads']);
 if (!args.has('--wasm-only')) {
   for (const d of readdirSync(join(root, 'dist'))) {
-    if (d !== 'sparq.wasm') rmSync(join(root, 'dist', d), { recursive: true, force: true });
+    if (!WASM.includes(d)) rmSync(join(root, 'dist', d), { recursive: true, force: true });
   }
   await esbuild.build({
     entryPoints: listTs(join(root, 'src')),

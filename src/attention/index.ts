@@ -18,6 +18,10 @@ export interface AttentionOptions {
   setting?: AttentionSetting;
   /** SparQ mean-value reallocation (the caller's default: on for MHA, off for GQA). */
   reallocation?: boolean;
+  /** Scores become softcap·tanh(score / softcap) (Gemma 2); 0 or absent: none. */
+  softcap?: number;
+  /** Per layer: a position attends to itself and the window - 1 positions before it; 0 or absent: all. */
+  windows?: readonly number[];
 }
 
 export interface AttentionStatsRaw {
@@ -38,8 +42,11 @@ export class Attention {
   readonly headDim: number;
   readonly group: number;
   readonly scale: number;
+  readonly softcap: number;
+  readonly windows: readonly number[];
   private _setting: AttentionSetting;
   private readonly scratch: number;
+  private readonly scratchBytes: number;
   private readonly sparq?: SparqStep;
   private steps = 0;
   private bytesRead = 0;
@@ -58,10 +65,13 @@ export class Attention {
     this.headDim = headDim;
     this.group = nHeads / nKVHeads;
     this.scale = opts.scale ?? 1 / Math.sqrt(headDim);
+    this.softcap = opts.softcap ?? 0;
+    this.windows = opts.windows ?? [];
     this._setting = 'dense';
-    this.scratch = rt.alloc(rt.k.attn_scratch_bytes(headDim) as number);
+    this.scratchBytes = rt.k.attn_scratch_bytes(headDim) as number;
+    this.scratch = rt.alloc(this.scratchBytes * rt.threads); // a region per thread (the first is the main thread's)
     if (cache.sparqLayout) {
-      this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch);
+      this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch, opts.softcap ?? 0);
     }
     this.setting = opts.setting ?? 'dense';
   }
@@ -99,7 +109,9 @@ export class Attention {
       this.steps++;
       this.denseBytes += dense;
       const setting = this._setting;
-      const p = this.sparq && setting !== 'dense' ? resolveSparq(setting, this.headDim, S) : undefined;
+      // a step whose window cuts the sequence runs dense over the window (W positions at most)
+      const clipped = (this.windows[layer] ?? 0) > 0 && S > this.windows[layer];
+      const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S) : undefined;
       if (p && this.sparq) {
         this.bytesRead += this.sparq.run(layer, q, out, S, p.r, p.k);
         return;
@@ -115,18 +127,33 @@ export class Attention {
     return s;
   }
 
-  /** Dense causal attention of all KV heads; returns the cache bytes read. */
+  /** Dense causal attention of all KV heads, one task per KV head (spread over the threads); returns the cache bytes read. */
   private dense(layer: number, q: number, out: number, pos: number, n: number): number {
+    const W = this.windows[layer] ?? 0;
+    if (W === 0 || pos + n <= W) return this.denseFrom(layer, q, out, pos, n, 0);
+    // Sliding window: tokens at positions < W still see the whole prefix (one call); each later token at P
+    // sees positions [P - W + 1, P], a slice of the cache starting at its own row.
+    const rowStride = this.nHeads * this.headDim * 4;
+    const n0 = Math.max(0, W - pos);
+    let read = n0 > 0 ? this.denseFrom(layer, q, out, pos, n0, 0) : 0;
+    for (let t = n0; t < n; t++) {
+      read += this.denseFrom(layer, q + t * rowStride, out + t * rowStride, W - 1, 1, pos + t - W + 1);
+    }
+    return read;
+  }
+
+  /** dense() over the cache rows from `lo` on, as if they were positions 0, 1, ... */
+  private denseFrom(layer: number, q: number, out: number, pos: number, n: number, lo: number): number {
     const c = this.cache;
     const d = this.headDim, g = this.group;
     const rowStride = this.nHeads * d * 4;
     const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
-    let read = 0;
-    for (let h = 0; h < this.nKVHeads; h++) {
+    const work = 2 * n * this.nHeads * (pos + n) * d;
+    return this.rt.runTasks('attn_rows', this.nKVHeads, work, (h) => {
       const off = h * g * d * 4;
-      read += this.rt.k.attn_rows(q + off, rowStride, out + off, rowStride, g, n, pos, d, this.scale,
-        c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, vType, 0, this.scratch) as number;
-    }
-    return read;
+      return [q + off, rowStride, out + off, rowStride, g, n, pos, d, this.scale,
+        c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, c.kRowBytes, kType,
+        c.vPtr(layer) + h * c.vHeadStride + lo * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap];
+    }, { arg: 16, bytes: this.scratchBytes });
   }
 }

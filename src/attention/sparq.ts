@@ -2,6 +2,7 @@
 // the group's shared components I1, approximate scores over the transposed K tiles, the selection with the
 // local window, exact attention over the gathered rows, and optionally the mean-value reallocation.
 import type { Runtime } from '../wasm/runtime.js';
+import type { KernelExports } from '../wasm/exports.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
 
@@ -28,20 +29,41 @@ export class SparqStep {
   private readonly lse: number;
   private readonly idx: number;
   private readonly work: number;
+  /**
+   * z, rank, lse and idx sets: one per KV head with several threads (the heads' selections and exact
+   * attention then run as parallel jobs, a task per head, after the scores of all heads), else one.
+   */
+  private readonly sets: number;
+  private readonly workBytes: number;
+  private readonly attnBytes: number;
+  /** Positions selected per KV head in the current step. */
+  private readonly counts: Float64Array;
 
+  /** attnScratch: rt.threads regions of attn_scratch_bytes(headDim) bytes, one per thread. */
   constructor(readonly rt: Runtime, readonly cache: KVCache, readonly group: number, readonly scale: number,
-    readonly reallocation: boolean, private readonly attnScratch: number) {
+    readonly reallocation: boolean, private readonly attnScratch: number, readonly softcap = 0) {
     const d = cache.headDim, g = group, S = cache.capacity;
     // per-head approximate logits are only needed for α with a group of several heads
     this.perHead = reallocation && g > 1;
     const zRows = this.perHead ? g : 1;
+    this.sets = rt.threads > 1 ? cache.nKVHeads : 1;
     this.i1 = rt.alloc(4 * d);
     this.qc = rt.alloc(4 * (g + 1) * d);
-    this.z = rt.alloc(4 * zRows * S);
-    this.rank = this.perHead ? rt.alloc(4 * S) : this.z;
-    this.lse = rt.alloc(8 * g);
-    this.idx = rt.alloc(4 * S);
-    this.work = rt.alloc(Math.max(4 * d, rt.k.topk_work_bytes(S)));
+    this.z = rt.alloc(4 * zRows * S * this.sets);
+    this.rank = this.perHead ? rt.alloc(4 * S * this.sets) : this.z;
+    this.lse = rt.alloc(8 * g * this.sets);
+    this.idx = rt.alloc(4 * S * this.sets);
+    this.workBytes = Math.max(4 * d, rt.k.topk_work_bytes(S));
+    this.work = rt.alloc(this.workBytes * rt.threads); // a region per thread
+    this.attnBytes = rt.k.attn_scratch_bytes(d) as number;
+    this.counts = new Float64Array(cache.nKVHeads);
+  }
+
+  /** KV head h's buffer set (z rows zStride = S apart, rank, lse, idx). */
+  private set(h: number): { z: number; rank: number; lse: number; idx: number } {
+    const s = this.sets > 1 ? h : 0, S = this.cache.capacity;
+    const zBytes = 4 * (this.perHead ? this.group : 1) * S;
+    return { z: this.z + s * zBytes, rank: this.rank + s * (this.perHead ? 4 * S : zBytes), lse: this.lse + s * 8 * this.group, idx: this.idx + s * 4 * S };
   }
 
   /**
@@ -62,20 +84,36 @@ export class SparqStep {
     const zRows = this.perHead ? g : 1;
     const qcRows = this.perHead ? this.qc + 4 * r : this.qc;
     const ktType = TYPE_CODE[c.ktType], kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
+    const nKV = c.nKVHeads;
     let bytes = 0;
-    for (let h = 0; h < c.nKVHeads; h++) {
-      const qh = q + 4 * h * g * d;
-      const oh = out + 4 * h * g * d;
-      kx.sparq_query(qh, g, d, r, this.scale, this.perHead ? 1 : 0, this.i1, this.qc, this.work);
+    // Step 1 always runs on this thread: sparq_scores keeps static scratch in the kernel module.
+    const scores = (h: number) => {
+      const b = this.set(h);
+      kx.sparq_query(q + 4 * h * g * d, g, d, r, this.scale, this.perHead ? 1 : 0, this.i1, this.qc, this.work);
       bytes += kx.sparq_scores(qcRows, zRows, this.i1, r, c.ktPtr(layer) + h * c.ktHeadStride, ktType, c.ktTiles, d, S,
-        this.z, S, this.reallocation ? this.lse : 0, this.perHead ? this.rank : 0);
-      const cnt = kx.sparq_select(this.rank, S, k, this.idx, this.work);
-      bytes += kx.attn_rows(qh, 0, oh, 0, g, 1, cnt - 1, d, this.scale,
-        c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, vType, this.idx, this.attnScratch);
-      if (this.reallocation) {
-        bytes += kx.sparq_realloc(oh, g, d, this.z, S, this.lse, this.idx, cnt, c.vsumPtr(layer) + 4 * h * d, S);
+        b.z, S, this.reallocation ? b.lse : 0, this.perHead ? b.rank : 0);
+    };
+    const select = (h: number): Parameters<KernelExports['sparq_select']> => [this.set(h).rank, S, k, this.set(h).idx, this.work];
+    const attend = (h: number): Parameters<KernelExports['attn_rows']> => [q + 4 * h * g * d, 0, out + 4 * h * g * d, 0, g, 1,
+      this.counts[h] - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride,
+      c.vRowBytes, vType, this.set(h).idx, this.attnScratch, this.softcap];
+    const finish = (h: number) => {
+      const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
+      if (this.reallocation) bytes += kx.sparq_realloc(oh, g, d, b.z, S, b.lse, b.idx, cnt, c.vsumPtr(layer) + 4 * h * d, S);
+      if (this.probe) this.compare(this.probe, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
+    };
+    if (this.sets === 1) {
+      for (let h = 0; h < nKV; h++) {
+        scores(h);
+        this.counts[h] = kx.sparq_select(...select(h));
+        bytes += kx.attn_rows(...attend(h)) as number;
+        finish(h);
       }
-      if (this.probe) this.compare(this.probe, layer, h, qh, oh, S, cnt);
+    } else {
+      for (let h = 0; h < nKV; h++) scores(h);
+      rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { arg: 4, bytes: this.workBytes }, this.counts);
+      bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { arg: 16, bytes: this.attnBytes });
+      for (let h = 0; h < nKV; h++) finish(h);
     }
     this.last = { r, k };
     return bytes;
@@ -85,20 +123,20 @@ export class SparqStep {
    * Probe of one KV head: exact attention over all S positions (attn_rows without a gather list) against the
    * SparQ output, and the exact ranking (all d components, so Eq. 9's factor is 1) against the selection.
    */
-  private compare(p: SparqProbe, layer: number, h: number, qh: number, oh: number, S: number, cnt: number): void {
+  private compare(p: SparqProbe, layer: number, h: number, qh: number, oh: number, S: number, cnt: number, idx: number): void {
     const { rt, cache: c, group: g } = this;
     const kx = rt.k;
     const d = c.headDim;
     const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * g * d;
     kx.attn_rows(qh, 0, exact, 0, g, 1, S - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, TYPE_CODE[c.kType],
-      c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, TYPE_CODE[c.vType], 0, this.attnScratch);
+      c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, TYPE_CODE[c.vType], 0, this.attnScratch, this.softcap);
     const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
     kx.sparq_query(qh, g, d, d, this.scale, 0, i1, qc, this.work);
     kx.sparq_scores(qc, 1, i1, d, c.ktPtr(layer) + h * c.ktHeadStride, TYPE_CODE[c.ktType], c.ktTiles, d, S, z, S, 0, 0);
     const n = kx.topk_select(z, S, cnt, top, this.work);
-    const chosen = new Set(rt.i32At(this.idx, cnt));
+    const chosen = new Set(rt.i32At(idx, cnt));
     let hit = 0;
     for (const j of rt.i32At(top, n)) if (chosen.has(j)) hit++;
     p.relErr[layer] += den > 0 ? Math.sqrt(num / den) : 0;

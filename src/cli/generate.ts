@@ -21,6 +21,7 @@ export interface GenerateFlags {
   sparqRatio?: number;
   sparqR?: number;
   sparqK?: number;
+  threads?: number;
 }
 
 const DEFAULT_SPARQ_RATIO = 1 / 8;
@@ -48,7 +49,7 @@ export async function runGenerate(prompt: string, flags: GenerateFlags): Promise
     const { loadModel } = await import('../engine/load.js');
     let model;
     try {
-      model = await loadModel(source, { contextLength: flags.context, attention, onProgress: progress.onProgress, signal: ac.signal });
+      model = await loadModel(source, { contextLength: flags.context, attention, threads: flags.threads, onProgress: progress.onProgress, signal: ac.signal });
     } finally {
       progress.stop();
     }

@@ -33,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sparq-ratio <RATIO>', 'SparQ: compression ratio, as 1/8 or 0.125 (default 1/8)', ratio)
     .option('--sparq-r <R>', 'SparQ: query components used to approximate scores', integer(1))
     .option('--sparq-k <K>', 'SparQ: positions fetched in full (with --sparq-r)', integer(1))
+    .option('--threads <N>', 'threads for the kernels (default: the number of cores; 1 = single-threaded)', integer(1))
     .action(async (prompt: string, flags: GenerateFlags) => {
       const { runGenerate } = await import('./generate.js');
       code = await runGenerate(prompt, flags);
@@ -63,6 +64,18 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (file: string, flags: { context?: number }) => {
       const { runInfo } = await import('./info.js');
       code = await runInfo(file, flags);
+    });
+
+  program.command('quantize')
+    .description('quantise a GGUF (F32/F16/BF16 weights) or a Hugging Face directory to a GGUF of the given type')
+    .argument('<IN>', 'GGUF file or Hugging Face safetensors directory')
+    .argument('<OUT>', 'GGUF file to write (atomically)')
+    .requiredOption('--type <TYPE>', 'Q4_K_M, Q5_K_M, Q4_K_S, Q5_K_S, Q3_K_S, Q2_K, Q6_K, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (Q3_K/Q4_K/Q5_K = _S)')
+    .option('--pure', 'every 2-D weight in the base type (no Q6_K output, no per-layer mixture)')
+    .option('-q, --quiet', 'no per-tensor progress on stderr')
+    .action(async (input: string, output: string, flags: { type: string; pure?: boolean; quiet?: boolean }) => {
+      const { runQuantize } = await import('./quantize.js');
+      code = await runQuantize(input, output, flags);
     });
 
   try {

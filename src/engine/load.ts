@@ -1,6 +1,9 @@
 // loadModel: any model source -> a ready Model (weights streamed once into Wasm memory).
-import { createRuntime, alignUp, type Runtime } from '../wasm/runtime.js';
-import { ByteReader, sourceFromUrl, type ByteInput } from '../formats/source.js';
+import { createRuntime, alignUp, type Runtime, type RuntimeOptions } from '../wasm/runtime.js';
+import { defaultThreadCount } from '../threads/support.js';
+import { ByteReader, sourceFromUrl, sourceFromResponse, type ByteInput } from '../formats/source.js';
+import type { HFDir } from '../formats/hf-dir.js';
+import { host } from '../platform/host.js';
 import { readGGUFHeader, readGGUFData, type GGUFHeader } from '../formats/gguf.js';
 import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
@@ -15,11 +18,20 @@ import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer
 import { Model } from './model.js';
 import { AbortError, OutOfMemoryError, UnsupportedError, InvalidArgumentError } from '../errors.js';
 
-export type ModelSource = string | URL | Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>;
+/**
+ * A path (Node, Deno; a page-relative URL in browsers), an http(s) URL, bytes, a Blob, a fetched Response
+ * (a Workers static asset), a ReadableStream, or a stream with its size (an R2 object: `{ body, size }`).
+ * Streams are read chunk by chunk straight into Wasm memory, so the weights are never held twice.
+ */
+export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob | Response | ReadableStream<Uint8Array>
+  | { body: ReadableStream<Uint8Array>; size?: number };
 
 export interface LoadOptions {
-  /** KV-cache capacity in positions (default: the model's trained context, at most 4096). */
-  contextLength?: number;
+  /**
+   * KV-cache capacity in positions (default: the model's trained context, at most 4096); 'auto': the
+   * longest context, up to the trained one, whose KV cache fits memoryLimit beside the weights and scratch.
+   */
+  contextLength?: number | 'auto';
   /** 'dense' (default) or SparQ settings for decode steps. */
   attention?: AttentionSetting;
   /** SparQ mean-value reallocation (default: on for MHA models, off for GQA). */
@@ -30,12 +42,21 @@ export interface LoadOptions {
   kTType?: 'q4';
   /** Keep the SparQ cache layout even when loading dense, so model.setAttention can switch to SparQ. */
   sparqLayout?: boolean;
-  /** Refuse to load when weights + KV cache + scratch exceed this many bytes (default 4 GiB). */
+  /** Refuse to load when weights + KV cache + scratch exceed this many bytes (default 128 MiB on Workers, 4 GiB elsewhere). */
   memoryLimit?: number;
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
   signal?: AbortSignal;
-  /** The compiled kernel module or its bytes (default: the packaged dist/sparq.wasm, Node only). */
+  /** The compiled kernel module or its bytes (default: the sparq.wasm shipped with this build). */
   wasm?: WebAssembly.Module | Uint8Array;
+  /**
+   * Threads the kernels run on, this one included (default: the number of cores). Where shared memory or
+   * workers are missing, the model runs on one thread and logs why once; model.info.threads says which.
+   */
+  threads?: number;
+  /** The kernel module built for shared memory (default: the sparq-threads.wasm shipped with this build). */
+  threadsWasm?: WebAssembly.Module | Uint8Array;
+  /** Kernel calls below this many multiply-adds stay on one thread (tuning and tests; default 262144). */
+  parallelMinWork?: number;
 }
 
 const DEFAULT_CONTEXT_CAP = 4096;
@@ -44,10 +65,9 @@ const FOUR_GIB = 4 * 1024 ** 3;
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
   options.signal?.throwIfAborted?.();
   if (typeof source === 'string' && !/^https?:\/\//.test(source)) {
-    const node = await import('../platform/node.js');
-    if (await node.isDirectory(source)) return loadHFDir(source, options);
-    const { input, size } = await node.openFileInput(source);
-    return loadGGUF(input, source, size, options);
+    const opened = await host.openPath(source, options.signal);
+    if (opened.kind === 'hf-dir') return loadHFDir(opened.hf, source, options);
+    return loadGGUF(opened.input, source, opened.size, options);
   }
   if (typeof source === 'string' || source instanceof URL) {
     const url = String(source);
@@ -56,12 +76,30 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   }
   if (source instanceof ArrayBuffer) return loadGGUF(new Uint8Array(source), 'buffer', source.byteLength, options);
   if (source instanceof Uint8Array) return loadGGUF(source, 'buffer', source.byteLength, options);
-  if (typeof (source as ReadableStream).getReader === 'function') return loadGGUF(source, 'stream', undefined, options);
-  throw new InvalidArgumentError('loadModel: source must be a path, URL, ArrayBuffer, Uint8Array or ReadableStream');
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    const name = source.url || 'response';
+    const { input, size } = sourceFromResponse(source, name);
+    return loadGGUF(input, name, size, options);
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    return loadGGUF(source.stream(), (source as { name?: string }).name ?? 'blob', source.size, options);
+  }
+  if (typeof (source as ReadableStream).getReader === 'function') return loadGGUF(source as ReadableStream<Uint8Array>, 'stream', undefined, options);
+  const sized = source as { body?: ReadableStream<Uint8Array>; size?: number; key?: string };
+  if (sized.body && typeof sized.body.getReader === 'function') {
+    const size = typeof sized.size === 'number' ? sized.size : undefined;
+    return loadGGUF(sized.body, sized.key ?? 'stream', size, options);
+  }
+  throw new InvalidArgumentError('loadModel: source must be a path, URL, ArrayBuffer, Uint8Array, Blob, Response, ReadableStream or { body, size }');
 }
 
 async function loadGGUF(input: ByteInput, name: string, size: number | undefined, options: LoadOptions): Promise<Model> {
   const reader = new ByteReader(input, name, size);
+  // Closes the file or cancels the stream also when the header is refused (bad format, over the budget).
+  try { return await loadGGUFFrom(reader, name, options); } finally { await reader.close(); }
+}
+
+async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions): Promise<Model> {
   const header = await readGGUFHeader(reader);
   const tokens = header.metadata.get('tokenizer.ggml.tokens');
   const config = configFromGGUF(header.metadata, Array.isArray(tokens) ? tokens.length : undefined, name);
@@ -69,7 +107,7 @@ async function loadGGUF(input: ByteInput, name: string, size: number | undefined
   checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
   const plan = planMemory(config, header.dataSize, options, name);
-  const rt = await createRuntime(await kernelModule(options), { memoryLimit: plan.limit });
+  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(plan.limit, options));
   const base = rt.alloc(header.dataSize, Math.max(64, header.alignment));
   await readGGUFData(reader, header, rt.u8At(base, header.dataSize), { onProgress: options.onProgress, signal: options.signal });
   const byName = new Map<string, Tensor>();
@@ -82,14 +120,12 @@ async function loadGGUF(input: ByteInput, name: string, size: number | undefined
 function checkTensorTypes(header: GGUFHeader, file: string): void {
   for (const t of header.tensors) {
     const ok = t.shape.filter((d) => d > 1).length <= 1 ? t.type === GGMLType.F32 || LINEAR_TYPES.has(t.type) : LINEAR_TYPES.has(t.type);
-    if (!ok) throw new UnsupportedError(`tensor ${t.name} has type ${ggmlTypeName(t.type)}; supported here: F32, F16, BF16, Q8_0`, file);
+    if (!ok) throw new UnsupportedError(`tensor ${t.name} has type ${ggmlTypeName(t.type)}; supported here: ${[...LINEAR_TYPES].map(ggmlTypeName).join(', ')}`, file);
   }
 }
 
-async function loadHFDir(dir: string, options: LoadOptions): Promise<Model> {
-  const { readHFDir } = await import('../formats/hf-dir.js');
+async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<Model> {
   const { toF32 } = await import('../formats/quantize.js');
-  const hf = await readHFDir(dir);
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
   // 1-D tensors (norms) become f32 so the norm kernels read one type; matrices stay as stored.
@@ -103,7 +139,7 @@ async function loadHFDir(dir: string, options: LoadOptions): Promise<Model> {
   });
   const weightBytes = stored.reduce((a, s) => a + alignUp(s.bytes, 64), 0);
   const plan = planMemory(config, weightBytes, options, dir);
-  const rt = await createRuntime(await kernelModule(options), { memoryLimit: plan.limit });
+  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(plan.limit, options));
   const byName = new Map<string, Tensor>();
   let loaded = 0;
   for (const s of stored) {
@@ -130,19 +166,36 @@ interface MemoryPlan { limit: number; contextLength: number; kvBytes: number }
 
 /** Weights + KV cache + scratch must fit the budget; refuse up front, naming the numbers. */
 function planMemory(c: ModelConfig, weightBytes: number, options: LoadOptions, file: string): MemoryPlan {
-  const limit = Math.min(options.memoryLimit ?? FOUR_GIB, FOUR_GIB);
-  const contextLength = options.contextLength ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP);
-  if (!Number.isSafeInteger(contextLength) || contextLength < 1) {
-    throw new InvalidArgumentError(`contextLength must be a positive integer, got ${contextLength}`);
+  const limit = Math.min(options.memoryLimit ?? host.defaultMemoryLimit, FOUR_GIB);
+  const kv = kvOptions(c, options);
+  const kvPerPosition = KVCache.bytesPerToken(kv);
+  // SparQ also keeps per-position scores, ranks and indices (at most 4 * (group + 3) bytes per position).
+  // With threads, SparqStep keeps a set per KV head (counted wherever threads may be more than 1).
+  const sets = (options.threads ?? (host.threads ? 2 : 1)) > 1 ? c.nKVHeads : 1;
+  const scratchPerPosition = kv.sparqLayout ? 4 * (c.nHeads / c.nKVHeads + 3) * sets : 0;
+  const fixed = weightBytes + Decoder.scratchBytes(c) + (1 << 20);
+  const auto = options.contextLength === 'auto';
+  const contextLength = auto
+    ? Math.min(c.trainedContext, Math.max(0, Math.floor((limit - fixed) / (kvPerPosition + scratchPerPosition))))
+    : options.contextLength ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP);
+  if (!auto && (!Number.isSafeInteger(contextLength) || (contextLength as number) < 1)) {
+    throw new InvalidArgumentError(`contextLength must be a positive integer or 'auto', got ${contextLength}`);
   }
-  const kvBytes = KVCache.bytesPerToken(kvOptions(c, options)) * contextLength;
-  const total = weightBytes + kvBytes + Decoder.scratchBytes(c) + (1 << 20);
+  const positions = Math.max(1, contextLength as number);
+  const kvBytes = kvPerPosition * positions;
+  const scratch = Decoder.scratchBytes(c) + scratchPerPosition * positions;
+  const total = weightBytes + kvBytes + scratch + (1 << 20);
+  if (total > limit && auto) {
+    throw new OutOfMemoryError(
+      `${file}: weights ${mb(weightBytes)} and scratch ${mb(scratch)} leave no room for a KV cache (${kvPerPosition} bytes a position) ` +
+      `within the memory limit of ${mb(limit)}; one position needs ${mb(total)}`, total, limit);
+  }
   if (total > limit) {
     throw new OutOfMemoryError(
-      `${file}: needs ${mb(total)} (weights ${mb(weightBytes)}, KV cache ${mb(kvBytes)} for ${contextLength} positions, ` +
-      `scratch ${mb(Decoder.scratchBytes(c))}) but the memory limit is ${mb(limit)}`, total, limit);
+      `${file}: needs ${mb(total)} (weights ${mb(weightBytes)}, KV cache ${mb(kvBytes)} for ${positions} positions, ` +
+      `scratch ${mb(scratch)}) but the memory limit is ${mb(limit)}`, total, limit);
   }
-  return { limit, contextLength, kvBytes };
+  return { limit, contextLength: positions, kvBytes };
 }
 
 function kvOptions(c: ModelConfig, options: LoadOptions) {
@@ -165,14 +218,18 @@ function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bin
     kTType: kv.kTType, sparqLayout: kv.sparqLayout,
   });
   return new Model(tokenizer, decoder, {
-    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(kv), contextLength: plan.contextLength, memoryBytes: rt.used,
+    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(kv), contextLength: plan.contextLength, memoryBytes: rt.used, threads: rt.threads,
   });
 }
 
 async function kernelModule(options: LoadOptions): Promise<WebAssembly.Module | Uint8Array> {
-  if (options.wasm) return options.wasm;
-  const { readKernelModule } = await import('../platform/wasm-node.js');
-  return readKernelModule();
+  return options.wasm ?? host.kernelModule();
+}
+
+async function runtimeOptions(memoryLimit: number, o: LoadOptions): Promise<RuntimeOptions> {
+  const threads = o.threads ?? (host.threads ? await defaultThreadCount() : 1);
+  const threadsModule = threads > 1 ? o.threadsWasm ?? await host.threadsKernelModule() : undefined;
+  return { memoryLimit, threads, threadsModule, minParallelWork: o.parallelMinWork };
 }
 
 function mb(bytes: number): string { return `${(bytes / 2 ** 20).toFixed(1)} MiB`; }

@@ -17,6 +17,8 @@ export interface ModelInfo {
   contextLength: number;
   /** Total Wasm memory in use after loading. */
   memoryBytes: number;
+  /** Threads the kernels run on (1 where threads were not asked for or are not available). */
+  threads: number;
 }
 
 export class Model {
@@ -82,6 +84,7 @@ export class Model {
   /** Release the model's memory. The model cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
+    this.decoder.rt.dispose(); // ends the worker threads
   }
 
   private checkIdle(): void {

@@ -214,6 +214,11 @@ export async function sourceFromUrl(url: string, signal?: AbortSignal): Promise<
     if (signal?.aborted) throw new AbortError();
     throw new FormatError(`could not fetch: ${(e as Error).message}`, url, 'url');
   }
+  return sourceFromResponse(res, url);
+}
+
+/** A streaming source for a fetched Response (a URL, or a Workers static asset): its body and Content-Length. */
+export function sourceFromResponse(res: Response, url: string): { input: ReadableStream<Uint8Array>; size: number | undefined } {
   if (!res.ok || !res.body) throw new FormatError(`HTTP ${res.status} ${res.statusText}`.trim(), url, 'http status');
   const encoding = res.headers.get('content-encoding');
   const len = res.headers.get('content-length');

@@ -1,9 +1,11 @@
-// The forward pass of a decoder-only transformer over a KV cache in Wasm memory.
+// The forward pass of a decoder-only transformer over a KV cache in Wasm memory, for every family: what
+// differs (norm kind, biases, q/k norms, post-norms, parallel residual, MLP kind, embedding scale, soft-caps,
+// sliding windows, local RoPE base) is read from the ModelConfig and from which weights exist.
 // Prefill runs in batches of up to BATCH tokens with matrix-matrix kernels; decode (one token) with
 // matrix-vector kernels. Every buffer is allocated once, at construction.
 import type { Runtime } from '../wasm/runtime.js';
 import type { ModelConfig } from './config.js';
-import type { Weights } from './weights.js';
+import { prepareWeights, type Weights, type Tensor } from './weights.js';
 import type { ModelCore, AttentionStats } from '../engine/types.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
@@ -33,6 +35,8 @@ export class Decoder implements ModelCore {
   readonly cache: KVCache;
   private readonly attention: Attention;
   private readonly invFreq: number;
+  /** Inverse frequencies of the sliding-window layers when they have their own RoPE base (else invFreq). */
+  private readonly invFreqLocal: number;
   // activations, [BATCH][width] f32
   private readonly x: number;
   private readonly xb: number;
@@ -42,12 +46,15 @@ export class Decoder implements ModelCore {
   private readonly att: number;
   private readonly gate: number;
   private readonly up: number;
+  /** The MLP branch of a parallel-residual layer. */
+  private readonly xb2: number;
   private readonly xq: number;
   private readonly logits: number;
   private statsBase = { bytesRead: 0, denseBytes: 0 };
 
   constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, opts: DecoderOptions) {
     const c = config;
+    prepareWeights(rt, c, weights);
     this.vocabSize = c.vocabSize;
     this.contextLength = opts.contextLength;
     const setting = opts.attention ?? 'dense';
@@ -60,6 +67,7 @@ export class Decoder implements ModelCore {
     this.attention = new Attention(rt, this.cache, {
       nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting,
       reallocation: opts.reallocation ?? c.nKVHeads === c.nHeads,
+      scale: c.attnScale, softcap: c.attnSoftcap, windows: c.layerWindows,
     });
     const f = (n: number) => rt.alloc(4 * n * BATCH);
     this.x = f(c.dim);
@@ -70,19 +78,25 @@ export class Decoder implements ModelCore {
     this.att = f(c.nHeads * c.headDim);
     this.gate = f(c.ffnDim);
     this.up = f(Math.max(c.ffnDim, c.dim));
+    this.xb2 = f(c.dim);
     this.xq = rt.alloc(q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH));
     this.logits = rt.alloc(4 * c.vocabSize * BATCH);
     const freqFactors = weights.ropeFreqs ? rt.f32At(weights.ropeFreqs.ptr, c.rope.dim / 2).slice() : undefined;
-    const inv = ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.theta, scaling: c.rope.scaling, freqFactors });
-    this.invFreq = rt.alloc(4 * inv.length);
-    rt.f32At(this.invFreq, inv.length).set(inv);
+    const table = (inv: Float32Array): number => {
+      const p = rt.alloc(4 * inv.length);
+      rt.f32At(p, inv.length).set(inv);
+      return p;
+    };
+    this.invFreq = table(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.theta, scaling: c.rope.scaling, freqFactors }));
+    this.invFreqLocal = c.rope.localTheta === undefined ? this.invFreq
+      : table(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.localTheta }));
   }
 
   /** Scratch bytes a decoder allocates besides its KV cache (for memory planning). */
   static scratchBytes(c: ModelConfig): number {
     const widths = c.dim + Math.max(c.dim, c.nHeads * c.headDim) + 2 * c.nHeads * c.headDim + 2 * c.nKVHeads * c.headDim
-      + c.ffnDim + Math.max(c.ffnDim, c.dim) + c.vocabSize;
-    return 4 * widths * BATCH + q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH) + 4096;
+      + c.ffnDim + Math.max(c.ffnDim, c.dim) + c.dim + c.vocabSize;
+    return 4 * widths * BATCH + q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH) + 4 * c.rope.dim + 4096;
   }
 
   get length(): number { return this.cache.length; }
@@ -157,33 +171,78 @@ export class Decoder implements ModelCore {
     const { rt, config: c, weights: w } = this;
     const k = rt.k;
     const m = tokens.length;
+    const neox = c.rope.neox ? 1 : 0;
     for (let t = 0; t < m; t++) embeddingRow(rt, w.tokenEmbd, tokens[t], this.x + 4 * t * c.dim);
+    if (c.embedScale !== 1) k.scale_f32(this.x, c.embedScale, c.dim * m);
     for (let l = 0; l < c.nLayers; l++) {
       const L = w.layers[l];
-      k.rmsnorm(this.x, L.attnNorm.ptr, this.xb, c.dim, m, c.normEps);
-      linear(rt, L.wq, this.xb, this.q, m, this.xq);
-      linear(rt, L.wk, this.xb, this.k, m, this.xq);
-      linear(rt, L.wv, this.xb, this.v, m, this.xq);
-      k.rope(this.q, this.invFreq, m, c.nHeads, c.headDim, c.rope.dim, pos, c.rope.neox ? 1 : 0);
-      k.rope(this.k, this.invFreq, m, c.nKVHeads, c.headDim, c.rope.dim, pos, c.rope.neox ? 1 : 0);
+      const inv = c.layerWindows[l] > 0 ? this.invFreqLocal : this.invFreq;
+      this.norm(this.x, L.attnNorm, L.attnNormB, this.xb, m);
+      this.project(L.wq, L.bq, this.xb, this.q, m);
+      this.project(L.wk, L.bk, this.xb, this.k, m);
+      this.project(L.wv, L.bv, this.xb, this.v, m);
+      if (L.qNorm && L.kNorm) { // one RMSNorm per head: rows of headDim
+        k.rmsnorm(this.q, L.qNorm.ptr, this.q, c.headDim, m * c.nHeads, c.normEps);
+        k.rmsnorm(this.k, L.kNorm.ptr, this.k, c.headDim, m * c.nKVHeads, c.normEps);
+      }
+      k.rope(this.q, inv, m, c.nHeads, c.headDim, c.rope.dim, pos, neox);
+      k.rope(this.k, inv, m, c.nKVHeads, c.headDim, c.rope.dim, pos, neox);
       this.cache.store(l, pos, this.k, this.v, m);
       this.attention.run(l, this.q, this.att, pos, m);
-      linear(rt, L.wo, this.att, this.xb, m, this.xq);
-      k.add_f32(this.x, this.xb, c.dim * m);
-      k.rmsnorm(this.x, L.ffnNorm.ptr, this.xb, c.dim, m, c.normEps);
-      linear(rt, L.wGate, this.xb, this.gate, m, this.xq);
-      linear(rt, L.wUp, this.xb, this.up, m, this.xq);
-      k.silu_mul(this.gate, this.up, this.gate, c.ffnDim * m);
-      linear(rt, L.wDown, this.gate, this.xb, m, this.xq);
-      k.add_f32(this.x, this.xb, c.dim * m);
+      this.project(L.wo, L.bo, this.att, this.xb, m);
+      if (L.postAttnNorm) k.rmsnorm(this.xb, L.postAttnNorm.ptr, this.xb, c.dim, m, c.normEps);
+      if (c.parallelResidual) {
+        // x + attn(norm1(x)) + mlp(norm2(x)): the MLP reads x from before the attention branch is added
+        this.norm(this.x, L.ffnNorm, L.ffnNormB, this.xb2, m);
+        this.mlp(l, this.xb2, m);
+        k.add_f32(this.x, this.xb, c.dim * m);
+        k.add_f32(this.x, this.xb2, c.dim * m);
+      } else {
+        k.add_f32(this.x, this.xb, c.dim * m);
+        this.norm(this.x, L.ffnNorm, L.ffnNormB, this.xb, m);
+        this.mlp(l, this.xb, m);
+        if (L.postFfnNorm) k.rmsnorm(this.xb, L.postFfnNorm.ptr, this.xb, c.dim, m, c.normEps);
+        k.add_f32(this.x, this.xb, c.dim * m);
+      }
     }
+  }
+
+  /** y = norm(x) for m rows of dim: RMSNorm or LayerNorm (with bias b) as the family uses. */
+  private norm(x: number, wt: Tensor, b: Tensor | undefined, y: number, m: number): void {
+    const c = this.config;
+    if (c.norm === 'layer') this.rt.k.layernorm(x, wt.ptr, b ? b.ptr : 0, y, c.dim, m, c.normEps);
+    else this.rt.k.rmsnorm(x, wt.ptr, y, c.dim, m, c.normEps);
+  }
+
+  /** y = W·x (+ b) for m rows. */
+  private project(wt: Tensor, b: Tensor | undefined, x: number, y: number, m: number): void {
+    linear(this.rt, wt, x, y, m, this.xq);
+    if (b) this.rt.k.add_rows(y, b.ptr, b.shape[0], m);
+  }
+
+  /** The MLP of layer l on m rows, in place in io (dim wide): gated (SwiGLU, GeGLU) or GELU with biases. */
+  private mlp(l: number, io: number, m: number): void {
+    const { rt, config: c } = this;
+    const L = this.weights.layers[l];
+    const n = c.ffnDim * m;
+    if (c.mlp === 'gelu') {
+      this.project(L.wUp, L.bUp, io, this.gate, m);
+      rt.k.gelu(this.gate, this.gate, n);
+    } else {
+      linear(rt, L.wGate!, io, this.gate, m, this.xq);
+      linear(rt, L.wUp, io, this.up, m, this.xq);
+      if (c.mlp === 'geglu') rt.k.gelu_tanh_mul(this.gate, this.up, this.gate, n);
+      else rt.k.silu_mul(this.gate, this.up, this.gate, n);
+    }
+    this.project(L.wDown, L.bDown, this.gate, io, m);
   }
 
   /** Final norm and output projection for rows [from, from+rows) of the current batch into `logits`. */
   private head(from: number, rows: number): void {
     const { rt, config: c, weights: w } = this;
     const src = this.x + 4 * from * c.dim;
-    rt.k.rmsnorm(src, w.outputNorm.ptr, this.xb, c.dim, rows, c.normEps);
+    this.norm(src, w.outputNorm, w.outputNormB, this.xb, rows);
     linear(rt, w.output, this.xb, this.logits, rows, this.xq);
+    if (c.finalSoftcap > 0) rt.k.softcap_f32(this.logits, c.finalSoftcap, rows * c.vocabSize);
   }
 }

@@ -26,6 +26,40 @@ export interface KernelExports {
   dequant_row_bf16(src: number, dst: number, n: number): void;
   dequant_row_q8_0(src: number, dst: number, n: number): void;
 
+  // assembly/quant_act_wide.ts: activations to 8-bit values stored as i16 for the legacy and K-quant kernels
+  // (Q8W: 80 bytes per 32 values; Q8KW: 560 bytes per 256 values).
+  quantize_q8w(x: number, xq: number, n: number): void;
+  quantize_q8kw(x: number, xq: number, n: number): void;
+  // assembly/matmul_legacy.ts (xq: Q8W) and matmul_kquant.ts (xq: Q8KW): as matvec_q8_0 / matmul_q8_0.
+  matvec_q4_0(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q4_1(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q5_0(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q5_1(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q2_k(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q3_k(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q4_k(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q5_k(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matvec_q6_k(w: number, xq: number, y: number, rows: number, cols: number): void;
+  matmul_q4_0(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q4_1(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q5_0(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q5_1(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q2_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q3_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q4_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q5_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  matmul_q6_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  // assembly/dequant_quants.ts: one row of legacy-quant or K-quant weights to f32 (ggml's formulas).
+  dequant_row_q4_0(src: number, dst: number, n: number): void;
+  dequant_row_q4_1(src: number, dst: number, n: number): void;
+  dequant_row_q5_0(src: number, dst: number, n: number): void;
+  dequant_row_q5_1(src: number, dst: number, n: number): void;
+  dequant_row_q2_k(src: number, dst: number, n: number): void;
+  dequant_row_q3_k(src: number, dst: number, n: number): void;
+  dequant_row_q4_k(src: number, dst: number, n: number): void;
+  dequant_row_q5_k(src: number, dst: number, n: number): void;
+  dequant_row_q6_k(src: number, dst: number, n: number): void;
+
   // assembly/norms.ts: y[r,:] = x[r,:] / rms(x[r,:]) * w  for r < rows (y may alias x).
   rmsnorm(x: number, w: number, y: number, n: number, rows: number, eps: number): void;
   // y[r,:] = (x[r,:] - mean) / sqrt(var + eps) * w + b  (b = 0: no bias; y may alias x).
@@ -39,6 +73,13 @@ export interface KernelExports {
   silu_mul(gate: number, up: number, out: number, n: number): void;
   gelu_tanh_mul(gate: number, up: number, out: number, n: number): void;
   add_f32(x: number, y: number, n: number): void;
+  /** x[r·n + i] += b[i] for r < rows. */
+  add_rows(x: number, b: number, n: number, rows: number): void;
+  scale_f32(x: number, s: number, n: number): void;
+  /** x[i] = cap·tanh(x[i] / cap). */
+  softcap_f32(x: number, cap: number, n: number): void;
+  /** Exact (erf) GELU; out may alias x. */
+  gelu(x: number, out: number, n: number): void;
   softmax_f32(x: number, n: number): void;
 
   // assembly/kv_cache.ts, attention.ts, sparq.ts, topk.ts: see src/kv and src/attention.
@@ -56,7 +97,7 @@ export interface KernelExports {
   attn_scratch_bytes(d: number): number;
   /** Returns the K and V bytes read. */
   attn_rows(q: number, qTok: number, out: number, outTok: number, g: number, nTok: number, pos0: number, d: number, scale: number,
-    k: number, kRow: number, kType: number, v: number, vRow: number, vType: number, idx: number, scratch: number): number;
+    k: number, kRow: number, kType: number, v: number, vRow: number, vType: number, idx: number, scratch: number, softcap: number): number;
   topk_work_bytes(n: number): number;
   /** Indices of the k largest of x[0, n) into out; returns min(k, n). */
   topk_select(x: number, n: number, k: number, out: number, work: number): number;

@@ -1,22 +1,45 @@
 // One linear memory shared by every kernel, and a bump allocator over it.
 // Kernels take raw byte offsets into this memory; the host owns all allocation.
+// With `threads` > 1 the memory is shared and a pool of workers (src/threads) runs the heavy kernels
+// with the main thread: `k` splits the weight kernels by rows, `runTasks` spreads independent calls.
 import { instantiate } from '@assemblyscript/loader';
 import type { KernelExports } from './exports.js';
-import { OutOfMemoryError } from '../errors.js';
+import { OutOfMemoryError, InvalidArgumentError } from '../errors.js';
+import { ThreadPool, warnOnce } from '../threads/pool.js';
+import { BLOCK_BYTES } from '../threads/layout.js';
+import { kernelTable } from '../threads/tasks.js';
+import { parallelKernels } from '../threads/parallel.js';
+import { threadsProblem, packagedThreadsModule } from '../threads/support.js';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: the wasm32 ceiling
 const ALIGN = 64;
 
+/** Kernel calls with fewer multiply-adds than this run on the calling thread (a hand-off costs microseconds). */
+export const DEFAULT_MIN_PARALLEL_WORK = 1 << 18;
+
 export interface RuntimeOptions {
   /** Upper bound on linear memory in bytes (default 4 GiB). */
   memoryLimit?: number;
+  /**
+   * Threads the kernels run on, the calling thread included (default 1). Where shared memory, Atomics.wait
+   * or workers are missing, or a worker cannot start, the runtime runs on one thread and logs why once.
+   */
+  threads?: number;
+  /** The kernel module built for shared memory (dist/sparq-threads.wasm) or its bytes (default: the packaged one, Node). */
+  threadsModule?: WebAssembly.Module | Uint8Array;
+  /** Kernel calls below this many multiply-adds are not split (default DEFAULT_MIN_PARALLEL_WORK). */
+  minParallelWork?: number;
 }
 
 export class Runtime {
   readonly memory: WebAssembly.Memory;
-  readonly k: KernelExports;
   readonly memoryLimit: number;
+  /** The module's own exports (every call on the calling thread). */
+  readonly raw: KernelExports;
+  private kernels: KernelExports;
+  private pool?: ThreadPool;
+  private minParallelWork = DEFAULT_MIN_PARALLEL_WORK;
   private top: number;
   private buf: ArrayBuffer;
   private u8view: Uint8Array;
@@ -25,13 +48,64 @@ export class Runtime {
 
   constructor(memory: WebAssembly.Memory, exports: KernelExports, memoryLimit: number) {
     this.memory = memory;
-    this.k = exports;
+    this.raw = exports;
+    this.kernels = exports;
     this.memoryLimit = memoryLimit;
     this.top = alignUp(exports.heap_base(), ALIGN);
     this.buf = memory.buffer;
     this.u8view = new Uint8Array(this.buf);
     this.f32view = new Float32Array(this.buf);
     this.i32view = new Int32Array(this.buf);
+  }
+
+  /** The kernels; with a pool, the weight kernels are split across its threads. */
+  get k(): KernelExports { return this.kernels; }
+
+  /** Threads the kernels run on (1 without a pool). Per-thread scratch is this many regions. */
+  get threads(): number { return this.pool?.threads ?? 1; }
+
+  /** Run kernels on `pool` from now on (called once, by createRuntime). */
+  useThreads(pool: ThreadPool, minParallelWork: number): void {
+    this.pool = pool;
+    this.minParallelWork = minParallelWork;
+    this.kernels = parallelKernels(this.raw, pool, minParallelWork);
+  }
+
+  /**
+   * `tasks` independent calls of kernel `name`, call t with the arguments argsOf(t), spread over the threads
+   * when `work` (multiply-adds, all calls) is large enough, else in order here. With `perThread`, argument
+   * perThread.arg is a scratch base: thread i gets base + i·perThread.bytes (allocate `threads` regions).
+   * An argument left undefined (an optional one) reaches the kernel as it would from a direct call.
+   * Returns the sum of the calls' results, in call order; `out`, if given, receives each call's result.
+   */
+  runTasks(name: string, tasks: number, work: number, argsOf: (t: number) => readonly (number | undefined)[],
+    perThread?: { arg: number; bytes: number }, out?: Float64Array): number {
+    const pool = this.pool;
+    let sum = 0;
+    if (pool && tasks > 1 && work >= this.minParallelWork && pool.alive) {
+      const first = argsOf(0);
+      const strides: number[] = new Array(first.length).fill(0);
+      if (perThread) strides[perThread.arg] = perThread.bytes;
+      // undefined is stored as NaN, which a Wasm parameter turns into what undefined gives (0 or NaN)
+      const res = pool.call(name, tasks, first.length, (t, a, o) => a.set((t === 0 ? first : argsOf(t)) as ArrayLike<number>, o), strides);
+      for (let t = 0; t < tasks; t++) {
+        sum += res[t];
+        if (out) out[t] = res[t];
+      }
+      return sum;
+    }
+    const f = this.raw[name];
+    for (let t = 0; t < tasks; t++) {
+      const r = (f(...(argsOf(t) as number[])) as number | undefined) ?? 0;
+      sum += r;
+      if (out) out[t] = r;
+    }
+    return sum;
+  }
+
+  /** Ends the worker threads, if any (the runtime must not be used afterwards). */
+  dispose(): void {
+    this.pool?.dispose();
   }
 
   /** Bytes currently handed out (including the module's static data). */
@@ -75,10 +149,55 @@ export class Runtime {
 
 export function alignUp(x: number, a: number): number { return Math.ceil(x / a) * a; }
 
-/** Instantiate the kernel module on a fresh memory. `source` is the compiled module or its bytes. */
+/**
+ * Instantiate the kernel module on a fresh memory. `source` is the compiled module or its bytes; with
+ * options.threads > 1, the shared-memory module (options.threadsModule) is used instead where it can be.
+ */
 export async function createRuntime(source: WebAssembly.Module | Uint8Array, options: RuntimeOptions = {}): Promise<Runtime> {
   const memoryLimit = Math.min(options.memoryLimit ?? MAX_PAGES * PAGE, MAX_PAGES * PAGE);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new InvalidArgumentError(`threads must be a positive integer, got ${threads}`);
+  const minWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
+  if (!(minWork >= 0)) throw new InvalidArgumentError(`minParallelWork must be a number >= 0, got ${minWork}`);
+  if (threads > 1) {
+    const rt = await createThreaded(options.threadsModule, threads, memoryLimit, minWork);
+    if (rt instanceof Runtime) return rt;
+    warnOnce(`sparq: running on one thread: ${rt}`);
+  }
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+  const exports = await instantiateKernels(source, memory);
+  return new Runtime(memory, exports, memoryLimit);
+}
+
+/** A runtime on shared memory with a pool of threads - 1 workers, or why there cannot be one. */
+async function createThreaded(source: WebAssembly.Module | Uint8Array | undefined, threads: number, memoryLimit: number,
+  minWork: number): Promise<Runtime | string> {
+  const problem = await threadsProblem();
+  if (problem) return problem;
+  try {
+    const mod = await compile(source ?? await packagedThreadsModule() ?? missing());
+    const maximum = Math.ceil(memoryLimit / PAGE);
+    const memory = new WebAssembly.Memory({ initial: Math.min(16, maximum), maximum, shared: true });
+    const exports = await instantiateKernels(mod, memory);
+    const rt = new Runtime(memory, exports, memoryLimit);
+    const block = rt.alloc(BLOCK_BYTES);
+    const { names, fns } = kernelTable(mod, exports as unknown as Record<string, unknown>);
+    rt.useThreads(await ThreadPool.start(mod, memory, block, threads - 1, names, fns), minWork);
+    return rt;
+  } catch (e) {
+    return (e as Error)?.message ?? String(e);
+  }
+}
+
+function missing(): never {
+  throw new Error('no kernel module built for shared memory was given (threadsModule)');
+}
+
+async function compile(source: WebAssembly.Module | Uint8Array): Promise<WebAssembly.Module> {
+  return source instanceof WebAssembly.Module ? source : WebAssembly.compile(source as BufferSource);
+}
+
+async function instantiateKernels(source: WebAssembly.Module | Uint8Array, memory: WebAssembly.Memory): Promise<KernelExports> {
   const imports = {
     env: {
       memory,
@@ -87,7 +206,6 @@ export async function createRuntime(source: WebAssembly.Module | Uint8Array, opt
       },
     },
   };
-  const mod = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source as BufferSource);
-  const { exports } = await instantiate<Record<string, unknown>>(mod, imports);
-  return new Runtime(memory, exports as unknown as KernelExports, memoryLimit);
+  const { exports } = await instantiate<Record<string, unknown>>(await compile(source), imports);
+  return exports as unknown as KernelExports;
 }

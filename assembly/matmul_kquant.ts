@@ -1,0 +1,258 @@
+// K-quant weights (ggml super-blocks of 256 values) against Q8KW activations (quant_act_wide.ts: one f32
+// scale per 256, i16 values in even/odd groups of 16, per-16 sums in permSub16 order).
+//
+//   Q2_K (84 B):  u8 scales[16] (low nibble scale, high nibble min), qs[64] (2 bits), f16 d, f16 dmin.
+//                 value 128n+32j+l = (qs[32n+l] >> 2j) & 3; sub-block of 16 = value/16.
+//   Q3_K (110 B): hmask[32], qs[64] (2 bits, as Q2_K), scales[12] (16 x 6 bits, minus 32), f16 d.
+//                 value 128n+32j+l = low2 - (bit 4n+j of hmask[l] ? 0 : 4).
+//   Q4_K (144 B): f16 d, f16 dmin, scales[12] (8 x 6-bit scale, 8 x 6-bit min), qs[128]:
+//                 value 64p+l = qs[32p+l] & 15, value 64p+32+l = qs[32p+l] >> 4; sub-block of 32.
+//   Q5_K (176 B): as Q4_K with qh[32] before qs; bit 2p of qh[l] is bit 4 of value 64p+l, bit 2p+1 of 64p+32+l.
+//   Q6_K (210 B): ql[128], qh[64], i8 scales[16], f16 d; value 128n+32i+l (i < 4) = 6 bits - 32, low nibble
+//                 from ql[64n+l+32(i&1)] (high nibble for i >= 2), top 2 bits from qh[32n+l] >> 2i.
+//
+// Per super-block and row, the integer sums of each sub-block are exact in i32 (unsigned weights), reduced
+// four sub-blocks at a time (hsum4i) and multiplied by their integer scales; the offsets of Q3_K/Q6_K and
+// the mins of Q2_K/Q4_K/Q5_K use the activation sub-block sums. One f32 multiply per super-block then:
+//   y += d*dx*R - dmin*dx*M.
+import { hsum4i, halves4, dot16, bytesDot, permSub16, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+
+const Q2_K: i32 = 10, Q3_K: i32 = 11, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
+const XB: usize = 560; // Q8KW block bytes
+
+// @ts-ignore: decorator
+@inline function blockBytes(kind: i32): usize {
+  return kind == Q2_K ? 84 : kind == Q3_K ? 110 : kind == Q4_K ? 144 : kind == Q5_K ? 176 : 210;
+}
+/** Offset of the f16 super-block scale d. */
+// @ts-ignore: decorator
+@inline function dOffset(kind: i32): usize { return kind == Q2_K ? 80 : kind == Q3_K ? 108 : kind == Q6_K ? 208 : 0; }
+/** Offset of the f16 dmin (types with mins). */
+// @ts-ignore: decorator
+@inline function mOffset(kind: i32): usize { return kind == Q2_K ? 82 : 2; }
+// @ts-ignore: decorator
+@inline function hasMins(kind: i32): bool { return kind == Q2_K || kind == Q4_K || kind == Q5_K; }
+
+/** Activation group g of the Q8KW block x. */
+// @ts-ignore: decorator
+@inline function grp(x: usize, g: i32): usize { return x + 48 + (<usize>g << 5); }
+
+/** 4 i32 lanes of i32x4 a times the 4 scales in lanes 0..3 of the i32 vector s. */
+// @ts-ignore: decorator
+@inline function scaled(a: v128, s: v128): v128 { return i32x4.mul(a, s); }
+
+/** Per-16 scales (permSub16 order, signed i8 lanes in v) applied to 4 sets of 4 sub-block sums, summed. */
+// @ts-ignore: decorator
+@inline function applyScales16(v: v128, t0: v128, t1: v128, t2: v128, t3: v128): v128 {
+  const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+  return i32x4.add(
+    i32x4.add(scaled(t0, i32x4.extend_low_i16x8_s(lo)), scaled(t1, i32x4.extend_high_i16x8_s(lo))),
+    i32x4.add(scaled(t2, i32x4.extend_low_i16x8_s(hi)), scaled(t3, i32x4.extend_high_i16x8_s(hi))));
+}
+
+/** Dot of the per-16 scales (signed i8 lanes, permSub16 order) with the activation per-16 sums. */
+// @ts-ignore: decorator
+@inline function sumsDot(v: v128, x: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v), v128.load(x, 16)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v), v128.load(x, 32)));
+}
+
+// ---- Q2_K / Q3_K: 2-bit fields of 16 bytes (values 128n + 32j + 16h + l' for j < 4) ----
+
+/** Sub-block sums for one (n, h) of a 2-bit type, 4 partial lanes per j, reduced to [sb j=0..3]. */
+// @ts-ignore: decorator
+@inline function twoBitSums(kind: i32, p: usize, x: usize, n: i32, h: i32): v128 {
+  const q = v128.load(p + (kind == Q2_K ? 16 : 32) + (<usize>(32 * n + 16 * h)));
+  const hm = kind == Q3_K ? v128.load(p + (<usize>(16 * h))) : i32x4.splat(0);
+  const m3 = i8x16.splat(3), m4 = i8x16.splat(4);
+  const g = 8 * n + h;
+  let s0: v128, s1: v128, s2: v128, s3: v128;
+  // j = 0..3: bits 2j of each byte; Q3_K adds bit 4n+j of hmask as 4 (value + 4 = low2 | 4*hbit).
+  if (kind == Q3_K) {
+    const b = 4 * n;
+    s0 = bytesDot(v128.or(v128.and(q, m3), v128.and(shiftBit(hm, b), m4)), grp(x, g));
+    s1 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 2), m3), v128.and(shiftBit(hm, b + 1), m4)), grp(x, g + 2));
+    s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 4), m3), v128.and(shiftBit(hm, b + 2), m4)), grp(x, g + 4));
+    s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 6), m3), v128.and(shiftBit(hm, b + 3), m4)), grp(x, g + 6));
+  } else {
+    s0 = bytesDot(v128.and(q, m3), grp(x, g));
+    s1 = bytesDot(v128.and(i16x8.shr_u(q, 2), m3), grp(x, g + 2));
+    s2 = bytesDot(v128.and(i16x8.shr_u(q, 4), m3), grp(x, g + 4));
+    s3 = bytesDot(v128.and(i16x8.shr_u(q, 6), m3), grp(x, g + 6));
+  }
+  return hsum4i(s0, s1, s2, s3);
+}
+
+/** Moves bit b (0..7) of every byte of v to bit 2 of that byte (other bits are garbage, masked by the caller). */
+// @ts-ignore: decorator
+@inline function shiftBit(v: v128, b: i32): v128 {
+  return b < 2 ? i16x8.shl(v, 2 - b) : i16x8.shr_u(v, b - 2);
+}
+
+/** The 16 Q3_K scales (signed, minus 32) as i8 lanes in natural order. */
+// @ts-ignore: decorator
+@inline function q3Scales(p: usize): v128 {
+  const a = load<u32>(p, 96), b = load<u32>(p, 100), c = load<u32>(p, 104);
+  const lo: u32 = 0x0f0f0f0f, two: u32 = 0x03030303;
+  let v = i32x4.splat((a & lo) | ((c & two) << 4));
+  v = i32x4.replace_lane(v, 1, (b & lo) | (((c >> 2) & two) << 4));
+  v = i32x4.replace_lane(v, 2, ((a >> 4) & lo) | (((c >> 4) & two) << 4));
+  v = i32x4.replace_lane(v, 3, ((b >> 4) & lo) | (((c >> 6) & two) << 4));
+  return i8x16.sub(v, i8x16.splat(32));
+}
+
+// ---- Q4_K / Q5_K: 8 sub-blocks of 32, 6-bit scales and mins packed in 12 bytes ----
+
+/** The 8 scales (lanes 0..7) and 8 mins (lanes 8..15) as u8 lanes. */
+// @ts-ignore: decorator
+@inline function k4ScalesMins(p: usize): v128 {
+  const a = load<u32>(p, 4), b = load<u32>(p, 8), c = load<u32>(p, 12);
+  const six: u32 = 0x3f3f3f3f, lo: u32 = 0x0f0f0f0f, two: u32 = 0x03030303;
+  let v = i32x4.splat(a & six);
+  v = i32x4.replace_lane(v, 1, (c & lo) | (((a >> 6) & two) << 4));
+  v = i32x4.replace_lane(v, 2, b & six);
+  v = i32x4.replace_lane(v, 3, ((c >> 4) & lo) | (((b >> 6) & two) << 4));
+  return v;
+}
+
+/** Sub-block sums of pair pp (values 64pp..64pp+63) of Q4_K/Q5_K: lanes of the two sums' partials. */
+// @ts-ignore: decorator
+@inline function pairSums(kind: i32, p: usize, x: usize, pp: i32, lowHalf: bool): v128 {
+  const qs = p + (kind == Q4_K ? 16 : 48) + (<usize>(32 * pp));
+  const v0 = v128.load(qs), v1 = v128.load(qs, 16);
+  const g = 4 * pp + (lowHalf ? 0 : 2);
+  let e0 = lowHalf ? nibLoEven(v0) : nibHiEven(v0), o0 = lowHalf ? nibLoOdd(v0) : nibHiOdd(v0);
+  let e1 = lowHalf ? nibLoEven(v1) : nibHiEven(v1), o1 = lowHalf ? nibLoOdd(v1) : nibHiOdd(v1);
+  if (kind == Q5_K) {
+    // Bit b of qh byte l: even bytes sit at bits 0..7 of a lane (shifted left 4 first), odd at 8..15.
+    const b = 2 * pp + (lowHalf ? 0 : 1);
+    const h0 = v128.load(p, 16), h1 = v128.load(p, 32), s = i16x8.splat(16);
+    e0 = v128.or(e0, v128.and(i16x8.shr_u(i16x8.shl(h0, 4), b), s));
+    o0 = v128.or(o0, v128.and(i16x8.shr_u(h0, b + 4), s));
+    e1 = v128.or(e1, v128.and(i16x8.shr_u(i16x8.shl(h1, 4), b), s));
+    o1 = v128.or(o1, v128.and(i16x8.shr_u(h1, b + 4), s));
+  }
+  return i32x4.add(dot16(e0, o0, grp(x, g)), dot16(e1, o1, grp(x, g + 1)));
+}
+
+// ---- Q6_K ----
+
+/** Sub-block sums for half n, chunk h of Q6_K: [sb 8n+h, 8n+h+2, 8n+h+4, 8n+h+6]. */
+// @ts-ignore: decorator
+@inline function q6Sums(p: usize, x: usize, n: i32, h: i32): v128 {
+  const qa = v128.load(p + (<usize>(64 * n + 16 * h))), qb = v128.load(p + (<usize>(64 * n + 32 + 16 * h)));
+  const qh = v128.load(p + 128 + (<usize>(32 * n + 16 * h)));
+  const lo = i8x16.splat(0x0f), top = i8x16.splat(0x30);
+  const g = 8 * n + h;
+  const s0 = bytesDot(v128.or(v128.and(qa, lo), v128.and(i16x8.shl(qh, 4), top)), grp(x, g));
+  const s1 = bytesDot(v128.or(v128.and(qb, lo), v128.and(i16x8.shl(qh, 2), top)), grp(x, g + 2));
+  const s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(qa, 4), lo), v128.and(qh, top)), grp(x, g + 4));
+  const s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(qb, 4), lo), v128.and(i16x8.shr_u(qh, 2), top)), grp(x, g + 6));
+  return hsum4i(s0, s1, s2, s3);
+}
+
+/** Scale-weighted integer sum R of one super-block at p with the Q8KW block x (4 partial i32 lanes). */
+// @ts-ignore: decorator
+@inline function rowInt(kind: i32, p: usize, x: usize): v128 {
+  if (kind == Q4_K || kind == Q5_K) {
+    const sm = k4ScalesMins(p);
+    const sc16 = i16x8.extend_low_i8x16_u(sm);
+    const t0 = hsum4i(pairSums(kind, p, x, 0, true), pairSums(kind, p, x, 0, false), pairSums(kind, p, x, 1, true), pairSums(kind, p, x, 1, false));
+    const t1 = hsum4i(pairSums(kind, p, x, 2, true), pairSums(kind, p, x, 2, false), pairSums(kind, p, x, 3, true), pairSums(kind, p, x, 3, false));
+    return i32x4.add(scaled(t0, i32x4.extend_low_i16x8_u(sc16)), scaled(t1, i32x4.extend_high_i16x8_u(sc16)));
+  }
+  if (kind == Q6_K) {
+    const sc = permSub16(v128.load(p, 192));
+    const r = applyScales16(sc, q6Sums(p, x, 0, 0), q6Sums(p, x, 0, 1), q6Sums(p, x, 1, 0), q6Sums(p, x, 1, 1));
+    return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 5));
+  }
+  if (kind == Q3_K) {
+    const sc = permSub16(q3Scales(p));
+    const r = applyScales16(sc, twoBitSums(kind, p, x, 0, 0), twoBitSums(kind, p, x, 0, 1), twoBitSums(kind, p, x, 1, 0), twoBitSums(kind, p, x, 1, 1));
+    return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 2));
+  }
+  // Q2_K: scales 0..15 are non-negative, so the signed i8 widening in applyScales16 is exact.
+  const sc = v128.and(permSub16(v128.load(p)), i8x16.splat(0x0f));
+  return applyScales16(sc, twoBitSums(kind, p, x, 0, 0), twoBitSums(kind, p, x, 0, 1), twoBitSums(kind, p, x, 1, 0), twoBitSums(kind, p, x, 1, 1));
+}
+
+/** Min-weighted activation sum M of one super-block (types with mins), 4 partial i32 lanes. */
+// @ts-ignore: decorator
+@inline function rowMin(kind: i32, p: usize, x: usize): v128 {
+  if (kind == Q2_K) return sumsDot(v128.and(i16x8.shr_u(permSub16(v128.load(p)), 4), i8x16.splat(0x0f)), x);
+  // Per-32 activation sums from the per-16 ones: lanes k and k+4 of each permuted half are sub-blocks 2k, 2k+1.
+  const lo = v128.load(x, 16), hi = v128.load(x, 32);
+  const s32 = i16x8.add(i16x8.shuffle(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11), i16x8.shuffle(lo, hi, 4, 5, 6, 7, 12, 13, 14, 15));
+  return i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(k4ScalesMins(p)), s32);
+}
+
+/** Rows w0..w3 (`blocks` super-blocks each) · one Q8KW row x: f32x4, lane = row. */
+// @ts-ignore: decorator
+@inline function dot4(kind: i32, w0: usize, w1: usize, w2: usize, w3: usize, x: usize, blocks: i32): v128 {
+  const wb = blockBytes(kind), dOff = dOffset(kind);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const xb = x + (<usize>b) * XB, o = (<usize>b) * wb;
+    const p0 = w0 + o, p1 = w1 + o, p2 = w2 + o, p3 = w3 + o;
+    const dx = f32x4.splat(load<f32>(xb));
+    const r = hsum4i(rowInt(kind, p0, xb), rowInt(kind, p1, xb), rowInt(kind, p2, xb), rowInt(kind, p3, xb));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(halves4(p0 + dOff, p1 + dOff, p2 + dOff, p3 + dOff), dx)));
+    if (hasMins(kind)) {
+      const mOff = mOffset(kind);
+      const m = hsum4i(rowMin(kind, p0, xb), rowMin(kind, p1, xb), rowMin(kind, p2, xb), rowMin(kind, p3, xb));
+      acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(m), f32x4.mul(halves4(p0 + mOff, p1 + mOff, p2 + mOff, p3 + mOff), dx)));
+    }
+  }
+  return acc;
+}
+
+// @ts-ignore: decorator
+@inline function matvec(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32): void {
+  const blocks = cols >> 8;
+  const rowBytes = (<usize>blocks) * blockBytes(kind);
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = w + (<usize>r) * rowBytes;
+    v128.store(y + (<usize>r << 2), dot4(kind, w0, w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes, xq, blocks));
+  }
+  for (; r < rows; r++) {
+    const wr = w + (<usize>r) * rowBytes;
+    store<f32>(y + (<usize>r << 2), f32x4.extract_lane(dot4(kind, wr, wr, wr, wr, xq, blocks), 0));
+  }
+}
+
+/** Token-major: every group of 4 rows (cache-resident) is applied to every token in turn. */
+// @ts-ignore: decorator
+@inline function matmul(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void {
+  const blocks = cols >> 8;
+  const rowBytes = (<usize>blocks) * blockBytes(kind);
+  const xStride = (<usize>blocks) * XB, yStride = <usize>ldy << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const w0 = w + (<usize>r) * rowBytes;
+    for (let t = 0; t < n; t++) {
+      v128.store(y + (<usize>t) * yStride + (<usize>r << 2),
+        dot4(kind, w0, w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes, xq + (<usize>t) * xStride, blocks));
+    }
+  }
+  for (; r < rows; r++) {
+    const wr = w + (<usize>r) * rowBytes;
+    for (let t = 0; t < n; t++) {
+      store<f32>(y + (<usize>t) * yStride + (<usize>r << 2), f32x4.extract_lane(dot4(kind, wr, wr, wr, wr, xq + (<usize>t) * xStride, blocks), 0));
+    }
+  }
+}
+
+/** y[r] = W[r,:]·x for r < rows; xq is cols/256 Q8KW blocks. */
+export function matvec_q2_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvec(Q2_K, w, xq, y, rows, cols); }
+export function matvec_q3_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvec(Q3_K, w, xq, y, rows, cols); }
+export function matvec_q4_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvec(Q4_K, w, xq, y, rows, cols); }
+export function matvec_q5_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvec(Q5_K, w, xq, y, rows, cols); }
+export function matvec_q6_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvec(Q6_K, w, xq, y, rows, cols); }
+
+/** Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8KW blocks apart. */
+export function matmul_q2_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmul(Q2_K, w, xq, y, rows, cols, n, ldy); }
+export function matmul_q3_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmul(Q3_K, w, xq, y, rows, cols, n, ldy); }
+export function matmul_q4_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmul(Q4_K, w, xq, y, rows, cols, n, ldy); }
+export function matmul_q5_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmul(Q5_K, w, xq, y, rows, cols, n, ldy); }
+export function matmul_q6_k(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmul(Q6_K, w, xq, y, rows, cols, n, ldy); }

@@ -1,0 +1,78 @@
+// Activations to 8-bit integers stored widened to i16 for the legacy-quant and K-quant kernels.
+// The values and rounding are Q8A's (quant_act.ts): d = amax/127 per block, q = round-half-even(x/d), |q| <= 127.
+// Each 16 consecutive q are stored as i16 [q0, q2, .., q14, q1, q3, .., q15] (see quant_simd.ts).
+//
+// Q8W (80 bytes per 32 values): f32 d @0, i32 sum of the 32 q @4, 8 bytes unused, 2 groups of 16 @16.
+// Q8KW (560 bytes per 256 values): f32 d @0, 12 bytes unused, 16 x i16 sums of each 16 q @16 in the order
+//   of permSub16 (sub-blocks 0,2,4,6,1,3,5,7,8,10,..), 16 groups of 16 @48.
+
+export const Q8W_BLOCK_BYTES: i32 = 80;
+export const Q8KW_BLOCK_BYTES: i32 = 560;
+
+// @ts-ignore: decorator
+@inline function toInt(v: v128, d: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v, d)));
+}
+
+/** 16 f32 at src quantised with scale dv and stored as an even/odd i16 group at dst; returns the i32x4 lane sums. */
+// @ts-ignore: decorator
+@inline function group16(src: usize, dv: v128, dst: usize): v128 {
+  const q0 = toInt(v128.load(src), dv), q1 = toInt(v128.load(src, 16), dv);
+  const q2 = toInt(v128.load(src, 32), dv), q3 = toInt(v128.load(src, 48), dv);
+  const a = i16x8.narrow_i32x4_s(q0, q1), b = i16x8.narrow_i32x4_s(q2, q3);
+  v128.store(dst, i16x8.shuffle(a, b, 0, 2, 4, 6, 8, 10, 12, 14));
+  v128.store(dst, i16x8.shuffle(a, b, 1, 3, 5, 7, 9, 11, 13, 15), 16);
+  return i32x4.add(i32x4.add(q0, q1), i32x4.add(q2, q3));
+}
+
+/** Largest |x| over n f32 at src (n a multiple of 16). */
+// @ts-ignore: decorator
+@inline function absMax(src: usize, n: i32): f32 {
+  let m = f32x4.splat(0);
+  for (let i = 0; i < n; i += 16) {
+    const p = src + (<usize>i << 2);
+    m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v128.load(p)), f32x4.abs(v128.load(p, 16))),
+      f32x4.max(f32x4.abs(v128.load(p, 32)), f32x4.abs(v128.load(p, 48)))));
+  }
+  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+}
+
+// @ts-ignore: decorator
+@inline function lanesSum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/** n values (a multiple of 32) at x to Q8W blocks at xq. */
+export function quantize_q8w(x: usize, xq: usize, n: i32): void {
+  for (let b = 0; b < n >> 5; b++) {
+    const src = x + (<usize>b << 7), dst = xq + (<usize>b) * 80;
+    const d: f32 = absMax(src, 32) / 127;
+    store<f32>(dst, d);
+    if (d == 0) {
+      memory.fill(dst + 4, 0, 76);
+      continue;
+    }
+    const dv = f32x4.splat(d);
+    const s = i32x4.add(group16(src, dv, dst + 16), group16(src + 64, dv, dst + 48));
+    store<i32>(dst, lanesSum(s), 4);
+  }
+}
+
+/** n values (a multiple of 256) at x to Q8KW blocks at xq. */
+export function quantize_q8kw(x: usize, xq: usize, n: i32): void {
+  for (let b = 0; b < n >> 8; b++) {
+    const src = x + (<usize>b << 10), dst = xq + (<usize>b) * 560;
+    const d: f32 = absMax(src, 256) / 127;
+    store<f32>(dst, d);
+    if (d == 0) {
+      memory.fill(dst + 4, 0, 556);
+      continue;
+    }
+    const dv = f32x4.splat(d);
+    for (let g = 0; g < 16; g++) {
+      const s = lanesSum(group16(src + (<usize>g << 6), dv, dst + 48 + (<usize>g << 5)));
+      const lane = ((g & 1) << 2) + ((g & 7) >> 1) + (g & 8); // position of sub-block g in permSub16 order
+      store<i16>(dst + 16 + (<usize>lane << 1), <i16>s);
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// Helpers shared by the legacy-quant and K-quant kernels (matmul_legacy.ts, matmul_kquant.ts).
+//
+// Weight bytes are widened to i16 without an extend: 16 bytes loaded as i16x8 hold byte 2k in the low half
+// and byte 2k+1 in the high half of lane k. Masking and shifting gives the even-indexed bytes' values and
+// the odd-indexed bytes' values as i16 lanes. The activations (quant_act_wide.ts) are stored to match:
+// every 16 consecutive values as i16 [x0, x2, .., x14] then [x1, x3, .., x15], so one dot_i16x8_s per half
+// multiplies each weight with its own activation.
+import { HALF_RESCALE } from './f16';
+
+/** Sum of the 4 lanes of each of a, b, c, d (i32), as the 4 lanes of the result. */
+// @ts-ignore: decorator
+@inline export function hsum4i(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
+  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/** The f16 values at p0..p3 as f32x4 (finite halves: each goes to the top of its i32 lane, then rebias). */
+// @ts-ignore: decorator
+@inline export function halves4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let v = v128.load16_lane(p0, i32x4.splat(0), 1);
+  v = v128.load16_lane(p1, v, 3);
+  v = v128.load16_lane(p2, v, 5);
+  v = v128.load16_lane(p3, v, 7);
+  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000)), f32x4.splat(HALF_RESCALE));
+}
+
+/** i32x4 partial sums of (e · x_even) + (o · x_odd) for one 16-value activation group at xg. */
+// @ts-ignore: decorator
+@inline export function dot16(e: v128, o: v128, xg: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(e, v128.load(xg)), i32x4.dot_i16x8_s(o, v128.load(xg, 16)));
+}
+
+/** Low nibbles of the even bytes of v, as i16 lanes. */
+// @ts-ignore: decorator
+@inline export function nibLoEven(v: v128): v128 { return v128.and(v, i16x8.splat(0x0f)); }
+/** Low nibbles of the odd bytes. */
+// @ts-ignore: decorator
+@inline export function nibLoOdd(v: v128): v128 { return v128.and(i16x8.shr_u(v, 8), i16x8.splat(0x0f)); }
+/** High nibbles of the even bytes. */
+// @ts-ignore: decorator
+@inline export function nibHiEven(v: v128): v128 { return v128.and(i16x8.shr_u(v, 4), i16x8.splat(0x0f)); }
+/** High nibbles of the odd bytes. */
+// @ts-ignore: decorator
+@inline export function nibHiOdd(v: v128): v128 { return i16x8.shr_u(v, 12); }
+
+/** Dot of 16 small unsigned bytes (values < 128) with one activation group: even/odd split then dot16. */
+// @ts-ignore: decorator
+@inline export function bytesDot(v: v128, xg: usize): v128 {
+  return dot16(v128.and(v, i16x8.splat(0xff)), i16x8.shr_u(v, 8), xg);
+}
+
+/** Byte order of per-16 sums and scales in the K-quant kernels: for each half of 128 values, the sub-blocks
+ *  0,2,4,6 then 1,3,5,7 (the order the kernels produce their partial sums in). */
+// @ts-ignore: decorator
+@inline export function permSub16(v: v128): v128 {
+  return i8x16.swizzle(v, i8x16(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+}

@@ -1,0 +1,46 @@
+// What the loader needs from the platform it runs on. Each bundle target links one implementation as
+// `platform/host.js` (tools/bundle.mjs swaps the module; the file-by-file dist build uses the Node one),
+// so code that only one platform can run (node:fs, Deno.*, a .wasm module import) stays out of the others.
+import type { ByteInput } from '../formats/source.js';
+import type { HFDir } from '../formats/hf-dir.js';
+
+/** A local path opened for loading: a GGUF file as a byte stream, or a Hugging Face model directory. */
+export type OpenedPath =
+  | { kind: 'file'; input: ByteInput; size: number | undefined }
+  | { kind: 'hf-dir'; hf: HFDir };
+
+export interface Host {
+  readonly name: 'node' | 'deno' | 'workers' | 'browser';
+  /** memoryLimit used when loadModel is given none. */
+  readonly defaultMemoryLimit: number;
+  /** The compiled kernel module shipped with this build. */
+  kernelModule(): Promise<WebAssembly.Module>;
+  /** Whether this platform can start threads at all (if not, `threads` defaults to 1). */
+  readonly threads: boolean;
+  /** The kernel module built for shared memory (threads), or undefined where this build has no threads. */
+  threadsKernelModule(): Promise<WebAssembly.Module | undefined>;
+  /** Open a string source that is not an http(s) URL (a file path, or a relative URL in a browser). */
+  openPath(path: string, signal?: AbortSignal): Promise<OpenedPath>;
+}
+
+export const FOUR_GIB = 4 * 1024 ** 3;
+
+/** `load` run once; a failure is not kept, so a later call tries again. */
+export function loadOnce(load: () => Promise<WebAssembly.Module>): () => Promise<WebAssembly.Module> {
+  let pending: Promise<WebAssembly.Module> | undefined;
+  return () => {
+    if (!pending) {
+      pending = load();
+      pending.catch(() => { pending = undefined; });
+    }
+    return pending;
+  };
+}
+
+/** Compile a .wasm fetched from `url`, streaming when the server sends application/wasm. */
+export async function fetchKernelModule(url: URL): Promise<WebAssembly.Module> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot fetch the kernel module ${url}: HTTP ${res.status}`);
+  if (res.headers.get('content-type')?.split(';')[0].trim() === 'application/wasm') return WebAssembly.compileStreaming(res);
+  return WebAssembly.compile(await res.arrayBuffer());
+}

@@ -1,0 +1,65 @@
+// The kernel table of a runtime with a pool: the weight kernels (matvec_<type>, matmul_<type>, for every
+// GGML type the module has kernels for) split by output rows, everything else as the module exports it.
+// Each task is the same kernel over a contiguous block of rows (the weight pointer and the output pointer
+// moved to its first row), and blocks start at multiples of ROW_ALIGN, a multiple of every weight kernel's
+// row group (4 or 2 rows): each output row is computed by one thread with exactly the code and summation
+// order it gets on one thread, so results do not depend on the thread count.
+import type { KernelExports } from '../wasm/exports.js';
+import { GGMLType, ggmlTypeInfo } from '../formats/ggml-types.js';
+import { MAX_TASKS } from './layout.js';
+import type { ThreadPool } from './pool.js';
+
+/** Rows per task are a multiple of this: of the kernels' row groups, and of 64 output bytes (no two threads write one cache line). */
+const ROW_ALIGN = 16;
+/** Tasks per thread a split aims at, so that threads slowed by other work on their core are picked up by the rest. */
+const TASKS_PER_THREAD = 4;
+
+/** Bytes of one weight row of `cols` values, by kernel name suffix ('f32', 'q8_0', 'q4_k', ...). */
+const ROW_BYTES = new Map<string, (cols: number) => number>();
+for (const id of Object.values(GGMLType)) {
+  const info = ggmlTypeInfo(id);
+  if (info) ROW_BYTES.set(info.name.toLowerCase(), (cols) => (cols / info.blockSize) * info.bytesPerBlock);
+}
+
+type Fn = (...args: number[]) => number | void;
+
+/** `raw` with its weight kernels split over `pool` when a call has at least `minWork` multiply-adds. */
+export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: number): KernelExports {
+  const k: KernelExports = { ...raw };
+  /** Rows per task, or 0 to run the call on this thread. */
+  const chunkRows = (rows: number, work: number): number => {
+    if (work < minWork || rows < 2 * ROW_ALIGN || !pool.alive) return 0;
+    const tasks = Math.min(MAX_TASKS, pool.threads * TASKS_PER_THREAD, Math.floor(rows / ROW_ALIGN));
+    return Math.ceil(rows / tasks / ROW_ALIGN) * ROW_ALIGN;
+  };
+  for (const [type, rowBytes] of ROW_BYTES) {
+    const mv = `matvec_${type}`, mm = `matmul_${type}`;
+    const fv = raw[mv] as Fn | undefined, fm = raw[mm] as Fn | undefined;
+    // y[r] = W[r,:]·x: rows [r0, r0 + m) read W from row r0 and write y from r0
+    if (fv) {
+      k[mv] = (w: number, x: number, y: number, rows: number, cols: number) => {
+        const chunk = chunkRows(rows, rows * cols);
+        if (chunk === 0) return fv(w, x, y, rows, cols);
+        const rb = rowBytes(cols);
+        pool.call(mv, Math.ceil(rows / chunk), 5, (t, a, o) => {
+          const r0 = t * chunk;
+          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = Math.min(chunk, rows - r0); a[o + 4] = cols;
+        });
+      };
+    }
+    // Y[t*ldy + r] = W[r,:]·X[t,:]: the same, every token row of Y keeping its stride ldy
+    if (fm) {
+      k[mm] = (w: number, x: number, y: number, rows: number, cols: number, n: number, ldy: number) => {
+        const chunk = chunkRows(rows, rows * cols * n);
+        if (chunk === 0) return fm(w, x, y, rows, cols, n, ldy);
+        const rb = rowBytes(cols);
+        pool.call(mm, Math.ceil(rows / chunk), 7, (t, a, o) => {
+          const r0 = t * chunk;
+          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = Math.min(chunk, rows - r0);
+          a[o + 4] = cols; a[o + 5] = n; a[o + 6] = ldy;
+        });
+      };
+    }
+  }
+  return k;
+}

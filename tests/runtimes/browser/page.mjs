@@ -1,0 +1,24 @@
+// In the page: the browser bundle loads the model from a page-relative path (streamed with fetch), then
+// a module Web Worker does the same from a Blob. Both ask for 2 threads, which they get only when the page
+// is cross-origin isolated (otherwise the runtime runs on one). Results go to window.__sparq for the driver.
+import * as sparq from '../../../dist/bundles/browser/index.js';
+import { greedy } from '../case.mjs';
+
+const MODEL = '/model/stories260K.gguf';
+
+function inWorker() {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }) => { worker.terminate(); data.error ? reject(new Error(data.error)) : resolve(data); };
+    worker.onerror = (e) => { worker.terminate(); reject(new Error(`worker: ${e.message}`)); };
+    worker.postMessage({ model: new URL(MODEL, location.href).href });
+  });
+}
+
+try {
+  const page = await greedy(sparq, MODEL, { threads: 2 });
+  const worker = await inWorker();
+  window.__sparq = { page, worker, crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer };
+} catch (e) {
+  window.__sparq = { error: `${e.name}: ${e.message}` };
+}

@@ -1,0 +1,60 @@
+// Shared by the runtime launchers (Node side): paths, the model, the Node reference, child processes.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { greedy } from './case.mjs';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+export const bundles = join(root, 'dist', 'bundles');
+export const model = fileURLToPath(new URL('../../../shared/data/stories260K/stories260K.gguf', import.meta.url));
+/** A skip reason when the test model is absent (false when present). */
+export const modelSkip = existsSync(model) ? false : `needs ${model} (../shared/data absent)`;
+
+/** Fails with a clear message when the bundles were not built. */
+export function requireBundles() {
+  for (const t of ['node', 'deno', 'workers', 'browser']) {
+    if (!existsSync(join(bundles, t, 'index.js'))) throw new Error(`dist/bundles/${t} is missing: run node tools/build.mjs && node tools/bundle.mjs`);
+  }
+}
+
+/** A binary installed from npm (node_modules/.bin/<name>); throws naming the devDependency otherwise. */
+export function npmBin(name, pkg) {
+  const p = join(root, 'node_modules', '.bin', name);
+  if (!existsSync(p)) throw new Error(`${name} is not installed: npm i -D ${pkg}`);
+  return p;
+}
+
+let reference;
+/** The ids Node gets from the node bundle on one thread: what every other runtime must reproduce. */
+export function nodeReference() {
+  reference ??= import(join(bundles, 'node', 'index.js')).then((sparq) => greedy(sparq, model, { threads: 1 }));
+  return reference;
+}
+
+/**
+ * Run a command to completion (stdout and stderr collected); kills it by pid after `timeoutMs`.
+ * Rejects with its output when it exits non-zero.
+ */
+export function run(cmd, args, { timeoutMs = 120_000, env, cwd = root } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}\n${stdout}\n${stderr}`));
+    });
+  });
+}
+
+/** The JSON object printed on the last stdout line that starts with RESULT. */
+export function lastResult(stdout) {
+  const line = stdout.split('\n').reverse().find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`no RESULT line in output:\n${stdout}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}

@@ -1,0 +1,115 @@
+// One conformance case (stories260K, greedy, 32 tokens) in every runtime the bundles target; each must
+// reproduce the ids of the Node bundle. A runtime that cannot start fails its test; only an absent model
+// skips. Needs: node tools/build.mjs && node tools/bundle.mjs, the npm packages deno, workerd and
+// playwright-core, and the Debian package chromium.
+//   node tests/runtimes/run-all.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundles, model, modelSkip, nodeReference, requireBundles, root } from './common.mjs';
+import { greedy, MAX_TOKENS } from './case.mjs';
+import { runDeno } from './deno.mjs';
+import { runWorkerd } from './workerd.mjs';
+import { runChromium, runElectronRenderer } from './chromium.mjs';
+
+requireBundles();
+const skip = modelSkip;
+
+test('the workers and browser bundles import no Node built-ins; the deno bundle only on demand', () => {
+  for (const t of ['deno', 'workers', 'browser']) {
+    const js = readFileSync(join(bundles, t, 'index.js'), 'utf8');
+    assert.doesNotMatch(js, /from\s*["']node:|require\(/, `dist/bundles/${t}/index.js`);
+    // Deno provides node: modules; the thread code imports them only where process.versions.node is set.
+    if (t !== 'deno') assert.doesNotMatch(js, /import\(\s*["']node:/, `dist/bundles/${t}/index.js`);
+  }
+});
+
+test('node: the bundle generates 32 tokens; on 2 threads, it and the file-by-file build in dist/ give the same', { skip }, async () => {
+  const ref = await nodeReference();
+  assert.equal(ref.ids.length, MAX_TOKENS);
+  assert.equal(ref.threads, 1);
+  for (const entry of [join(bundles, 'node', 'index.js'), join(root, 'dist', 'index.js')]) {
+    const r = await greedy(await import(entry), model, { threads: 2 });
+    assert.equal(r.threads, 2, entry);
+    assert.deepEqual(r.ids, ref.ids, entry);
+  }
+});
+
+test('node: Blob, Response, R2-style { body, size }, ReadableStream and ArrayBuffer sources give the same ids', { skip }, async () => {
+  const ref = await nodeReference();
+  const sparq = await import(join(bundles, 'node', 'index.js'));
+  const bytes = readFileSync(model);
+  const stream = () => new Blob([bytes]).stream();
+  const sources = {
+    blob: new Blob([bytes]),
+    response: new Response(stream(), { headers: { 'content-length': String(bytes.length) } }),
+    r2: { body: stream(), size: bytes.length, key: 'stories260K.gguf' },
+    stream: stream(),
+    arrayBuffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
+  };
+  for (const [kind, source] of Object.entries(sources)) assert.deepEqual((await greedy(sparq, source, { threads: 1 })).ids, ref.ids, kind);
+});
+
+test('node: contextLength auto fits the budget; a refused model names the numbers and cancels its stream', { skip }, async () => {
+  const sparq = await import(join(bundles, 'node', 'index.js'));
+  const bytes = readFileSync(model);
+  const fitted = await greedy(sparq, model, { threads: 1, memoryLimit: 4 * 2 ** 20, contextLength: 'auto' });
+  assert.ok(fitted.contextLength > 64 && fitted.contextLength < 2048, `auto chose ${fitted.contextLength}`);
+  assert.deepEqual(fitted.ids, (await nodeReference()).ids);
+  let cancelled = false;
+  const body = new ReadableStream({
+    start(c) { c.enqueue(bytes.slice()); },
+    cancel() { cancelled = true; },
+  });
+  await assert.rejects(sparq.loadModel({ body, size: bytes.length, key: 'big' }, { memoryLimit: 2 ** 20 }), (e) => {
+    assert.equal(e.name, 'OutOfMemoryError');
+    assert.equal(e.limitBytes, 2 ** 20);
+    assert.match(e.message, /^big: needs [\d.]+ MiB \(weights 1\.1 MiB, KV cache [\d.]+ MiB for 2048 positions, scratch [\d.]+ MiB\) but the memory limit is 1\.0 MiB$/);
+    return true;
+  });
+  assert.equal(cancelled, true);
+});
+
+test('deno: same ids as node (path source, Deno.open stream, 2 threads)', { skip }, async () => {
+  const r = await runDeno();
+  assert.equal(r.threads, 2);
+  assert.deepEqual(r.ids, (await nodeReference()).ids);
+  assert.equal(r.text, (await nodeReference()).text);
+});
+
+test('workerd: the SSE example streams the node ids; a model over 128 MiB is refused with the numbers', { skip }, async () => {
+  const ref = await nodeReference();
+  const r = await runWorkerd();
+  assert.deepEqual(r.ids, ref.ids);
+  assert.equal(r.text, ref.text);
+  assert.equal(r.streamedText, r.text, 'token events add up to the final text');
+  assert.ok(r.events > 1, 'tokens arrive as separate events');
+  assert.equal(r.refusal.status, 507);
+  assert.equal(r.refusal.body.error, 'OutOfMemoryError');
+  assert.equal(r.refusal.body.limitBytes, 128 * 2 ** 20);
+  assert.ok(r.refusal.body.requiredBytes > r.refusal.body.limitBytes);
+  assert.match(r.refusal.body.message, /weights 259\.1 MiB .*memory limit of 128\.0 MiB/);
+  assert.deepEqual(r.idsAfterRefusal, ref.ids, 'the worker still serves after refusing');
+});
+
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids', { skip }, async () => {
+  const ref = await nodeReference();
+  const r = await runChromium();
+  assert.equal(r.plain.crossOriginIsolated, false);
+  assert.equal(r.isolated.crossOriginIsolated, true);
+  for (const [mode, threads] of [['plain', 1], ['isolated', 2]]) {
+    for (const where of ['page', 'worker']) {
+      assert.equal(r[mode][where].threads, threads, `${mode} ${where}: threads`);
+      assert.deepEqual(r[mode][where].ids, ref.ids, `${mode} ${where}`);
+    }
+  }
+});
+
+test('electron renderer half: examples/electron/renderer in Chromium generates the node text, on 2 threads', { skip }, async () => {
+  const ref = await nodeReference();
+  const r = await runElectronRenderer();
+  assert.match(r.status, /on 2 thread\(s\), crossOriginIsolated=true/);
+  assert.ok(r.output.startsWith(ref.text), `64 greedy tokens begin with the 32 of node: ${JSON.stringify(r.output)}`);
+  assert.equal(r.mainDisabled, true, 'no main process outside Electron');
+});
