@@ -1,4 +1,4 @@
-// A GGUF over the Workers budget for the refusal test: a Llama with stories260K's tokenizer and
+// A GGUF over the Workers budget for the refusal test: a Llama with the conformance model's tokenizer and
 // dim 1024, 12 layers, ffn 2816 in F16, about 270 MiB of weights. The weights are all zero and never
 // written: the file is sparse (a few KiB on disk), since the loader must refuse it after the header.
 import { open, truncate } from 'node:fs/promises';
@@ -27,12 +27,14 @@ export async function writeOverBudgetModel(path) {
     { key: 'llama.attention.layer_norm_rms_epsilon', type: T.FLOAT32, value: 1e-5 },
     { key: 'tokenizer.ggml.model', type: T.STRING, value: meta.get('tokenizer.ggml.model') },
     { key: 'tokenizer.ggml.tokens', type: T.ARRAY, itemType: T.STRING, value: meta.get('tokenizer.ggml.tokens') },
-    { key: 'tokenizer.ggml.scores', type: T.ARRAY, itemType: T.FLOAT32, value: [...meta.get('tokenizer.ggml.scores')] },
     { key: 'tokenizer.ggml.token_type', type: T.ARRAY, itemType: T.INT32, value: [...meta.get('tokenizer.ggml.token_type')] },
     u32('tokenizer.ggml.bos_token_id', meta.get('tokenizer.ggml.bos_token_id')),
     u32('tokenizer.ggml.eos_token_id', meta.get('tokenizer.ggml.eos_token_id')),
-    u32('tokenizer.ggml.unknown_token_id', meta.get('tokenizer.ggml.unknown_token_id')),
   ];
+  // SentencePiece vocabularies carry scores, byte-level BPE ones merges and a pre-tokenizer name.
+  if (meta.has('tokenizer.ggml.scores')) metadata.push({ key: 'tokenizer.ggml.scores', type: T.ARRAY, itemType: T.FLOAT32, value: [...meta.get('tokenizer.ggml.scores')] });
+  if (meta.has('tokenizer.ggml.merges')) metadata.push({ key: 'tokenizer.ggml.merges', type: T.ARRAY, itemType: T.STRING, value: meta.get('tokenizer.ggml.merges') });
+  if (meta.has('tokenizer.ggml.pre')) metadata.push({ key: 'tokenizer.ggml.pre', type: T.STRING, value: meta.get('tokenizer.ggml.pre') });
   const zeros = (type, shape) => () => (function* () {
     for (let left = tensorByteSize(type, shape); left > 0; left -= ZERO.length) yield ZERO.subarray(0, Math.min(left, ZERO.length));
   })();

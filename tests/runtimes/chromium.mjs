@@ -16,12 +16,12 @@ const FILE = /^[\w.-]+$/;
 
 /** The conformance pages: the browser bundle, these test files, the model. */
 function testRoutes(path) {
-  if (path === '/model/stories260K.gguf') return model;
+  if (path === '/model/model.gguf') return model;
   if (/^\/dist\/bundles\/browser\/[\w.-]+$/.test(path) || /^\/tests\/runtimes\/(browser\/)?[\w.-]+\.(mjs|html)$/.test(path)) return join(root, path);
   return undefined;
 }
 
-/** The Electron example's layout under app://local/ (see examples/electron/main.mjs), with stories260K. */
+/** The Electron example's layout under app://local/ (see examples/electron/main.mjs), with the default model. */
 function electronRoutes(path) {
   const [, dir, name, ...more] = path.split('/');
   if (more.length || !FILE.test(name ?? '')) return undefined;

@@ -7,9 +7,10 @@ import { greedy } from './case.mjs';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const bundles = join(root, 'dist', 'bundles');
-export const model = fileURLToPath(new URL('../../../shared/data/stories260K/stories260K.gguf', import.meta.url));
+/** The conformance model: the embedded default (committed, so the runtimes are never skipped). */
+export const model = join(root, 'models', 'default.gguf');
 /** A skip reason when the test model is absent (false when present). */
-export const modelSkip = existsSync(model) ? false : `needs ${model} (../shared/data absent)`;
+export const modelSkip = existsSync(model) ? false : `needs ${model} (missing from this checkout)`;
 
 /** Fails with a clear message when the bundles were not built. */
 export function requireBundles() {

@@ -15,7 +15,7 @@ export async function runWorkerd() {
   const dir = await mkdtemp(join(tmpdir(), 'sparq-workerd-'));
   let child;
   try {
-    await symlink(model, join(dir, 'stories260K.gguf'));
+    await symlink(model, join(dir, 'model.gguf'));
     await writeOverBudgetModel(join(dir, 'over-budget.gguf'));
     const port = await freePort();
     let log = '';
@@ -27,10 +27,10 @@ export async function runWorkerd() {
     const base = `http://127.0.0.1:${port}`;
     await waitReady(base, exited, () => log);
     const query = `prompt=${encodeURIComponent(PROMPT)}&max_tokens=${MAX_TOKENS}`;
-    const first = await sse(`${base}/generate?${query}&model=stories260K.gguf`);
+    const first = await sse(`${base}/generate?${query}&model=model.gguf`);
     const refused = await fetch(`${base}/generate?${query}&model=over-budget.gguf`);
     const refusal = { status: refused.status, body: await refused.json() };
-    const after = await sse(`${base}/generate?${query}&model=stories260K.gguf`);
+    const after = await sse(`${base}/generate?${query}&model=model.gguf`);
     return { ids: first.done.tokens, text: first.done.text, streamedText: first.text, events: first.events, refusal, idsAfterRefusal: after.done.tokens };
   } finally {
     if (child && child.exitCode === null) {

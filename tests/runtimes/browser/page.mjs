@@ -4,7 +4,7 @@
 import * as sparq from '../../../dist/bundles/browser/index.js';
 import { greedy } from '../case.mjs';
 
-const MODEL = '/model/stories260K.gguf';
+const MODEL = '/model/model.gguf';
 
 function inWorker() {
   return new Promise((resolve, reject) => {
