@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GenerateOptions, GenerateStats } from '../engine/types.js';
 import type { AttentionSetting } from '../attention/index.js';
+import type { KType, VType } from '../kv/layout.js';
 import { InvalidArgumentError } from '../errors.js';
 import { loadingProgress } from './progress.js';
 
@@ -22,6 +23,9 @@ export interface GenerateFlags {
   sparqR?: number;
   sparqK?: number;
   threads?: number;
+  kType?: KType;
+  vType?: VType;
+  ktType?: 'q4';
 }
 
 const DEFAULT_SPARQ_RATIO = 1 / 8;
@@ -49,7 +53,7 @@ export async function runGenerate(prompt: string, flags: GenerateFlags): Promise
     const { loadModel } = await import('../engine/load.js');
     let model;
     try {
-      model = await loadModel(source, { contextLength: flags.context, attention, threads: flags.threads, onProgress: progress.onProgress, signal: ac.signal });
+      model = await loadModel(source, { contextLength: flags.context, attention, threads: flags.threads, kType: flags.kType, vType: flags.vType, kTType: flags.ktType, onProgress: progress.onProgress, signal: ac.signal });
     } finally {
       progress.stop();
     }

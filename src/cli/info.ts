@@ -1,4 +1,5 @@
 // `sparq info FILE`: a GGUF file's metadata, tensor table and the memory a load would need.
+import { kvCacheSizes, type KVLayout } from '../kv/sizes.js';
 import { ByteReader } from '../formats/source.js';
 import { readGGUFHeader, type GGUFHeader, type GGUFValue } from '../formats/gguf.js';
 import { ggmlTypeName } from '../formats/ggml-types.js';
@@ -114,8 +115,18 @@ function memoryEstimate(h: GGUFHeader, file: string, context: number | undefined
     rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(perToken * ctx)}`]);
     rows.push([`  total, ${label}`, mib(h.dataSize + perToken * ctx + scratch)]);
   }
-  return [...lines, ...table(rows)];
+  const sizes = kvCacheSizes(c);
+  const kv = [['  K', 'V', ...LAYOUTS.map((l) => `${l} bytes/token (x dense q8)`)]];
+  for (const s of sizes.filter((x) => x.layout === 'dense')) {
+    kv.push([`  ${s.kType}`, s.vType, ...LAYOUTS.map((l) => {
+      const m = sizes.find((x) => x.kType === s.kType && x.vType === s.vType && x.layout === l)!;
+      return `${m.bytesPerToken} (${m.vsDenseQ8.toFixed(2)})`;
+    })]);
+  }
+  return [...lines, ...table(rows), '', 'KV cache per position, every type and layout:', ...table(kv, [2, 3, 4])];
 }
+
+const LAYOUTS: KVLayout[] = ['dense', 'sparq', 'sparq, 4-bit K^T'];
 
 /** Rows padded into columns; columns listed in `right` are right-aligned. */
 function table(rows: string[][], right: number[] = []): string[] {

@@ -33,6 +33,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sparq-ratio <RATIO>', 'SparQ: compression ratio, as 1/8 or 0.125 (default 1/8)', ratio)
     .option('--sparq-r <R>', 'SparQ: query components used to approximate scores', integer(1))
     .option('--sparq-k <K>', 'SparQ: positions fetched in full (with --sparq-r)', integer(1))
+    .addOption(new Option('--k-type <T>', 'K cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8']))
+    .addOption(new Option('--v-type <T>', 'V cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8', 'q4']))
+    .addOption(new Option('--kt-type <T>', 'SparQ: store the transposed K in 4 bits (cache 1.25x dense q8 instead of 1.5x)').choices(['q4']))
     .option('--threads <N>', 'threads for the kernels (default: the number of cores; 1 = single-threaded)', integer(1))
     .action(async (prompt: string, flags: GenerateFlags) => {
       const { runGenerate } = await import('./generate.js');
