@@ -6,7 +6,15 @@
 // are folded into a running softmax per row (running max m, running sum l, accumulator rescaled by
 // e^(m_old - m_new)), then each V row is decoded once and added to every row's accumulator. So K and V are
 // read once per block of query rows, and all scores of a chunk stay in a small scratch.
-import { expf4 } from './simd_exp';
+//
+// q8 K and V (the usual decode cache) skip the decoding and run in integers, four query rows at a time
+// sharing each code load (one at a time for a single row, MHA decode). The rows' scaled queries are rounded
+// to i16 (one factor per row, relative error <= 2^-16, far below the codes' max|k|/254) and
+// i32x4.dot_i16x8_s multiplies them with the sign-extended codes, one f32 multiply-add per block scale.
+// V runs on pairs of positions: a row's weights times the block scales are rounded to i16 with one factor
+// per (row, chunk), the two positions' codes are interleaved and dot_i16x8_s forms w_a·v_a + w_b·v_b per
+// dimension into i32 sums (|sum| <= 64·127·32767 < 2^31 per chunk), added to the f32 accumulators once
+// per chunk. Dimensions are the outer loop there, so a group's 8 i32x4 sums stay in registers.
 import { KV_F32, KV_Q8, kv_decode_row, kv_qblock } from './kv_cache';
 
 const ROWS: i32 = 16;
@@ -15,7 +23,15 @@ const CHUNK: i32 = 64;
 /** Scratch bytes attn_rows needs for head dimension d. */
 export function attn_scratch_bytes(d: i32): i32 {
   const dp = (d + 3) & ~3;
-  return 4 * (2 * ROWS * dp + ROWS * CHUNK + 3 * ROWS + 2 * dp) + 64;
+  return 4 * (2 * ROWS * dp + ROWS * CHUNK + 3 * ROWS + 2 * dp) + 64 + q8ScratchBytes(d);
+}
+
+// The q8 path's part: i16 query rows, their factors, the chunk's K and V row addresses, the packed pair
+// coefficients of up to 4 rows (CHUNK/2 pairs, d/8 blocks at most) and their factors.
+@inline
+function q8ScratchBytes(d: i32): i32 {
+  const d8 = (d + 7) & ~7;
+  return 2 * ROWS * d8 + 4 * ROWS + 2 * 4 * CHUNK + 4 * 4 * (CHUNK >> 1) * (d8 >> 3) + 16 + 16 + 16;
 }
 
 @inline
@@ -62,36 +78,217 @@ function scaleRow(x: usize, c: f32, d: i32): void {
   for (; i < d; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * c);
 }
 
-// q·row for a q8 row (codes then one f32 scale per block of qb), without decoding it first.
+// simd_exp's expf4 (same steps, same results for non-NaN x) with its two slow conversions replaced: the
+// clamps use pmin/pmax (one instruction each), and n = round(x·log2 e) becomes an integer by adding
+// 1.5·2^23 (exact for |n| < 2^22, n then sits in the low mantissa bits) instead of i32x4.trunc_sat's fix-ups.
 @inline
-function dotQ8(q: usize, row: usize, d: i32, qb: i32): f32 {
-  const scales = row + <usize>d;
-  let tot = f32x4.splat(0);
-  for (let b = 0, i = 0; i < d; b++) {
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    for (const e = i + qb; i < e; i += 8) {
-      const w = v128.load8x8_s(row + <usize>i);
-      const o = q + (<usize>i << 2);
-      a0 = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(w)), v128.load(o)));
-      a1 = f32x4.add(a1, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(w)), v128.load(o, 16)));
-    }
-    tot = f32x4.add(tot, f32x4.mul(f32x4.add(a0, a1), f32x4.splat(load<f32>(scales + (<usize>b << 2)))));
-  }
-  return f32x4.extract_lane(tot, 0) + f32x4.extract_lane(tot, 1) + f32x4.extract_lane(tot, 2) + f32x4.extract_lane(tot, 3);
+function expScores4(x: v128): v128 {
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(<f32>-120)), f32x4.splat(<f32>89));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(<f32>0.693145751953125)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(<f32>1.4286068202862268e-6)));
+  let q = f32x4.splat(<f32>(1.0 / 5040.0));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 720.0)));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 120.0)));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 24.0)));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 6.0)));
+  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>0.5));
+  const er = f32x4.add(f32x4.splat(<f32>1.0), f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q)));
+  const ni = i32x4.sub(f32x4.add(n, f32x4.splat(<f32>12582912)), i32x4.splat(0x4b400000));
+  const a = i32x4.shr_s(ni, 1);
+  const b = i32x4.sub(ni, a);
+  const bias = i32x4.splat(127);
+  return f32x4.mul(f32x4.mul(er, i32x4.shl(i32x4.add(a, bias), 23)), i32x4.shl(i32x4.add(b, bias), 23));
 }
 
-// acc += w·row for a q8 row, without decoding it first.
+// Sum of each of four f32x4 vectors, as the four lanes of one.
 @inline
-function axpyQ8(acc: usize, w: f32, row: usize, d: i32, qb: i32): void {
+function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const v01 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 2, 6), v128.shuffle<f32>(a0, a1, 1, 5, 3, 7));
+  const v23 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 2, 6), v128.shuffle<f32>(a2, a3, 1, 5, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(v01, v23, 0, 1, 4, 5), v128.shuffle<f32>(v01, v23, 2, 3, 6, 7));
+}
+
+// Scores of R (1 or 4) i16 query rows qi, qi + qStride, ... against the q8 row at `row` (d codes, then one
+// f32 scale per block of qb), in units of the rows' factors: lane i of the result is row i's.
+@inline
+function dotQ8(R: i32, qi: usize, qStride: usize, row: usize, d: i32, qb: i32): v128 {
   const scales = row + <usize>d;
+  let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   for (let b = 0, i = 0; i < d; b++) {
-    const ws = f32x4.splat(w * load<f32>(scales + (<usize>b << 2)));
+    let t0 = i32x4.splat(0), t1 = i32x4.splat(0), t2 = i32x4.splat(0), t3 = i32x4.splat(0);
     for (const e = i + qb; i < e; i += 8) {
-      const x = v128.load8x8_s(row + <usize>i);
-      const o = acc + (<usize>i << 2);
-      v128.store(o, f32x4.add(v128.load(o), f32x4.mul(ws, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(x)))));
-      v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(ws, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(x)))), 16);
+      const c = v128.load8x8_s(row + <usize>i);
+      const o = qi + (<usize>i << 1);
+      t0 = i32x4.add(t0, i32x4.dot_i16x8_s(c, v128.load(o)));
+      if (R > 1) {
+        t1 = i32x4.add(t1, i32x4.dot_i16x8_s(c, v128.load(o + qStride)));
+        t2 = i32x4.add(t2, i32x4.dot_i16x8_s(c, v128.load(o + 2 * qStride)));
+        t3 = i32x4.add(t3, i32x4.dot_i16x8_s(c, v128.load(o + 3 * qStride)));
+      }
     }
+    const s = v128.load32_splat(scales + (<usize>b << 2));
+    f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(t0), s));
+    if (R > 1) {
+      f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(t1), s));
+      f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(t2), s));
+      f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(t3), s));
+    }
+  }
+  if (R == 1) {
+    return f32x4.splat(f32x4.extract_lane(f0, 0) + f32x4.extract_lane(f0, 1) + f32x4.extract_lane(f0, 2) + f32x4.extract_lane(f0, 3));
+  }
+  return hsum4(f0, f1, f2, f3);
+}
+
+// V step of the q8 path for R (1 or 4) rows: acc row j (f32, rows dBytes apart) += fac[j]·Σ_pairs of the
+// chunk, from the packed pair coefficients pc (row j's at pc + j·pcRow, pair pp's blocks at pp·nb·4) and
+// the chunk's V row addresses va (an even count; an odd chunk's last pair repeats a row with weight 0).
+@inline
+function accumulateQ8(R: i32, acc: usize, dBytes: usize, fac: usize, pc: usize, pcRow: usize, va: usize, np: i32, d: i32, qb: i32): void {
+  const nb = d / qb;
+  for (let i = 0; i < d; i += 8) {
+    const b = i / qb;
+    let l0 = i32x4.splat(0), h0 = i32x4.splat(0), l1 = i32x4.splat(0), h1 = i32x4.splat(0);
+    let l2 = i32x4.splat(0), h2 = i32x4.splat(0), l3 = i32x4.splat(0), h3 = i32x4.splat(0);
+    let cp = pc + (<usize>b << 2);
+    for (let pp = 0; pp < np; pp++) {
+      const ra = load<usize>(va + (<usize>(2 * pp) << 2));
+      const rb = load<usize>(va + (<usize>(2 * pp + 1) << 2));
+      const x = i8x16.shuffle(v128.load64_zero(ra + <usize>i), v128.load64_zero(rb + <usize>i),
+        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const lo = i16x8.extend_low_i8x16_s(x);
+      const hi = i16x8.extend_high_i8x16_s(x);
+      const c0 = v128.load32_splat(cp);
+      l0 = i32x4.add(l0, i32x4.dot_i16x8_s(lo, c0)); h0 = i32x4.add(h0, i32x4.dot_i16x8_s(hi, c0));
+      if (R > 1) {
+        const c1 = v128.load32_splat(cp + pcRow);
+        const c2 = v128.load32_splat(cp + 2 * pcRow);
+        const c3 = v128.load32_splat(cp + 3 * pcRow);
+        l1 = i32x4.add(l1, i32x4.dot_i16x8_s(lo, c1)); h1 = i32x4.add(h1, i32x4.dot_i16x8_s(hi, c1));
+        l2 = i32x4.add(l2, i32x4.dot_i16x8_s(lo, c2)); h2 = i32x4.add(h2, i32x4.dot_i16x8_s(hi, c2));
+        l3 = i32x4.add(l3, i32x4.dot_i16x8_s(lo, c3)); h3 = i32x4.add(h3, i32x4.dot_i16x8_s(hi, c3));
+      }
+      cp += <usize>nb << 2;
+    }
+    const o = acc + (<usize>i << 2);
+    flush8(o, l0, h0, load<f32>(fac));
+    if (R > 1) {
+      flush8(o + dBytes, l1, h1, load<f32>(fac, 4));
+      flush8(o + 2 * dBytes, l2, h2, load<f32>(fac, 8));
+      flush8(o + 3 * dBytes, l3, h3, load<f32>(fac, 12));
+    }
+  }
+}
+
+// accumulateQ8 for one row and blocks of 16 or more: 16 dimensions per pass (one 16-byte load per row).
+@inline
+function accumulateQ8Wide(acc: usize, fac: usize, pc: usize, va: usize, np: i32, d: i32, qb: i32): void {
+  const nb = d / qb;
+  const f = load<f32>(fac);
+  for (let i = 0; i < d; i += 16) {
+    const b = i / qb;
+    let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+    let cp = pc + (<usize>b << 2);
+    for (let pp = 0; pp < np; pp++) {
+      const x = v128.load(load<usize>(va + (<usize>(2 * pp) << 2)) + <usize>i);
+      const y = v128.load(load<usize>(va + (<usize>(2 * pp + 1) << 2)) + <usize>i);
+      const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      const c = v128.load32_splat(cp);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), c));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), c));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), c));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), c));
+      cp += <usize>nb << 2;
+    }
+    const o = acc + (<usize>i << 2);
+    flush8(o, a0, a1, f);
+    flush8(o + 32, a2, a3, f);
+  }
+}
+
+// o[0:8] += f·(lo, hi) as f32.
+@inline
+function flush8(o: usize, lo: v128, hi: v128, f: f32): void {
+  const fv = f32x4.splat(f);
+  v128.store(o, f32x4.add(v128.load(o), f32x4.mul(f32x4.convert_i32x4_s(lo), fv)));
+  v128.store(o, f32x4.add(v128.load(o, 16), f32x4.mul(f32x4.convert_i32x4_s(hi), fv)), 16);
+}
+
+// Packs the V coefficients of `rows` query rows (rows < 4 leave the rest zero) for the chunk's cn positions:
+// for row j, pair pp and block b, the i16 pair (w_j[2pp]·s(2pp, b), w_j[2pp+1]·s(2pp+1, b)) times the row's
+// factor 32767 / max; the inverse factor goes to fac[j]. w_j: the chunk's weights at sc + j·CHUNK·4.
+// Four blocks at a time in f32 lanes (weights and scales are >= 0); adding 1.5·2^23 rounds to the nearest
+// integer and leaves it in the low mantissa bits. A last group of fewer than 4 blocks still stores 16 bytes:
+// the next pair's (or row's) entries overwrite the excess, and the scratch has 16 bytes of slack after the end.
+function packQ8(sc: usize, rows: i32, va: usize, cn: i32, d: i32, qb: i32, pc: usize, pcRow: usize, fac: usize): void {
+  const nb = d / qb;
+  const np = (cn + 1) >> 1;
+  const magic = f32x4.splat(<f32>12582912);
+  const magicBits = i32x4.splat(0x4b400000);
+  for (let j = 0; j < 4; j++) {
+    const pr = pc + <usize>j * pcRow;
+    if (j >= rows) {
+      memory.fill(pr, 0, <usize>(np * nb) << 2);
+      store<f32>(fac + (<usize>j << 2), 0);
+      continue;
+    }
+    const w = sc + (<usize>(j * CHUNK) << 2);
+    let mv = f32x4.splat(0);
+    for (let p = 0; p < cn; p++) {
+      const wv = v128.load32_splat(w + (<usize>p << 2));
+      const sp = load<usize>(va + (<usize>p << 2)) + <usize>d;
+      for (let b = 0; b < nb; b += 4) mv = f32x4.pmax(mv, f32x4.mul(wv, scales4(sp, b, nb)));
+    }
+    const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    const toI: f32 = m > 0 ? <f32>32767 / m : 0;
+    store<f32>(fac + (<usize>j << 2), m > 0 ? m / <f32>32767 : 0);
+    for (let pp = 0; pp < np; pp++) {
+      const p = 2 * pp;
+      const wa = f32x4.splat(load<f32>(w + (<usize>p << 2)) * toI);
+      const wb = f32x4.splat(p + 1 < cn ? load<f32>(w + (<usize>(p + 1) << 2)) * toI : <f32>0);
+      const sa = load<usize>(va + (<usize>p << 2)) + <usize>d;
+      const sb = load<usize>(va + (<usize>(p + 1) << 2)) + <usize>d;
+      const o = pr + (<usize>(pp * nb) << 2);
+      for (let b = 0; b < nb; b += 4) {
+        const ia = i32x4.sub(f32x4.add(f32x4.mul(wa, scales4(sa, b, nb)), magic), magicBits);
+        const ib = i32x4.sub(f32x4.add(f32x4.mul(wb, scales4(sb, b, nb)), magic), magicBits);
+        v128.store(o + (<usize>b << 2), i8x16.shuffle(ia, ib, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29));
+      }
+    }
+  }
+}
+
+// Block scales b.. b+3 of a row (lanes past nb are 0, and nothing past the row is read).
+@inline
+function scales4(sp: usize, b: i32, nb: i32): v128 {
+  const a = sp + (<usize>b << 2);
+  if (b + 4 <= nb) return v128.load(a);
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(a));
+  if (b + 1 < nb) v = f32x4.replace_lane(v, 1, load<f32>(a, 4));
+  if (b + 2 < nb) v = f32x4.replace_lane(v, 2, load<f32>(a, 8));
+  return v;
+}
+
+// i16 copies of nr scaled query rows (f32, rows dBytes apart) at qi (rows qiRow bytes apart, rows up to the
+// next multiple of 4 zeroed), each as x / f with f = max|x| / 32767 stored at fq.
+function quantiseRows(qs: usize, dBytes: usize, nr: i32, d: i32, qi: usize, qiRow: usize, fq: usize): void {
+  const n4 = (nr + 3) & ~3;
+  for (let i = 0; i < n4; i++) {
+    const dst = qi + <usize>i * qiRow;
+    if (i >= nr) {
+      memory.fill(dst, 0, qiRow);
+      store<f32>(fq + (<usize>i << 2), 0);
+      continue;
+    }
+    const src = qs + <usize>i * dBytes;
+    let m: f32 = 0;
+    for (let c = 0; c < d; c++) m = max(m, abs(load<f32>(src + (<usize>c << 2))));
+    const toI: f32 = m > 0 ? <f32>32767 / m : 0;
+    store<f32>(fq + (<usize>i << 2), m > 0 ? m / <f32>32767 : 0);
+    for (let c = 0; c < d; c++) store<i16>(dst + (<usize>c << 1), <i16>(<i32>nearest(load<f32>(src + (<usize>c << 2)) * toI)));
   }
 }
 
@@ -122,10 +319,20 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
   const lim = sm + (<usize>ROWS << 2);
   const kbuf = lim + (<usize>ROWS << 2);
   const vbuf = kbuf + dBytes;
+  // q8 path scratch (layout in q8ScratchBytes)
+  const qb = kv_qblock(d);
+  const q8 = kType == KV_Q8 && vType == KV_Q8 && qb > 0;
+  const nb = q8 ? d / qb : 0;
+  const qiRow = <usize>((d + 7) & ~7) << 1;
+  const qi = (vbuf + dBytes + 15) & ~<usize>15;
+  const fq = qi + <usize>ROWS * qiRow;
+  const va = fq + (<usize>ROWS << 2);
+  const pcRow = <usize>((CHUNK >> 1) * nb) << 2;
+  const pc = va + (<usize>(2 * CHUNK) << 2);
+  const fac = pc + 4 * pcRow + 16; // 16 bytes of slack: packQ8's last 4-block store may run past its row
   const kr = <usize>kRow;
   const vr = <usize>vRow;
   const total = nTok * g;
-  const qb = kv_qblock(d);
   let bytes: f64 = 0;
   let sink: u32 = 0;
   for (let r0 = 0; r0 < total; r0 += ROWS) {
@@ -143,9 +350,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
       store<i32>(lim + (<usize>i << 2), pos0 + t + 1);
     }
     const maxLim = load<i32>(lim + (<usize>(nr - 1) << 2));
-    // a single row (MHA decode) reads q8 rows directly; several rows share one decoded copy per position
-    const fusedK = nr == 1 && kType == KV_Q8;
-    const fusedV = nr == 1 && vType == KV_Q8;
+    if (q8) quantiseRows(qs, dBytes, nr, d, qi, qiRow, fq);
     for (let c0 = 0; c0 < maxLim; c0 += CHUNK) {
       const cn = min(CHUNK, maxLim - c0);
       // gathered rows: touch every cache line of the next chunk's K and V rows (the first chunk's before the
@@ -154,11 +359,22 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         if (c0 == 0) sink += touchRows(k, kr, v, vr, idx, 0, cn);
         if (c0 + CHUNK < maxLim) sink += touchRows(k, kr, v, vr, idx, c0 + CHUNK, min(CHUNK, maxLim - c0 - CHUNK));
       }
-      // scores of the chunk
+      // scores of the chunk (the q8 path also scores the padding rows of a last group of 4: never read)
       for (let p = 0; p < cn; p++) {
         const src = rowAt(k, kr, idx, c0 + p);
-        if (fusedK) {
-          store<f32>(sc + (<usize>p << 2), dotQ8(qs, src, d, qb));
+        if (q8) {
+          if (nr == 1) {
+            store<f32>(sc + (<usize>p << 2), f32x4.extract_lane(dotQ8(1, qi, qiRow, src, d, qb), 0) * load<f32>(fq));
+            continue;
+          }
+          for (let i0 = 0; i0 < nr; i0 += 4) {
+            const s4 = f32x4.mul(dotQ8(4, qi + <usize>i0 * qiRow, qiRow, src, d, qb), v128.load(fq + (<usize>i0 << 2)));
+            const o = sc + (<usize>(i0 * CHUNK + p) << 2);
+            store<f32>(o, f32x4.extract_lane(s4, 0));
+            store<f32>(o + (<usize>CHUNK << 2), f32x4.extract_lane(s4, 1));
+            store<f32>(o + (<usize>(2 * CHUNK) << 2), f32x4.extract_lane(s4, 2));
+            store<f32>(o + (<usize>(3 * CHUNK) << 2), f32x4.extract_lane(s4, 3));
+          }
           continue;
         }
         let row = src;
@@ -179,8 +395,12 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
           continue;
         }
         if (softcap > 0) capScores(srow, n, softcap);
-        let m: f32 = -Infinity;
-        for (let p = 0; p < n; p++) m = max(m, load<f32>(srow + (<usize>p << 2)));
+        // pmax is one instruction (max's NaN and signed-zero rules cost several); a NaN score still ends as NaN
+        let mq = f32x4.splat(-Infinity);
+        let p = 0;
+        for (; p + 4 <= n; p += 4) mq = f32x4.pmax(mq, v128.load(srow + (<usize>p << 2)));
+        let m = max(max(f32x4.extract_lane(mq, 0), f32x4.extract_lane(mq, 1)), max(f32x4.extract_lane(mq, 2), f32x4.extract_lane(mq, 3)));
+        for (; p < n; p++) m = max(m, load<f32>(srow + (<usize>p << 2)));
         const mOld = load<f32>(mx + (<usize>i << 2));
         const mNew = max(mOld, m);
         let l = load<f32>(sm + (<usize>i << 2));
@@ -191,15 +411,15 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         }
         const mv = f32x4.splat(mNew);
         let sv = f32x4.splat(0);
-        let p = 0;
+        p = 0;
         for (; p + 4 <= n; p += 4) {
-          const e = expf4(f32x4.sub(v128.load(srow + (<usize>p << 2)), mv));
+          const e = expScores4(f32x4.sub(v128.load(srow + (<usize>p << 2)), mv));
           v128.store(srow + (<usize>p << 2), e);
           sv = f32x4.add(sv, e);
         }
         l += f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
         for (; p < n; p++) {
-          const e = f32x4.extract_lane(expf4(f32x4.splat(load<f32>(srow + (<usize>p << 2)) - mNew)), 0);
+          const e = f32x4.extract_lane(expScores4(f32x4.splat(load<f32>(srow + (<usize>p << 2)) - mNew)), 0);
           store<f32>(srow + (<usize>p << 2), e);
           l += e;
         }
@@ -208,13 +428,22 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         store<f32>(sm + (<usize>i << 2), l);
       }
       // weighted V rows
+      if (q8) {
+        for (let p = 0; p < cn; p++) store<usize>(va + (<usize>p << 2), rowAt(v, vr, idx, c0 + p));
+        if (cn & 1) store<usize>(va + (<usize>cn << 2), load<usize>(va + (<usize>(cn - 1) << 2)));
+        const np = (cn + 1) >> 1;
+        for (let i0 = 0; i0 < nr; i0 += 4) {
+          const rows = min(4, nr - i0);
+          packQ8(sc + (<usize>(i0 * CHUNK) << 2), rows, va, cn, d, qb, pc, pcRow, fac);
+          if (rows == 1 && qb >= 16) accumulateQ8Wide(acc + <usize>i0 * dBytes, fac, pc, va, np, d, qb);
+          else if (rows == 1) accumulateQ8(1, acc + <usize>i0 * dBytes, dBytes, fac, pc, pcRow, va, np, d, qb);
+          else accumulateQ8(4, acc + <usize>i0 * dBytes, dBytes, fac, pc, pcRow, va, np, d, qb);
+        }
+        bytes += <f64>cn * <f64>vRow;
+        continue;
+      }
       for (let p = 0; p < cn; p++) {
         const src = rowAt(v, vr, idx, c0 + p);
-        if (fusedV) {
-          const w = load<f32>(sc + (<usize>p << 2));
-          if (w != 0) axpyQ8(acc, w, src, d, qb);
-          continue;
-        }
         let row = src;
         if (vType != KV_F32) { kv_decode_row(src, vbuf, d, vType); row = vbuf; }
         for (let i = 0; i < nr; i++) {

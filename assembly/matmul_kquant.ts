@@ -11,11 +11,14 @@
 //   Q6_K (210 B): ql[128], qh[64], i8 scales[16], f16 d; value 128n+32i+l (i < 4) = 6 bits - 32, low nibble
 //                 from ql[64n+l+32(i&1)] (high nibble for i >= 2), top 2 bits from qh[32n+l] >> 2i.
 //
-// Per super-block and row, the integer sums of each sub-block are exact in i32 (unsigned weights), reduced
-// four sub-blocks at a time (hsum4i) and multiplied by their integer scales; the offsets of Q3_K/Q6_K and
-// the mins of Q2_K/Q4_K/Q5_K use the activation sub-block sums. One f32 multiply per super-block then:
-//   y += d*dx*R - dmin*dx*M.
-import { hsum4i, halves4, dot16, bytesDot, permSub16, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+// Per super-block and row, the integer sums of each sub-block are exact in i32 (unsigned weights) and
+// multiplied by their integer scales; the offsets of Q3_K/Q6_K and the mins of Q2_K/Q4_K/Q5_K use the
+// activation sub-block sums. One f32 multiply per super-block then: y += d*dx*R - dmin*dx*M.
+//   matvec (dot1): one row at a time, a loop over the chunks of each super-block (rowIntK4Loop,
+//                  rowInt16Loop); R and M stay 4 partial i32 lanes until the f32 step.
+//   matmul (dot4): 4 rows at a time, sub-block sums reduced four at a time (hsum4i), one lane per row.
+import { hsum4i, halves4, dot16, bytesDot, permSub16, nibMask, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+import { f16_to_f32_finite } from './f16';
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
 const XB: usize = 560; // Q8KW block bytes
@@ -61,7 +64,7 @@ const XB: usize = 560; // Q8KW block bytes
 
 /** Sub-block sums for one (n, h) of a 2-bit type, 4 partial lanes per j, reduced to [sb j=0..3]. */
 // @ts-ignore: decorator
-@inline function twoBitSums(kind: i32, p: usize, x: usize, n: i32, h: i32): v128 {
+@inline function twoBitSums(kind: i32, p: usize, x: usize, n: i32, h: i32, eb: v128): v128 {
   const q = v128.load(p + (kind == Q2_K ? 16 : 32) + (<usize>(32 * n + 16 * h)));
   const hm = kind == Q3_K ? v128.load(p + (<usize>(16 * h))) : i32x4.splat(0);
   const m3 = i8x16.splat(3), m4 = i8x16.splat(4);
@@ -69,16 +72,18 @@ const XB: usize = 560; // Q8KW block bytes
   let s0: v128, s1: v128, s2: v128, s3: v128;
   // j = 0..3: bits 2j of each byte; Q3_K adds bit 4n+j of hmask as 4 (value + 4 = low2 | 4*hbit).
   if (kind == Q3_K) {
-    const b = 4 * n;
-    s0 = bytesDot(v128.or(v128.and(q, m3), v128.and(shiftBit(hm, b), m4)), grp(x, g));
-    s1 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 2), m3), v128.and(shiftBit(hm, b + 1), m4)), grp(x, g + 2));
-    s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 4), m3), v128.and(shiftBit(hm, b + 2), m4)), grp(x, g + 4));
-    s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 6), m3), v128.and(shiftBit(hm, b + 3), m4)), grp(x, g + 6));
+    // Bits 4n..4n+3 of each byte down to 0..3 (what comes in from the high byte lands above bit 3 of the low
+    // byte and never reaches bit 2 below); then bit j to bit 2.
+    const hn = i16x8.shr_u(hm, 4 * n);
+    s0 = bytesDot(v128.or(v128.and(q, m3), v128.and(shiftBit(hn, 0), m4)), grp(x, g), eb);
+    s1 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 2), m3), v128.and(shiftBit(hn, 1), m4)), grp(x, g + 2), eb);
+    s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 4), m3), v128.and(shiftBit(hn, 2), m4)), grp(x, g + 4), eb);
+    s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(q, 6), m3), v128.and(shiftBit(hn, 3), m4)), grp(x, g + 6), eb);
   } else {
-    s0 = bytesDot(v128.and(q, m3), grp(x, g));
-    s1 = bytesDot(v128.and(i16x8.shr_u(q, 2), m3), grp(x, g + 2));
-    s2 = bytesDot(v128.and(i16x8.shr_u(q, 4), m3), grp(x, g + 4));
-    s3 = bytesDot(v128.and(i16x8.shr_u(q, 6), m3), grp(x, g + 6));
+    s0 = bytesDot(v128.and(q, m3), grp(x, g), eb);
+    s1 = bytesDot(v128.and(i16x8.shr_u(q, 2), m3), grp(x, g + 2), eb);
+    s2 = bytesDot(v128.and(i16x8.shr_u(q, 4), m3), grp(x, g + 4), eb);
+    s3 = bytesDot(v128.and(i16x8.shr_u(q, 6), m3), grp(x, g + 6), eb);
   }
   return hsum4i(s0, s1, s2, s3);
 }
@@ -117,12 +122,12 @@ const XB: usize = 560; // Q8KW block bytes
 
 /** Sub-block sums of pair pp (values 64pp..64pp+63) of Q4_K/Q5_K: lanes of the two sums' partials. */
 // @ts-ignore: decorator
-@inline function pairSums(kind: i32, p: usize, x: usize, pp: i32, lowHalf: bool): v128 {
+@inline function pairSums(kind: i32, p: usize, x: usize, pp: i32, lowHalf: bool, m: v128): v128 {
   const qs = p + (kind == Q4_K ? 16 : 48) + (<usize>(32 * pp));
   const v0 = v128.load(qs), v1 = v128.load(qs, 16);
   const g = 4 * pp + (lowHalf ? 0 : 2);
-  let e0 = lowHalf ? nibLoEven(v0) : nibHiEven(v0), o0 = lowHalf ? nibLoOdd(v0) : nibHiOdd(v0);
-  let e1 = lowHalf ? nibLoEven(v1) : nibHiEven(v1), o1 = lowHalf ? nibLoOdd(v1) : nibHiOdd(v1);
+  let e0 = lowHalf ? nibLoEven(v0, m) : nibHiEven(v0, m), o0 = lowHalf ? nibLoOdd(v0, m) : nibHiOdd(v0);
+  let e1 = lowHalf ? nibLoEven(v1, m) : nibHiEven(v1, m), o1 = lowHalf ? nibLoOdd(v1, m) : nibHiOdd(v1);
   if (kind == Q5_K) {
     // Bit b of qh byte l: even bytes sit at bits 0..7 of a lane (shifted left 4 first), odd at 8..15.
     const b = 2 * pp + (lowHalf ? 0 : 1);
@@ -139,41 +144,106 @@ const XB: usize = 560; // Q8KW block bytes
 
 /** Sub-block sums for half n, chunk h of Q6_K: [sb 8n+h, 8n+h+2, 8n+h+4, 8n+h+6]. */
 // @ts-ignore: decorator
-@inline function q6Sums(p: usize, x: usize, n: i32, h: i32): v128 {
+@inline function q6Sums(p: usize, x: usize, n: i32, h: i32, eb: v128, lo: v128, top: v128): v128 {
   const qa = v128.load(p + (<usize>(64 * n + 16 * h))), qb = v128.load(p + (<usize>(64 * n + 32 + 16 * h)));
   const qh = v128.load(p + 128 + (<usize>(32 * n + 16 * h)));
-  const lo = i8x16.splat(0x0f), top = i8x16.splat(0x30);
   const g = 8 * n + h;
-  const s0 = bytesDot(v128.or(v128.and(qa, lo), v128.and(i16x8.shl(qh, 4), top)), grp(x, g));
-  const s1 = bytesDot(v128.or(v128.and(qb, lo), v128.and(i16x8.shl(qh, 2), top)), grp(x, g + 2));
-  const s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(qa, 4), lo), v128.and(qh, top)), grp(x, g + 4));
-  const s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(qb, 4), lo), v128.and(i16x8.shr_u(qh, 2), top)), grp(x, g + 6));
+  const s0 = bytesDot(v128.or(v128.and(qa, lo), v128.and(i16x8.shl(qh, 4), top)), grp(x, g), eb);
+  const s1 = bytesDot(v128.or(v128.and(qb, lo), v128.and(i16x8.shl(qh, 2), top)), grp(x, g + 2), eb);
+  const s2 = bytesDot(v128.or(v128.and(i16x8.shr_u(qa, 4), lo), v128.and(qh, top)), grp(x, g + 4), eb);
+  const s3 = bytesDot(v128.or(v128.and(i16x8.shr_u(qb, 4), lo), v128.and(i16x8.shr_u(qh, 2), top)), grp(x, g + 6), eb);
   return hsum4i(s0, s1, s2, s3);
+}
+
+/** Pair k of a Q4_K/Q5_K super-block (sub-block 2k in the low nibbles of 32 bytes, 2k+1 in the high ones)
+ *  against activation groups 4k..4k+3: partial sums [2k, 2k, 2k+1, 2k+1]. Each byte is loaded once. */
+// @ts-ignore: decorator
+@inline function pairSums2(kind: i32, p: usize, x: usize, k: i32, m: v128): v128 {
+  const qs = p + (kind == Q4_K ? 16 : 48) + (<usize>k << 5);
+  const v0 = v128.load(qs), v1 = v128.load(qs, 16);
+  let e0 = nibLoEven(v0, m), o0 = nibLoOdd(v0, m), e1 = nibLoEven(v1, m), o1 = nibLoOdd(v1, m);
+  let f0 = nibHiEven(v0, m), h0 = nibHiOdd(v0), f1 = nibHiEven(v1, m), h1 = nibHiOdd(v1);
+  if (kind == Q5_K) {
+    // Bit b of qh byte l: even bytes sit at bits 0..7 of a lane (shifted left 4 first), odd at 8..15.
+    const b = 2 * k;
+    const q0 = v128.load(p, 16), q1 = v128.load(p, 32), s = i16x8.splat(16);
+    const q0e = i16x8.shl(q0, 4), q1e = i16x8.shl(q1, 4);
+    e0 = v128.or(e0, v128.and(i16x8.shr_u(q0e, b), s));
+    o0 = v128.or(o0, v128.and(i16x8.shr_u(q0, b + 4), s));
+    e1 = v128.or(e1, v128.and(i16x8.shr_u(q1e, b), s));
+    o1 = v128.or(o1, v128.and(i16x8.shr_u(q1, b + 4), s));
+    f0 = v128.or(f0, v128.and(i16x8.shr_u(q0e, b + 1), s));
+    h0 = v128.or(h0, v128.and(i16x8.shr_u(q0, b + 5), s));
+    f1 = v128.or(f1, v128.and(i16x8.shr_u(q1e, b + 1), s));
+    h1 = v128.or(h1, v128.and(i16x8.shr_u(q1, b + 5), s));
+  }
+  const g = grp(x, 4 * k);
+  const lo = i32x4.add(dot16(e0, o0, g), dot16(e1, o1, g + 32));
+  const hi = i32x4.add(dot16(f0, h0, g + 64), dot16(f1, h1, g + 96));
+  return i32x4.add(i32x4.shuffle(lo, hi, 0, 1, 4, 5), i32x4.shuffle(lo, hi, 2, 3, 6, 7));
+}
+
+/** R of one Q4_K/Q5_K super-block for the one-row kernel (4 partial i32 lanes): a loop over the 4 pairs of
+ *  sub-blocks, so that one iteration holds few loaded vectors (a fully unrolled super-block spills). The
+ *  integer scales ride in scA (sub-blocks 2k..2k+3) and scB (the rest), moving down two lanes per pair. */
+// @ts-ignore: decorator
+@inline function rowIntK4Loop(kind: i32, p: usize, x: usize, m: v128): v128 {
+  const sc16 = i16x8.extend_low_i8x16_u(k4ScalesMins(p));
+  let scA = i32x4.extend_low_i16x8_u(sc16), scB = i32x4.extend_high_i16x8_u(sc16);
+  let r = i32x4.splat(0);
+  for (let k = 0; k < 4; k++) {
+    r = i32x4.add(r, i32x4.mul(pairSums2(kind, p, x, k, m), i32x4.shuffle(scA, scA, 0, 0, 1, 1)));
+    scA = i32x4.shuffle(scA, scB, 2, 3, 4, 5);
+    scB = i32x4.shuffle(scB, scB, 2, 3, 2, 3);
+  }
+  return r;
+}
+
+/** R of one Q2_K/Q3_K/Q6_K super-block for the one-row kernel: a loop over the 4 chunks (n, h) of 16-byte
+ *  fields (4 sub-blocks of 16 each, q6Sums/twoBitSums order), so that one iteration holds few loaded vectors;
+ *  the permuted i8 scales move down 4 lanes per chunk. Q3_K/Q6_K subtract their offset (4, 32) times the
+ *  scale-weighted activation sums. */
+// @ts-ignore: decorator
+@inline function rowInt16Loop(kind: i32, p: usize, x: usize, eb: v128, lo: v128, top: v128): v128 {
+  const sc0 = kind == Q6_K ? permSub16(v128.load(p, 192))
+    : kind == Q3_K ? permSub16(q3Scales(p)) : v128.and(permSub16(v128.load(p)), lo); // Q2_K: low nibbles
+  let sc = sc0;
+  let r = i32x4.splat(0);
+  for (let k = 0; k < 4; k++) {
+    const n = k >> 1, h = k & 1;
+    const t = kind == Q6_K ? q6Sums(p, x, n, h, eb, lo, top) : twoBitSums(kind, p, x, n, h, eb);
+    r = i32x4.add(r, i32x4.mul(t, i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(sc))));
+    sc = i32x4.shuffle(sc, sc, 1, 2, 3, 0);
+  }
+  if (kind == Q6_K) return i32x4.sub(r, i32x4.shl(sumsDot(sc0, x), 5));
+  if (kind == Q3_K) return i32x4.sub(r, i32x4.shl(sumsDot(sc0, x), 2));
+  return r;
 }
 
 /** Scale-weighted integer sum R of one super-block at p with the Q8KW block x (4 partial i32 lanes). */
 // @ts-ignore: decorator
-@inline function rowInt(kind: i32, p: usize, x: usize): v128 {
+@inline function rowInt(kind: i32, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
   if (kind == Q4_K || kind == Q5_K) {
     const sm = k4ScalesMins(p);
     const sc16 = i16x8.extend_low_i8x16_u(sm);
-    const t0 = hsum4i(pairSums(kind, p, x, 0, true), pairSums(kind, p, x, 0, false), pairSums(kind, p, x, 1, true), pairSums(kind, p, x, 1, false));
-    const t1 = hsum4i(pairSums(kind, p, x, 2, true), pairSums(kind, p, x, 2, false), pairSums(kind, p, x, 3, true), pairSums(kind, p, x, 3, false));
+    const t0 = hsum4i(pairSums(kind, p, x, 0, true, m), pairSums(kind, p, x, 0, false, m), pairSums(kind, p, x, 1, true, m), pairSums(kind, p, x, 1, false, m));
+    const t1 = hsum4i(pairSums(kind, p, x, 2, true, m), pairSums(kind, p, x, 2, false, m), pairSums(kind, p, x, 3, true, m), pairSums(kind, p, x, 3, false, m));
     return i32x4.add(scaled(t0, i32x4.extend_low_i16x8_u(sc16)), scaled(t1, i32x4.extend_high_i16x8_u(sc16)));
   }
   if (kind == Q6_K) {
     const sc = permSub16(v128.load(p, 192));
-    const r = applyScales16(sc, q6Sums(p, x, 0, 0), q6Sums(p, x, 0, 1), q6Sums(p, x, 1, 0), q6Sums(p, x, 1, 1));
+    const r = applyScales16(sc, q6Sums(p, x, 0, 0, eb, lo, top), q6Sums(p, x, 0, 1, eb, lo, top),
+      q6Sums(p, x, 1, 0, eb, lo, top), q6Sums(p, x, 1, 1, eb, lo, top));
     return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 5));
   }
   if (kind == Q3_K) {
     const sc = permSub16(q3Scales(p));
-    const r = applyScales16(sc, twoBitSums(kind, p, x, 0, 0), twoBitSums(kind, p, x, 0, 1), twoBitSums(kind, p, x, 1, 0), twoBitSums(kind, p, x, 1, 1));
+    const r = applyScales16(sc, twoBitSums(kind, p, x, 0, 0, eb), twoBitSums(kind, p, x, 0, 1, eb), twoBitSums(kind, p, x, 1, 0, eb), twoBitSums(kind, p, x, 1, 1, eb));
     return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 2));
   }
   // Q2_K: scales 0..15 are non-negative, so the signed i8 widening in applyScales16 is exact.
   const sc = v128.and(permSub16(v128.load(p)), i8x16.splat(0x0f));
-  return applyScales16(sc, twoBitSums(kind, p, x, 0, 0), twoBitSums(kind, p, x, 0, 1), twoBitSums(kind, p, x, 1, 0), twoBitSums(kind, p, x, 1, 1));
+  return applyScales16(sc, twoBitSums(kind, p, x, 0, 0, eb), twoBitSums(kind, p, x, 0, 1, eb), twoBitSums(kind, p, x, 1, 0, eb), twoBitSums(kind, p, x, 1, 1, eb));
 }
 
 /** Min-weighted activation sum M of one super-block (types with mins), 4 partial i32 lanes. */
@@ -189,13 +259,13 @@ const XB: usize = 560; // Q8KW block bytes
 /** Rows w0..w3 (`blocks` super-blocks each) · one Q8KW row x: f32x4, lane = row. */
 // @ts-ignore: decorator
 @inline function dot4(kind: i32, w0: usize, w1: usize, w2: usize, w3: usize, x: usize, blocks: i32): v128 {
-  const wb = blockBytes(kind), dOff = dOffset(kind);
+  const wb = blockBytes(kind), dOff = dOffset(kind), m = nibMask(), eb = evenByteMask(), lo = byteMask0f(), top = byteMask30();
   let acc = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
     const xb = x + (<usize>b) * XB, o = (<usize>b) * wb;
     const p0 = w0 + o, p1 = w1 + o, p2 = w2 + o, p3 = w3 + o;
     const dx = f32x4.splat(load<f32>(xb));
-    const r = hsum4i(rowInt(kind, p0, xb), rowInt(kind, p1, xb), rowInt(kind, p2, xb), rowInt(kind, p3, xb));
+    const r = hsum4i(rowInt(kind, p0, xb, m, eb, lo, top), rowInt(kind, p1, xb, m, eb, lo, top), rowInt(kind, p2, xb, m, eb, lo, top), rowInt(kind, p3, xb, m, eb, lo, top));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(halves4(p0 + dOff, p1 + dOff, p2 + dOff, p3 + dOff), dx)));
     if (hasMins(kind)) {
       const mOff = mOffset(kind);
@@ -206,19 +276,34 @@ const XB: usize = 560; // Q8KW block bytes
   return acc;
 }
 
+/** One row (`blocks` super-blocks at w) · one Q8KW row x, for matvec: per super-block the partial i32 lanes
+ *  of R (and M) are converted and scaled as f32 lanes, which are added at the end. One row per pass keeps
+ *  the weights one sequential stream (neighbouring rows read side by side stream much slower) and the
+ *  loop body small enough that nothing spills; the activations stay in L1. */
+// @ts-ignore: decorator
+@inline function dot1(kind: i32, w: usize, x: usize, blocks: i32): f32 {
+  const wb = blockBytes(kind), dOff = dOffset(kind), m = nibMask(), eb = evenByteMask(), lo = byteMask0f(), top = byteMask30();
+  let acc = f32x4.splat(0);
+  let p = w, xb = x;
+  const end = x + (<usize>blocks) * XB;
+  while (xb < end) {
+    const dx = load<f32>(xb);
+    const r = kind == Q4_K || kind == Q5_K ? rowIntK4Loop(kind, p, xb, m) : rowInt16Loop(kind, p, xb, eb, lo, top);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + dOff)) * dx)));
+    if (hasMins(kind)) {
+      const m = rowMin(kind, p, xb);
+      acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(m), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + mOffset(kind))) * dx)));
+    }
+    p += wb; xb += XB;
+  }
+  return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+}
+
 // @ts-ignore: decorator
 @inline function matvec(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32): void {
   const blocks = cols >> 8;
   const rowBytes = (<usize>blocks) * blockBytes(kind);
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    const w0 = w + (<usize>r) * rowBytes;
-    v128.store(y + (<usize>r << 2), dot4(kind, w0, w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes, xq, blocks));
-  }
-  for (; r < rows; r++) {
-    const wr = w + (<usize>r) * rowBytes;
-    store<f32>(y + (<usize>r << 2), f32x4.extract_lane(dot4(kind, wr, wr, wr, wr, xq, blocks), 0));
-  }
+  for (let r = 0; r < rows; r++) store<f32>(y + (<usize>r << 2), dot1(kind, w + (<usize>r) * rowBytes, xq, blocks));
 }
 
 /** Token-major: every group of 4 rows (cache-resident) is applied to every token in turn. */

@@ -2,10 +2,11 @@
 // activations are Q8A blocks (quant_act.ts: f32 scale, 32 x i8; 36 bytes). Per block the 32 products are
 // summed exactly in i32 (i8 widened to i16, then i32x4.dot_i16x8_s), then y += d_w * d_x * isum in f32.
 //
-//   matvec: 4 rows per pass; the activation block is widened once for the 4 rows, the 4 row sums are
-//           folded into one i32x4 (one lane per row) and scaled by the 4 row scales at once.
+//   matvec: 4 rows per pass, a quarter of the matrix apart; the activation block is widened once for the
+//           4 rows, the 4 row sums are folded into one i32x4 (one lane per row) and scaled by the 4 row
+//           scales at once.
 //   matmul: 4 rows x 4 tokens per pass; each widened weight vector serves 4 tokens.
-import { HALF_RESCALE, f16_to_f32_finite } from './f16';
+import { HALF_RESCALE } from './f16';
 
 const WB: usize = 34; // Q8_0 block bytes
 const XB: usize = 36; // Q8A block bytes
@@ -43,46 +44,49 @@ const XB: usize = 36; // Q8A block bytes
 // @ts-ignore: decorator
 @inline function dot4rows(w0: usize, w1: usize, w2: usize, w3: usize, x: usize, blocks: i32): v128 {
   let acc = f32x4.splat(0);
-  for (let b = 0; b < blocks; b++) {
-    const xb = x + (<usize>b) * XB;
+  let p0 = w0, p1 = w1, p2 = w2, p3 = w3, xb = x;
+  const end = x + (<usize>blocks) * XB;
+  while (xb < end) {
     const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
     const xl0 = i16x8.extend_low_i8x16_s(x0), xh0 = i16x8.extend_high_i8x16_s(x0);
     const xl1 = i16x8.extend_low_i8x16_s(x1), xh1 = i16x8.extend_high_i8x16_s(x1);
-    const o = (<usize>b) * WB;
-    const s = hsum4i(blockDot(w0 + o, xl0, xh0, xl1, xh1), blockDot(w1 + o, xl0, xh0, xl1, xh1),
-      blockDot(w2 + o, xl0, xh0, xl1, xh1), blockDot(w3 + o, xl0, xh0, xl1, xh1));
-    const d = f32x4.mul(scales4(w0 + o, w1 + o, w2 + o, w3 + o), f32x4.splat(load<f32>(xb)));
+    const s = hsum4i(blockDot(p0, xl0, xh0, xl1, xh1), blockDot(p1, xl0, xh0, xl1, xh1),
+      blockDot(p2, xl0, xh0, xl1, xh1), blockDot(p3, xl0, xh0, xl1, xh1));
+    const d = f32x4.mul(scales4(p0, p1, p2, p3), v128.load32_splat(xb));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
+    p0 += WB; p1 += WB; p2 += WB; p3 += WB; xb += XB;
   }
   return acc;
 }
 
-/** One row · one Q8A row. Each block's i32 lanes are summed before the scale so rounding stays per block. */
-// @ts-ignore: decorator
-@inline function dot1row(w: usize, x: usize, blocks: i32): f32 {
-  let acc: f32 = 0;
-  for (let b = 0; b < blocks; b++) {
-    const xb = x + (<usize>b) * XB;
-    const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
-    const s4 = blockDot(w + (<usize>b) * WB, i16x8.extend_low_i8x16_s(x0), i16x8.extend_high_i8x16_s(x0),
-      i16x8.extend_low_i8x16_s(x1), i16x8.extend_high_i8x16_s(x1));
-    const s2 = i32x4.add(s4, i32x4.shuffle(s4, s4, 2, 3, 0, 1));
-    const isum = i32x4.extract_lane(s2, 0) + i32x4.extract_lane(s2, 1);
-    acc += <f32>isum * (f16_to_f32_finite(<u32>load<u16>(w + (<usize>b) * WB)) * load<f32>(xb));
-  }
-  return acc;
-}
-
-/** y[r] = W[r,:]·x for r < rows; x is cols/32 Q8A blocks. */
+/** y[r] = W[r,:]·x for r < rows; x is cols/32 Q8A blocks. The 4 rows of a pass are a quarter of the rows
+ *  apart: a few hardware prefetch streams close together in memory (neighbouring rows) read much slower
+ *  than the same streams far apart. */
 export function matvec_q8_0(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void {
   const blocks = cols >> 5;
   const rowBytes = (<usize>blocks) * WB;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
+  const q = rows >> 2;
+  const qBytes = (<usize>q) * rowBytes;
+  for (let r = 0; r < q; r++) {
     const w0 = w + (<usize>r) * rowBytes;
-    v128.store(y + (<usize>r << 2), dot4rows(w0, w0 + rowBytes, w0 + 2 * rowBytes, w0 + 3 * rowBytes, xq, blocks));
+    const v = dot4rows(w0, w0 + qBytes, w0 + 2 * qBytes, w0 + 3 * qBytes, xq, blocks);
+    const yr = y + (<usize>r << 2), qs = <usize>q << 2;
+    v128.store32_lane(yr, v, 0);
+    v128.store32_lane(yr + qs, v, 1);
+    v128.store32_lane(yr + 2 * qs, v, 2);
+    v128.store32_lane(yr + 3 * qs, v, 3);
   }
-  for (; r < rows; r++) store<f32>(y + (<usize>r << 2), dot1row(w + (<usize>r) * rowBytes, xq, blocks));
+  // 0..3 rows left: lanes past the last row repeat it.
+  const r0 = 4 * q;
+  if (r0 < rows) {
+    const last = <usize>(rows - 1);
+    const w0 = w + (<usize>r0) * rowBytes;
+    const v = dot4rows(w0, w + min(<usize>r0 + 1, last) * rowBytes, w + min(<usize>r0 + 2, last) * rowBytes, w0, xq, blocks);
+    const yr = y + (<usize>r0 << 2);
+    v128.store32_lane(yr, v, 0);
+    if (r0 + 1 < rows) v128.store32_lane(yr + 4, v, 1);
+    if (r0 + 2 < rows) v128.store32_lane(yr + 8, v, 2);
+  }
 }
 
 /** Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/32 Q8A blocks apart. */
@@ -132,7 +136,9 @@ export function matmul_q8_0(w: usize, xq: usize, y: usize, rows: i32, cols: i32,
   }
   for (let r = rows4; r < rows; r++) {
     const wr = w + (<usize>r) * rowBytes;
-    for (let t = 0; t < n; t++) store<f32>(y + (<usize>t) * yStride + (<usize>r << 2), dot1row(wr, xq + (<usize>t) * xStride, blocks));
+    for (let t = 0; t < n; t++) {
+      v128.store32_lane(y + (<usize>t) * yStride + (<usize>r << 2), dot4rows(wr, wr, wr, wr, xq + (<usize>t) * xStride, blocks), 0);
+    }
   }
 }
 

@@ -31,23 +31,56 @@ import { HALF_RESCALE } from './f16';
   return i32x4.add(i32x4.dot_i16x8_s(e, v128.load(xg)), i32x4.dot_i16x8_s(o, v128.load(xg, 16)));
 }
 
-/** Low nibbles of the even bytes of v, as i16 lanes. */
+/** i16 lanes of 0x0f, as a table: V8 rebuilds a v128 constant at every use inside a loop (three instructions),
+ *  while a vector loaded once before the loop stays in a register. Read only (thread-safe). */
+const NIB_MASK: usize = memory.data<u16>([15, 15, 15, 15, 15, 15, 15, 15], 16);
+/** The 0x0f lane mask the nib* helpers take; load it before a loop. */
 // @ts-ignore: decorator
-@inline export function nibLoEven(v: v128): v128 { return v128.and(v, i16x8.splat(0x0f)); }
+@inline export function nibMask(): v128 { return v128.load(NIB_MASK); }
+
+/** Low nibbles of the even bytes of v, as i16 lanes (m = nibMask()). */
+// @ts-ignore: decorator
+@inline export function nibLoEven(v: v128, m: v128): v128 { return v128.and(v, m); }
 /** Low nibbles of the odd bytes. */
 // @ts-ignore: decorator
-@inline export function nibLoOdd(v: v128): v128 { return v128.and(i16x8.shr_u(v, 8), i16x8.splat(0x0f)); }
+@inline export function nibLoOdd(v: v128, m: v128): v128 { return v128.and(i16x8.shr_u(v, 8), m); }
 /** High nibbles of the even bytes. */
 // @ts-ignore: decorator
-@inline export function nibHiEven(v: v128): v128 { return v128.and(i16x8.shr_u(v, 4), i16x8.splat(0x0f)); }
+@inline export function nibHiEven(v: v128, m: v128): v128 { return v128.and(i16x8.shr_u(v, 4), m); }
 /** High nibbles of the odd bytes. */
 // @ts-ignore: decorator
 @inline export function nibHiOdd(v: v128): v128 { return i16x8.shr_u(v, 12); }
 
-/** Dot of 16 small unsigned bytes (values < 128) with one activation group: even/odd split then dot16. */
+/** Byte masks for the kernels' loops, loaded once before a loop like nibMask: lanes of 0x00ff (i16), then
+ *  bytes of 0x0f and bytes of 0x30. */
+const BYTE_MASKS: usize = memory.data<u8>([
+  0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0, 0xff, 0,
+  0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f, 0x0f,
+  0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+  0x00, 0x00, 0x80, 0x77], 16); // and the f32 2^112 (f16.ts HALF_RESCALE)
+/** i16 lanes of 0x00ff (the even bytes), for bytesDot. */
 // @ts-ignore: decorator
-@inline export function bytesDot(v: v128, xg: usize): v128 {
-  return dot16(v128.and(v, i16x8.splat(0xff)), i16x8.shr_u(v, 8), xg);
+@inline export function evenByteMask(): v128 { return v128.load(BYTE_MASKS); }
+/** Bytes of 0x0f. */
+// @ts-ignore: decorator
+@inline export function byteMask0f(): v128 { return v128.load(BYTE_MASKS, 16); }
+/** Bytes of 0x30. */
+// @ts-ignore: decorator
+@inline export function byteMask30(): v128 { return v128.load(BYTE_MASKS, 32); }
+/** HALF_RESCALE (2^112) loaded from the table, so that a loop keeps it in a register. */
+// @ts-ignore: decorator
+@inline export function halfRescale(): f32 { return load<f32>(BYTE_MASKS, 48); }
+/** f16_to_f32_finite(h) with the rescale factor passed in (k = halfRescale()): same bits, same rounding. */
+// @ts-ignore: decorator
+@inline export function halfToF32(h: u32, k: f32): f32 {
+  return reinterpret<f32>(((<i32>(h << 16)) >> 3) & <i32>0x8fffe000) * k;
+}
+
+/** Dot of 16 small unsigned bytes (values < 128) with one activation group: even/odd split then dot16
+ *  (eb = evenByteMask()). */
+// @ts-ignore: decorator
+@inline export function bytesDot(v: v128, xg: usize, eb: v128): v128 {
+  return dot16(v128.and(v, eb), i16x8.shr_u(v, 8), xg);
 }
 
 /** Byte order of per-16 sums and scales in the K-quant kernels: for each half of 128 values, the sub-blocks

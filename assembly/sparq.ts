@@ -50,8 +50,8 @@ export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, perHea
  * Step 1b, one fused pass over the transposed K tiles of one KV head (kt, element type ktType, room for
  * `tiles` tiles, head dim d) for positions [0, S): for each of nrow query rows w (qc: f32 [nrow][r], paired with the components i1),
  * z[w·zStride + j] = Σ_m qc[w][m]·K[j][i1[m]], written once. With lse != 0, also the running max and sum of
- * e^(z - max) per row (lse: f32 [nrow][2]); with sum != 0 (nrow > 1), sum[j] = Σ_w z[w][j].
- * Returns the bytes of K^T read.
+ * e^(z - max) per row (lse: f32 [nrow][2]), folded in while the scores are still in registers; with
+ * sum != 0 (nrow > 1), sum[j] = Σ_w z[w][j]. Returns the bytes of K^T read.
  */
 export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize, ktType: i32, tiles: i32, d: i32, S: i32,
   z: usize, zStride: i32, lse: usize, sum: usize): f64 {
@@ -66,15 +66,23 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
     store<f32>(lse + (<usize>(2 * w) << 2), -Infinity);
     store<f32>(lse + (<usize>(2 * w + 1) << 2), 0);
   }
+  // per component (in pairs for the integer path): its code row offset inside a tile, its scale-plane offset
+  const np = (r + 1) >> 1;
+  for (let m = 0; m < r; m++) {
+    const i = <usize>load<i32>(i1 + (<usize>m << 2));
+    store<usize>(OFF + (<usize>m << 2), i * compStride);
+    store<usize>(SOFF + (<usize>m << 2), (i * <usize>tiles) << 2);
+  }
+  if (r & 1) store<usize>(OFF + (<usize>r << 2), load<usize>(OFF + (<usize>(r - 1) << 2)));
   for (let t = 0; t < nTiles; t++) {
     const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
     const p0 = t * KT_TILE;
     const n = min(KT_TILE, S - p0);
     for (let w = 0; w < nrow; w++) {
       const zw = z + (<usize>(w * zStride + p0) << 2);
-      if (quant) intTile(qc + (<usize>(w * r) << 2), i1, r, tile, compStride, scales + (<usize>t << 2), tiles, ktType, n, zw);
-      else floatTile(qc + (<usize>(w * r) << 2), i1, r, tile, compStride, ktType, n, zw);
-      if (lse != 0) foldLse(zw, n, lse + (<usize>(2 * w) << 2));
+      const st = lse != 0 ? lse + (<usize>(2 * w) << 2) : 0;
+      if (quant) intTile(qc + (<usize>(w * r) << 2), r, np, tile, scales + (<usize>t << 2), ktType, n, zw, st);
+      else floatTile(qc + (<usize>(w * r) << 2), r, tile, ktType, n, zw, st);
     }
     if (sum != 0) {
       for (let j = 0; j < n; j++) {
@@ -88,29 +96,52 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   return <f64>r * <f64>nTiles * <f64>(<i32>rowBytes + (quant ? 4 : 0));
 }
 
-// Scratch: 256 f32 (per-tile coefficients as f32, or the scores of a partial tile), then up to 128 i32
-// coefficient pairs.
-const TMP = memory.data(1024 + 512, 16);
+// Scratch: 256 f32 (per-tile coefficients as f32, or the scores of a partial tile), up to 128 i32
+// coefficient pairs, and per component (r <= 256, plus one) its code-row and scale-plane offsets.
+const TMP = memory.data(1024 + 512 + 2 * 1028, 16);
 const COEF = TMP + 1024;
+const OFF = COEF + 512;
+const SOFF = OFF + 1028;
 
-// Writes the n valid of the 32 scores in a0..a7 to o.
+// Writes the n valid of the 32 scores in a0..a7 to o and, with st != 0, folds them into the running
+// (max, sum) at st: in registers for a full set, else from memory.
 @inline
-function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128): void {
+function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128, st: usize): void {
   const dst = n >= 32 ? o : TMP;
   v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
   v128.store(dst, a4, 64); v128.store(dst, a5, 80); v128.store(dst, a6, 96); v128.store(dst, a7, 112);
-  if (n < 32) memory.copy(o, TMP, <usize>n << 2);
+  if (n < 32) {
+    memory.copy(o, TMP, <usize>n << 2);
+    if (st != 0) foldLse(o, n, st);
+    return;
+  }
+  if (st == 0) return;
+  // pmax (b < a ? a : b) is one instruction; max's NaN and signed-zero rules cost several (scores are finite)
+  const mv = f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)), f32x4.pmax(f32x4.pmax(a4, a5), f32x4.pmax(a6, a7)));
+  const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  const mOld = load<f32>(st);
+  if (m < mOld - LSE_SKIP) return;
+  let s = load<f32>(st, 4);
+  const mNew = max(mOld, m);
+  if (mOld != -Infinity && mNew > mOld) s *= exp1(mOld - mNew);
+  const nv = f32x4.splat(mNew);
+  const e = f32x4.add(
+    f32x4.add(f32x4.add(exp4(f32x4.sub(a0, nv)), exp4(f32x4.sub(a1, nv))), f32x4.add(exp4(f32x4.sub(a2, nv)), exp4(f32x4.sub(a3, nv)))),
+    f32x4.add(f32x4.add(exp4(f32x4.sub(a4, nv)), exp4(f32x4.sub(a5, nv))), f32x4.add(exp4(f32x4.sub(a6, nv)), exp4(f32x4.sub(a7, nv)))));
+  s += f32x4.extract_lane(e, 0) + f32x4.extract_lane(e, 1) + f32x4.extract_lane(e, 2) + f32x4.extract_lane(e, 3);
+  store<f32>(st, mNew);
+  store<f32>(st, s, 4);
 }
 
 // f32 and f16 tiles: per component, 32 positions at a time, f32 multiply-adds.
 @inline
-function floatTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, ktType: i32, n: i32, zw: usize): void {
+function floatTile(qw: usize, r: i32, tile: usize, ktType: i32, n: i32, zw: usize, st: usize): void {
   const H = KT_TILE >> 1;
   for (let half = 0; half * H < n; half++) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     for (let m = 0; m < r; m++) {
-      const row = tile + <usize>load<i32>(i1 + (<usize>m << 2)) * compStride;
+      const row = tile + load<usize>(OFF + (<usize>m << 2));
       const cv = f32x4.splat(load<f32>(qw + (<usize>m << 2)));
       let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128;
       if (ktType == KV_F32) {
@@ -128,7 +159,7 @@ function floatTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize,
       a4 = f32x4.add(a4, f32x4.mul(cv, x4)); a5 = f32x4.add(a5, f32x4.mul(cv, x5));
       a6 = f32x4.add(a6, f32x4.mul(cv, x6)); a7 = f32x4.add(a7, f32x4.mul(cv, x7));
     }
-    put32(zw + (<usize>(half * H) << 2), n - half * H, a0, a1, a2, a3, a4, a5, a6, a7);
+    put32(zw + (<usize>(half * H) << 2), n - half * H, a0, a1, a2, a3, a4, a5, a6, a7, st);
   }
 }
 
@@ -145,23 +176,24 @@ function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
  * q8 and q4 tiles in integers. The coefficients qc[m]·scale(tile, i1[m]) are rounded to i16 with one
  * common factor per tile (largest magnitude 32767: relative error <= 2^-16, far below the codes' own);
  * two components at a time, their codes are interleaved into i16 pairs and i32x4.dot_i16x8_s does both
- * multiply-adds. |sum| <= 128·32767·r < 2^31 for r <= 256.
+ * multiply-adds. |sum| <= 128·32767·r < 2^31 for r <= 256. An odd r pairs the last component with itself
+ * and a zero coefficient.
  */
 @inline
-function intTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, scales: usize, tiles: i32, ktType: i32, n: i32, zw: usize): void {
-  // scales: the plane entry of component 0 for this tile; component i is i·tiles entries further
+function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType: i32, n: i32, zw: usize, st: usize): void {
+  // scales: the plane entry of component 0 for this tile
   let fmax: f32 = 0;
   for (let m = 0; m < r; m++) {
-    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + (<usize>(load<i32>(i1 + (<usize>m << 2)) * tiles) << 2));
+    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + load<usize>(SOFF + (<usize>m << 2)));
     store<f32>(TMP + (<usize>m << 2), f);
     fmax = max(fmax, abs(f));
   }
-  const np = (r + 1) >> 1;
+  if (r & 1) store<f32>(TMP + (<usize>r << 2), 0);
   const toI: f32 = fmax > 0 ? <f32>32767 / fmax : 0;
   const back = f32x4.splat(fmax > 0 ? fmax / <f32>32767 : 0);
   for (let j = 0; j < np; j++) {
     const ca = <i32>nearest(load<f32>(TMP + (<usize>(2 * j) << 2)) * toI);
-    const cb = 2 * j + 1 < r ? <i32>nearest(load<f32>(TMP + (<usize>(2 * j + 1) << 2)) * toI) : 0;
+    const cb = <i32>nearest(load<f32>(TMP + (<usize>(2 * j + 1) << 2)) * toI);
     store<i32>(COEF + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
   }
   const H = KT_TILE >> 1;
@@ -169,9 +201,9 @@ function intTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, s
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
     for (let j = 0; j < np; j++) {
-      const ra = tile + <usize>load<i32>(i1 + (<usize>(2 * j) << 2)) * compStride;
-      const rb = 2 * j + 1 < r ? tile + <usize>load<i32>(i1 + (<usize>(2 * j + 1) << 2)) * compStride : ra;
-      const cv = i32x4.splat(load<i32>(COEF + (<usize>j << 2)));
+      const ra = tile + load<usize>(OFF + (<usize>(2 * j) << 2));
+      const rb = tile + load<usize>(OFF + (<usize>(2 * j + 1) << 2));
+      const cv = v128.load32_splat(COEF + (<usize>j << 2));
       for (let u = 0; u < 2; u++) {
         const x = codes16(ra, ktType, half, u);
         const y = codes16(rb, ktType, half, u);
@@ -189,23 +221,25 @@ function intTile(qw: usize, i1: usize, r: i32, tile: usize, compStride: usize, s
       f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
       f32x4.mul(f32x4.convert_i32x4_s(a2), back), f32x4.mul(f32x4.convert_i32x4_s(a3), back),
       f32x4.mul(f32x4.convert_i32x4_s(a4), back), f32x4.mul(f32x4.convert_i32x4_s(a5), back),
-      f32x4.mul(f32x4.convert_i32x4_s(a6), back), f32x4.mul(f32x4.convert_i32x4_s(a7), back));
+      f32x4.mul(f32x4.convert_i32x4_s(a6), back), f32x4.mul(f32x4.convert_i32x4_s(a7), back), st);
   }
 }
 
 // e^x on four lanes for the approximate softmax (α only needs a few digits): 2^(x·log2 e) as 2^n times a
-// quartic for 2^f, f in [0, 1) (least-squares fit, relative error < 7e-6); x < -87 gives about 0.
+// quartic for 2^f, f in [0, 1) (least-squares fit, relative error < 7e-6); x < -87 gives about 0. 2^n is
+// built from the bits of n + 127 + 1.5·2^23 (an exact float whose low mantissa bits hold n + 127), which
+// avoids the float-to-int conversion's NaN and overflow fix-ups; pmax clamps in one instruction (NaN stays NaN).
 @inline
 function exp4(x: v128): v128 {
-  const t = f32x4.max(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)), f32x4.splat(<f32>-126));
+  const t = f32x4.pmax(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)), f32x4.splat(<f32>-126));
   const n = f32x4.floor(t);
   const f = f32x4.sub(t, n);
-  let p = f32x4.splat(<f32>0.01334164);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.05235266));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.24124989));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>0.69304347));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(<f32>1));
-  return f32x4.mul(p, i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23));
+  // c0 + c1·f + f²·(c2 + c3·f + f²·c4), evaluated in a shallow tree
+  const f2 = f32x4.mul(f, f);
+  const lo = f32x4.add(f32x4.mul(f, f32x4.splat(<f32>0.69304347)), f32x4.splat(<f32>1));
+  const hi = f32x4.add(f32x4.add(f32x4.mul(f, f32x4.splat(<f32>0.05235266)), f32x4.splat(<f32>0.24124989)), f32x4.mul(f2, f32x4.splat(<f32>0.01334164)));
+  const p = f32x4.add(lo, f32x4.mul(f2, hi));
+  return f32x4.mul(p, i32x4.shl(f32x4.add(n, f32x4.splat(<f32>12583039)), 23));
 }
 
 @inline
@@ -215,11 +249,10 @@ function exp1(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 const LSE_SKIP: f32 = 20;
 
 // Online log-sum-exp: fold n values at x into (max, sum of e^(x - max)) at st.
-@inline
 function foldLse(x: usize, n: i32, st: usize): void {
   let mv = f32x4.splat(-Infinity);
   let j = 0;
-  for (; j + 4 <= n; j += 4) mv = f32x4.max(mv, v128.load(x + (<usize>j << 2)));
+  for (; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
   const mOld = load<f32>(st);
@@ -262,8 +295,20 @@ export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, zStride: i32
   for (let h = 0; h < g; h++) {
     const zh = z + (<usize>(h * zStride) << 2);
     const m = load<f32>(lse + (<usize>(2 * h) << 2));
-    let num: f32 = 0;
-    for (let p = 0; p < cnt; p++) num += exp1(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
+    // four gathered scores per e^x
+    const mv = f32x4.splat(m);
+    let nv = f32x4.splat(0);
+    let p = 0;
+    for (; p + 4 <= cnt; p += 4) {
+      const ip = idx + (<usize>p << 2);
+      let x = f32x4.splat(load<f32>(zh + (<usize>load<i32>(ip) << 2)));
+      x = f32x4.replace_lane(x, 1, load<f32>(zh + (<usize>load<i32>(ip, 4) << 2)));
+      x = f32x4.replace_lane(x, 2, load<f32>(zh + (<usize>load<i32>(ip, 8) << 2)));
+      x = f32x4.replace_lane(x, 3, load<f32>(zh + (<usize>load<i32>(ip, 12) << 2)));
+      nv = f32x4.add(nv, exp4(f32x4.sub(x, mv)));
+    }
+    let num = f32x4.extract_lane(nv, 0) + f32x4.extract_lane(nv, 1) + f32x4.extract_lane(nv, 2) + f32x4.extract_lane(nv, 3);
+    for (; p < cnt; p++) num += exp1(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
     const alpha = min(<f32>1, num / load<f32>(lse + (<usize>(2 * h + 1) << 2)));
     const o = out + (<usize>(h * d) << 2);
     const a = f32x4.splat(alpha);

@@ -6,6 +6,12 @@
 // 2 and 3 do the same on the candidates with the next 11 and the last 10 bits. Candidates left after level
 // 3 have equal keys, so any of them completes the set. Indices come out in increasing order within each
 // level (good for the gather that follows). No sorting anywhere.
+//
+// Large n with a small k (SparQ's case: k/n around 1/20) first narrows the input: the radix selection on an
+// evenly spaced sample gives a threshold t a little below the sample's k/n quantile, one vectorised pass
+// keeps the indices with x >= t (usually under 2k of them), and the radix selection runs on those. Every
+// value left out is < t <= every candidate, so the result stays exact; when fewer than k pass (or too many,
+// or t is NaN) the radix selection runs on the whole input instead.
 
 const BUCKETS: i32 = 2048;
 
@@ -49,7 +55,75 @@ export function topk_select(x: usize, n: i32, k: i32, out: usize, work: usize): 
     return n;
   }
   const hist = work;
-  const cand = work + (<usize>BUCKETS << 2);
+  const rest = work + (<usize>BUCKETS << 2); // 4n bytes
+  if (n >= SAMPLED_MIN_N && k <= n >> 3 && narrowed(x, n, k, out, hist, rest)) return k;
+  return radix(x, n, k, out, hist, rest);
+}
+
+// Sample size for the threshold, and the smallest n that uses it (the sample's buffers fit in 4n bytes).
+const SAMPLE: i32 = 1024;
+const SAMPLED_MIN_N: i32 = 4 * SAMPLE;
+// PACK[m] (16 bytes): the byte shuffle that moves the i32 lanes whose bit is set in m to the front, in order.
+const PACK = memory.data<u8>([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0, 0, 0, 0, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 4, 5, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15, 0, 0, 0, 0, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+
+// The narrowing above; false when it cannot finish (the caller then selects over all of x). rest: 4n bytes.
+function narrowed(x: usize, n: i32, k: i32, out: usize, hist: usize, rest: usize): bool {
+  // sample values, then the threshold: the j-th largest sample with j = the expected count plus 4 sigma + 8
+  const sv = rest;
+  const sIdx = sv + (<usize>SAMPLE << 2);
+  const sWork = sIdx + (<usize>SAMPLE << 2);
+  const step = <f64>n / <f64>SAMPLE;
+  for (let i = 0; i < SAMPLE; i++) store<f32>(sv + (<usize>i << 2), load<f32>(x + (<usize>(<i32>(<f64>i * step)) << 2)));
+  const e = <f64>k * <f64>SAMPLE / <f64>n;
+  const j = min(SAMPLE, <i32>(e + 4 * Math.sqrt(e) + 8));
+  const got = radix(sv, SAMPLE, j, sIdx, hist, sWork);
+  let t: f32 = Infinity;
+  for (let i = 0; i < got; i++) t = min(t, load<f32>(sv + (<usize>load<i32>(sIdx + (<usize>i << 2)) << 2)));
+  if (isNaN(t)) return false;
+  // candidates x >= t: their indices at ci, their values at cv, at most n/3 of them (the radix needs n/3 more)
+  const cap = n / 3;
+  const ci = rest;
+  const cv = ci + (<usize>cap << 2);
+  const cw = cv + (<usize>cap << 2);
+  // branch-free compaction, four values at a time: PACK[mask] moves the lanes at or above t to the front
+  const tv = f32x4.splat(t);
+  const last = cap - 4;
+  let pv = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
+  let c = 0;
+  let p = 0;
+  for (; p + 4 <= n; p += 4) {
+    if (c > last) return false;
+    const v = v128.load(x + (<usize>p << 2));
+    const bits = i32x4.bitmask(f32x4.ge(v, tv));
+    const sh = v128.load(PACK + (<usize>bits << 4));
+    v128.store(ci + (<usize>c << 2), i8x16.swizzle(pv, sh));
+    v128.store(cv + (<usize>c << 2), i8x16.swizzle(v, sh));
+    c += <i32>popcnt(bits);
+    pv = i32x4.add(pv, four);
+  }
+  for (; p < n; p++) {
+    const v = load<f32>(x + (<usize>p << 2));
+    if (c >= cap) return false;
+    store<i32>(ci + (<usize>c << 2), p);
+    store<f32>(cv + (<usize>c << 2), v);
+    c += i32(v >= t);
+  }
+  if (c < k) return false;
+  radix(cv, c, k, out, hist, cw);
+  for (let i = 0; i < k; i++) {
+    const o = out + (<usize>i << 2);
+    store<i32>(o, load<i32>(ci + (<usize>load<i32>(o) << 2)));
+  }
+  return true;
+}
+
+// The radix selection of the header over x[0, n) (0 < k < n); hist: BUCKETS i32, cand: n i32.
+function radix(x: usize, n: i32, k: i32, out: usize, hist: usize, cand: usize): i32 {
+  if (k >= n) {
+    for (let j = 0; j < n; j++) store<i32>(out + (<usize>j << 2), j);
+    return n;
+  }
   let c = 0;
   let need = k;
   // level 1: over all values, top 11 bits
@@ -61,25 +135,15 @@ export function topk_select(x: usize, n: i32, k: i32, out: usize, work: usize): 
   const aboveP = hist; // reused after the bucket is known
   let b = findBucket(hist, need, aboveP);
   need -= load<i32>(aboveP);
-  // emit higher buckets, collect the boundary bucket; four keys at a time skip the (usual) all-below case
-  const lo = i32x4.splat(<i32>(<u32>b << 21));
-  const flip = i32x4.splat(0x80000000);
+  // emit higher buckets, collect the boundary bucket, without branches (the outcomes are data-dependent):
+  // both stores always happen and only the matching count advances; c stays below k and nc below n
   let nc = 0;
-  let j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const v = v128.load(x + (<usize>j << 2));
-    const kv = v128.xor(v, v128.or(i32x4.shr_s(v, 31), flip));
-    if (!v128.any_true(i32x4.ge_u(kv, lo))) continue;
-    for (let u = j; u < j + 4; u++) {
-      const kb = bucket(x, u, 21, 2047);
-      if (kb > b) store<i32>(out + (<usize>(c++) << 2), u);
-      else if (kb == b) store<i32>(cand + (<usize>(nc++) << 2), u);
-    }
-  }
-  for (; j < n; j++) {
+  for (let j = 0; j < n; j++) {
     const kb = bucket(x, j, 21, 2047);
-    if (kb > b) store<i32>(out + (<usize>(c++) << 2), j);
-    else if (kb == b) store<i32>(cand + (<usize>(nc++) << 2), j);
+    store<i32>(out + (<usize>c << 2), j);
+    store<i32>(cand + (<usize>nc << 2), j);
+    c += i32(kb > b);
+    nc += i32(kb == b);
   }
   // levels 2 and 3 on the candidates (compacted in place)
   for (let level = 0; level < 2 && nc > need; level++) {
@@ -96,8 +160,10 @@ export function topk_select(x: usize, n: i32, k: i32, out: usize, work: usize): 
     for (let m = 0; m < nc; m++) {
       const u = load<i32>(cand + (<usize>m << 2));
       const kb = bucket(x, u, shift, mask);
-      if (kb > b) store<i32>(out + (<usize>(c++) << 2), u);
-      else if (kb == b) store<i32>(cand + (<usize>(kept++) << 2), u);
+      store<i32>(out + (<usize>c << 2), u);
+      store<i32>(cand + (<usize>kept << 2), u);
+      c += i32(kb > b);
+      kept += i32(kb == b);
     }
     nc = kept;
   }

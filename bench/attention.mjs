@@ -5,6 +5,7 @@
 // the kernels' own accounting (Attention.stats()); GB/s = bytes / time. The streaming-read yardstick
 // read_sum_f32 is measured in the same run.
 //   node bench/attention.mjs [--seqs 1024,4096,16384,32768] [--min-ms 400] [--out bench/results/attention.json]
+//     [--md bench/results/attention.md] [--note 'text for the markdown header']
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,7 +113,23 @@ for (const r of rows) {
   console.log([r.shape, r.S, r.variant, r.msPerStep.toFixed(3), (r.bytesRead / 1e6).toFixed(2), r.fractionRead.toFixed(3), r.gbps.toFixed(2), r.r ?? '-', r.k ?? '-', r.speedupVsDenseQ8 ? r.speedupVsDenseQ8.toFixed(2) : '-']
     .map((x, i) => pad(x, [13, 6, 13, 9, 9, 6, 6, 4, 5, 10][i])).join(' '));
 }
+const date = new Date().toISOString();
 if (args.out) {
   mkdirSync(dirname(join(root, args.out)), { recursive: true });
-  writeFileSync(join(root, args.out), JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, threads: 1, readSumF32GBps: bw, rows }, null, 2) + '\n');
+  writeFileSync(join(root, args.out), JSON.stringify({ date, cpu: cpus()[0]?.model, node: process.version, threads: 1, readSumF32GBps: bw, rows }, null, 2) + '\n');
+}
+if (args.md) {
+  const lines = [
+    '# One layer\'s decode-step attention (bench/attention.mjs)',
+    '',
+    `${date}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}, one thread. ` +
+      `read_sum_f32 in the same run: ${bw ? bw.toFixed(1) + ' GB/s' : 'n/a'}. Median ms per step (at least ${minMs} ms of runs per case).`,
+    ...(args.note ? ['', args.note] : []),
+    '',
+    '| shape | S | variant | ms/step | MB read | fraction | GB/s | r | k | x dense q8 |',
+    '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.shape} | ${r.S} | ${r.variant} | ${r.msPerStep.toFixed(3)} | ${(r.bytesRead / 1e6).toFixed(2)} | ${r.fractionRead.toFixed(3)} | ${r.gbps.toFixed(2)} | ${r.r ?? '-'} | ${r.k ?? '-'} | ${r.speedupVsDenseQ8 ? r.speedupVsDenseQ8.toFixed(2) : '-'} |`),
+  ];
+  mkdirSync(dirname(join(root, args.md)), { recursive: true });
+  writeFileSync(join(root, args.md), lines.join('\n') + '\n');
 }

@@ -1,9 +1,12 @@
 // The kernel table of a runtime with a pool: the weight kernels (matvec_<type>, matmul_<type>, for every
 // GGML type the module has kernels for) split by output rows, everything else as the module exports it.
 // Each task is the same kernel over a contiguous block of rows (the weight pointer and the output pointer
-// moved to its first row), and blocks start at multiples of ROW_ALIGN, a multiple of every weight kernel's
-// row group (4 or 2 rows): each output row is computed by one thread with exactly the code and summation
-// order it gets on one thread, so results do not depend on the thread count.
+// moved to its first row), so each output row is computed by one thread. Results do not depend on the
+// thread count as long as a kernel's value for a row does not depend on which other rows the call covers:
+// rows sharing SIMD registers must stay in their own lanes, and a kernel with a separate path for the last
+// rows % G rows (groups of G consecutive rows) is fine because blocks start at multiples of ROW_ALIGN (a
+// multiple of G for G = 2, 4, 8, 16), so the same rows take that path. tests/host/threads.test.mjs checks
+// this bitwise for every weight type.
 import type { KernelExports } from '../wasm/exports.js';
 import { GGMLType, ggmlTypeInfo } from '../formats/ggml-types.js';
 import { MAX_TASKS } from './layout.js';

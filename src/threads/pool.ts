@@ -139,17 +139,22 @@ export class ThreadPool {
   }
 
   /**
-   * Waits until the `tasks` tasks of job `seq` are completed; returns the failure message instead when a
-   * worker died inside the job (a task it claimed would never complete).
+   * Waits until the `tasks` tasks of job `seq` are completed. When a worker died inside the job (a task it
+   * claimed would never complete), waits instead until the live workers have left the job (every task was
+   * claimed before the join, so none can start one later) and returns the failure message.
    */
   private join(seq: number, tasks: number): string | undefined {
     const i32 = this.v.i32;
     for (let spin = 0; ; spin++) {
       const wake = Atomics.load(i32, WAKE);
       if (Atomics.load(i32, COMPLETED) >= tasks) return undefined;
+      let died = false, busy = false;
       for (let i = 0; i < this.workers; i++) {
-        if (Atomics.load(i32, DEAD0 + i) !== 0 && Atomics.load(i32, HOLD0 + i) === seq) return failureMessage(this.v);
+        if (Atomics.load(i32, HOLD0 + i) !== seq) continue;
+        if (Atomics.load(i32, DEAD0 + i) !== 0) died = true;
+        else busy = true;
       }
+      if (died && !busy) return failureMessage(this.v);
       if (spin >= SPIN && this.canBlock) Atomics.wait(i32, WAKE, wake);
     }
   }

@@ -40,7 +40,7 @@ export function runTasks(v: Views, fns: readonly KernelFn[], tid: number, seq: n
   const n = i32[TASKS], nargs = i32[NARGS], op = i32[OP];
   const f = fns[i32[KERNEL]];
   for (let t = claim(i32, seq, n); t >= 0; t = claim(i32, seq, n)) {
-    if (op === OP_EXIT) exit();
+    if (op === OP_EXIT) { exit(); return; } // (the task is never completed: the thread's end is the signal)
     try {
       const o = t * MAX_ARGS;
       for (let j = 0; j < nargs; j++) a[j] = v.args[o + j] + tid * v.strides[j];
@@ -76,12 +76,11 @@ export function failureMessage(v: Views): string {
 export const SPIN = 4000;
 
 /**
- * A worker's loop: wait for a job (SEQ changing) and take part in it, until STOP. `id` is the worker
- * index; its thread id is id + 1.
+ * A worker's loop: wait for a job (SEQ changing from `seen`, its value before this worker reported ready)
+ * and take part in it, until STOP. `id` is the worker index; its thread id is id + 1.
  */
-export function serve(v: Views, fns: readonly KernelFn[], id: number, exit: () => void): void {
+export function serve(v: Views, fns: readonly KernelFn[], id: number, seen: number, exit: () => void): void {
   const i32 = v.i32;
-  let seen = Atomics.load(i32, SEQ);
   for (;;) {
     for (let s = 0; s < SPIN && Atomics.load(i32, SEQ) === seen; s++);
     Atomics.wait(i32, SEQ, seen);
@@ -90,5 +89,7 @@ export function serve(v: Views, fns: readonly KernelFn[], id: number, exit: () =
     Atomics.store(i32, HOLD0 + id, seen);
     runTasks(v, fns, id + 1, seen, exit);
     Atomics.store(i32, HOLD0 + id, -1);
+    // after a failure the main thread may be waiting for this worker to leave the job
+    if (Atomics.load(i32, ERROR) !== 0) { Atomics.add(i32, WAKE, 1); Atomics.notify(i32, WAKE); }
   }
 }

@@ -2,7 +2,7 @@
 // data segments hold only constants, so instantiating again rewrites the bytes already there), checks that
 // it may block in Atomics.wait, reports ready and then serves jobs until the pool stops.
 import { parent } from './spawn.js';
-import { views, PROBE } from './layout.js';
+import { views, PROBE, SEQ } from './layout.js';
 import { kernelTable, serve } from './tasks.js';
 
 export interface WorkerData {
@@ -27,9 +27,10 @@ try {
   const v = views(d.memory.buffer, d.block);
   Atomics.wait(v.i32, PROBE, 1, 0); // throws where this thread may not block
   const { fns } = kernelTable(d.module, instance.exports as Record<string, unknown>);
+  const seen = Atomics.load(v.i32, SEQ); // no job starts before every worker is ready
   p.post({ type: 'ready' });
   started = true;
-  serve(v, fns, d.id, () => p.exit(1));
+  serve(v, fns, d.id, seen, () => p.exit(1));
 } catch (e) {
   if (!started) p.post({ type: 'failed', reason: `worker ${d.id + 1}: ${(e as Error)?.message ?? String(e)}` });
   else throw e;

@@ -6,7 +6,7 @@ import { instantiate } from '@assemblyscript/loader';
 import type { KernelExports } from './exports.js';
 import { OutOfMemoryError, InvalidArgumentError } from '../errors.js';
 import { ThreadPool, warnOnce } from '../threads/pool.js';
-import { BLOCK_BYTES } from '../threads/layout.js';
+import { BLOCK_BYTES, MAX_WORKERS } from '../threads/layout.js';
 import { kernelTable } from '../threads/tasks.js';
 import { parallelKernels } from '../threads/parallel.js';
 import { threadsProblem, packagedThreadsModule } from '../threads/support.js';
@@ -24,6 +24,7 @@ export interface RuntimeOptions {
   /**
    * Threads the kernels run on, the calling thread included (default 1). Where shared memory, Atomics.wait
    * or workers are missing, or a worker cannot start, the runtime runs on one thread and logs why once.
+   * At most 64 (MAX_WORKERS + 1).
    */
   threads?: number;
   /** The kernel module built for shared memory (dist/sparq-threads.wasm) or its bytes (default: the packaged one, Node). */
@@ -182,7 +183,8 @@ async function createThreaded(source: WebAssembly.Module | Uint8Array | undefine
     const rt = new Runtime(memory, exports, memoryLimit);
     const block = rt.alloc(BLOCK_BYTES);
     const { names, fns } = kernelTable(mod, exports as unknown as Record<string, unknown>);
-    rt.useThreads(await ThreadPool.start(mod, memory, block, threads - 1, names, fns), minWork);
+    const workers = Math.min(threads - 1, MAX_WORKERS);
+    rt.useThreads(await ThreadPool.start(mod, memory, block, workers, names, fns), minWork);
     return rt;
   } catch (e) {
     return (e as Error)?.message ?? String(e);

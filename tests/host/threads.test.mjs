@@ -3,11 +3,15 @@
 // and attention call split, however small the model.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel, SparqError } from '../../dist/index.js';
 import { createRuntime } from '../../dist/wasm/runtime.js';
 import { whenAllThreadsEnded } from '../../dist/threads/pool.js';
+import { convertHFToGGUF } from '../../dist/formats/convert.js';
+import { quantizeGGUF } from '../../dist/formats/quantize-gguf.js';
 
 const stories = fileURLToPath(new URL('../../../shared/data/stories260K/stories260K.gguf', import.meta.url));
 const skipStories = existsSync(stories) ? false : 'needs ../shared/data/stories260K (absent)';
@@ -16,8 +20,8 @@ const gqaRef = JSON.parse(readFileSync(`${gqa}/reference.json`, 'utf8'));
 const wasm = readFileSync(new URL('../../dist/sparq.wasm', import.meta.url));
 const split = { parallelMinWork: 0 };
 
-async function greedy(model, prompt, maxTokens, signal) {
-  const gen = model.generate(prompt, { temperature: 0, maxTokens, signal });
+async function greedy(model, prompt, maxTokens) {
+  const gen = model.generate(prompt, { temperature: 0, maxTokens });
   for await (const _ of gen) { /* drain */ }
   return gen.result;
 }
@@ -43,16 +47,18 @@ test('stories260K: greedy ids are identical on 1, 2 and 3 threads', { skip: skip
   assert.deepEqual(runs[2], runs[0]);
 });
 
-test('stories260K with SparQ decode steps: greedy ids are identical on 1 and 2 threads', { skip: skipStories }, async () => {
-  const runs = [];
-  for (const threads of [1, 2]) {
-    const model = await loadModel(stories, { threads, ...split, contextLength: 512, attention: { kind: 'sparq', ratio: 1 / 8 } });
-    const r = await greedy(model, [1], 420);
-    assert.ok(r.stats.attention.r !== undefined, 'SparQ steps ran'); // past 320 positions
-    runs.push(r.tokens);
-    model.dispose();
+test('stories260K with SparQ decode steps, with and without reallocation: greedy ids are identical on 1 and 2 threads', { skip: skipStories }, async () => {
+  for (const reallocation of [false, true]) {
+    const runs = [];
+    for (const threads of [1, 2]) {
+      const model = await loadModel(stories, { threads, ...split, contextLength: 512, attention: { kind: 'sparq', ratio: 1 / 8 }, reallocation });
+      const r = await greedy(model, [1], 420);
+      assert.ok(r.stats.attention.r !== undefined, 'SparQ steps ran'); // past 320 positions
+      runs.push(r.tokens);
+      model.dispose();
+    }
+    assert.deepEqual(runs[1], runs[0], `reallocation ${reallocation}`);
   }
-  assert.deepEqual(runs[1], runs[0]);
 });
 
 test('llama-gqa fixture: logits and greedy ids are bitwise identical on 1, 2 and 3 threads', async () => {
@@ -68,6 +74,32 @@ test('llama-gqa fixture: logits and greedy ids are bitwise identical on 1, 2 and
     if (threads === 1) { logits1 = logits; ids1 = tokens; continue; }
     assert.deepEqual(tokens, ids1);
     assert.ok(logits.every((x, i) => Object.is(x, logits1[i])), `${threads} threads: logits differ from 1 thread`);
+  }
+});
+
+test('each weight kernel family (llama-gqa converted and quantised): logits are bitwise identical on 1 and 3 threads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sparq-threads-'));
+  try {
+    const f32 = join(dir, 'F32.gguf');
+    await convertHFToGGUF(gqa, f32, 'F32', { warn: () => {} });
+    const prompt = gqaRef.prompt.ids_with_bos.slice(0, 40); // a 32-token batch (matmul) and a tail of 8
+    // one type per kernel file (the types of matmul_legacy.ts and of matmul_kquant.ts share their row loops)
+    for (const type of ['F32', 'F16', 'BF16', 'Q8_0', 'Q4_0', 'Q6_K']) {
+      let file = f32;
+      if (type === 'BF16') file = gqa; // the fixture as stored
+      else if (type === 'F16') await convertHFToGGUF(gqa, file = join(dir, 'F16.gguf'), 'F16', { warn: () => {} });
+      else if (type !== 'F32') await quantizeGGUF(f32, file = join(dir, `${type}.gguf`), type, { pure: true });
+      let want;
+      for (const threads of [1, 3]) { // 3 threads split 512 rows in blocks of 48, 2 threads in blocks of 64
+        const model = await loadModel(file, { threads, ...split });
+        const logits = model.logits(prompt);
+        model.dispose();
+        if (threads === 1) want = logits;
+        else assert.ok(logits.every((x, i) => Object.is(x, want[i])), `${type}, ${threads} threads: logits differ from 1 thread`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
