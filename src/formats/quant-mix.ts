@@ -43,11 +43,13 @@ export interface TensorDesc { name: string; shape: number[] }
 export function planTypes(tensors: readonly TensorDesc[], ftype: FileTypeName, opts: { pure?: boolean; nHead?: number; nHeadKV?: number } = {}): number[] {
   const base = BASE[ftype];
   const hasOutput = tensors.some((t) => t.name === 'output.weight');
-  const nV = tensors.filter((t) => t.name.includes('attn_v.weight')).length;
-  const nDown = tensors.filter((t) => t.name.includes('ffn_down')).length;
+  // llama.cpp counts attn_v / ffn_down tensors in layer order (it sorts by layer before quantising),
+  // whatever order the file stores them in.
+  const rankV = layerRanks(tensors, 'attn_v.weight'), rankDown = layerRanks(tensors, 'ffn_down');
+  const nV = rankV.size, nDown = rankDown.size;
   const gqa = opts.nHead && opts.nHeadKV ? opts.nHead / opts.nHeadKV : 1;
-  let iV = 0, iDown = 0;
   return tensors.map((t) => {
+    const iV = rankV.get(t.name) ?? 0, iDown = rankDown.get(t.name) ?? 0;
     if (t.shape.filter((d) => d > 1).length < 2 || !t.name.endsWith('.weight') || t.name === 'rope_freqs.weight') return GGMLType.F32;
     let type = base;
     const nx = t.shape[0];
@@ -60,12 +62,10 @@ export function planTypes(tensors: readonly TensorDesc[], ftype: FileTypeName, o
         if (ftype === 'Q2_K') type = gqa >= 4 ? GGMLType.Q4_K : GGMLType.Q3_K;
         else if ((ftype === 'Q4_K_M' || ftype === 'Q5_K_M') && useMoreBits(iV, nV)) type = GGMLType.Q6_K;
         else if (ftype === 'Q4_K_S' && iV < 4) type = GGMLType.Q5_K;
-        iV++;
       } else if (t.name.includes('ffn_down')) {
         if (ftype === 'Q2_K') type = GGMLType.Q3_K;
         else if ((ftype === 'Q4_K_M' || ftype === 'Q5_K_M') && useMoreBits(iDown, nDown)) type = GGMLType.Q6_K;
         else if (ftype === 'Q4_K_S' && iDown < Math.floor(nDown / 8)) type = GGMLType.Q5_K;
-        iDown++;
       } else if (t.name.includes('attn_output.weight') && ftype === 'Q2_K') {
         type = GGMLType.Q3_K;
       }
@@ -82,4 +82,11 @@ function fallback(type: number, nx: number): number {
   };
   const t = next[type];
   return t !== undefined && nx % ggmlTypeInfo(t)!.blockSize === 0 ? t : GGMLType.F16;
+}
+
+/** Rank by layer number (blk.N.) of the tensors whose name contains `part`. */
+function layerRanks(tensors: readonly TensorDesc[], part: string): Map<string, number> {
+  const layer = (n: string) => Number(/^blk\.(\d+)\./.exec(n)?.[1] ?? 0);
+  const names = tensors.filter((t) => t.name.includes(part)).map((t) => t.name).sort((x, y) => layer(x) - layer(y));
+  return new Map(names.map((n, i) => [n, i]));
 }
