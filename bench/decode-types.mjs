@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
+import { readBandwidth } from './lib/read-bandwidth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const peerEntry = join(root, 'bench', 'peers', 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
@@ -95,22 +96,6 @@ function runChild(kind, file, extra = []) {
 }
 
 /** Best-of-7 read_sum_f32 over 256 MiB of Wasm memory: the streaming-read ceiling of one Wasm thread. */
-async function readBandwidth(from) {
-  const { createRuntime } = await import(join(from, 'wasm', 'runtime.js'));
-  const rt = await createRuntime(readFileSync(join(from, 'sparq.wasm')));
-  const bytes = 256 * 2 ** 20;
-  const ptr = rt.alloc(bytes);
-  rt.u8At(ptr, bytes).fill(1);
-  const ms = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    rt.k.read_sum_f32(ptr, bytes / 4);
-    ms.push(performance.now() - t0);
-  }
-  rt.dispose?.();
-  ms.sort((a, b) => a - b);
-  return { bytes, bestMs: ms[0], medianMs: ms[3], gbps: bytes / ms[0] / 1e6, medianGBps: bytes / ms[3] / 1e6 };
-}
 
 /** Prompt ids spread over the vocabulary (random weights: the text does not matter, the shapes do). */
 function promptIds(vocab) {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
+import { readBandwidth } from './lib/read-bandwidth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = parseArgs(process.argv.slice(2));
@@ -29,7 +30,7 @@ async function parent() {
   const types = (args.types ?? 'Q8_0,F16').split(',');
   const cache = args.cache ?? join(root, 'bench', '.cache');
   mkdirSync(cache, { recursive: true });
-  const bandwidth = await readBandwidth();
+  const bandwidth = await bandwidths();
   const rows = [];
   for (const type of types) {
     const file = join(cache, `llama32-1b-shape-${type}.gguf`);
@@ -52,19 +53,10 @@ async function parent() {
   if (args.out) writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n');
 }
 
-async function readBandwidth() {
-  const { createRuntime } = await import(join(root, 'dist', 'wasm', 'runtime.js'));
-  const { readFileSync } = await import('node:fs');
-  const rt = await createRuntime(readFileSync(join(root, 'dist', 'sparq.wasm')));
-  const bytes = 256 * 2 ** 20;
-  const ptr = rt.alloc(bytes);
-  rt.u8At(ptr, bytes).fill(1);
-  let best = Infinity;
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    rt.k.read_sum_f32(ptr, bytes / 4);
-    best = Math.min(best, performance.now() - t0);
-  }
+/** The read yardstick plus the first-touch speed of fresh Wasm memory. */
+async function bandwidths() {
+  const read = await readBandwidth(join(root, 'dist'));
+  const bytes = read.bytes;
   // First touch of fresh memory: what loading into a new Wasm memory pays per page (the page faults; on this
   // VM they cost far more than the copy), the ceiling for load GB/s from the page cache.
   const fresh = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
@@ -72,7 +64,7 @@ async function readBandwidth() {
   fresh.grow(bytes / 65536);
   new Uint8Array(fresh.buffer).fill(1, 65536);
   const touchGBps = bytes / (performance.now() - t0) / 1e6;
-  return { bytes, bestMs: best, gbps: bytes / best / 1e6, firstTouchGBps: touchGBps };
+  return { ...read, firstTouchGBps: touchGBps };
 }
 
 async function child(file, nPrefill, nDecode) {

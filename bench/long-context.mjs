@@ -7,11 +7,12 @@
 // bench/accuracy's job). Each timed step feeds one token at position S, then rolls the cache back to S.
 //   node bench/long-context.mjs [--lengths 16384,4096] [--steps 6] [--out bench/results/long-context]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { readBandwidth } from './lib/read-bandwidth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({ options: {
@@ -22,7 +23,6 @@ const lengths = a.lengths.split(',').map(Number).sort((x, y) => y - x); // longe
 const steps = Number(a.steps);
 
 const { loadModel } = await import(join(root, 'dist', 'index.js'));
-const { createRuntime } = await import(join(root, 'dist', 'wasm', 'runtime.js'));
 const { table } = await import(join(root, 'dist', 'cli', 'eval.js'));
 
 mkdirSync(a.cache, { recursive: true });
@@ -31,7 +31,7 @@ if (!existsSync(file)) {
   execFileSync(process.execPath, [join(root, 'tools', 'make-random-gguf.mjs'), '--preset', 'llama-3.2-1b', '--type', 'Q8_0', '--out', file], { stdio: 'inherit' });
 }
 
-const bandwidth = await readBandwidth();
+const bandwidth = await readBandwidth(join(root, 'dist'));
 const model = await loadModel(file, { contextLength: lengths[0] + 1, sparqLayout: true, kType: 'q8', vType: 'q8' });
 // The engine has no public "fill the cache" call (session restore will be one); the benchmark reaches the
 // decoder directly for it.
@@ -97,18 +97,4 @@ function fillCache(dec, S) {
     }
   }
   rt.release(mark);
-}
-
-async function readBandwidth() {
-  const rt = await createRuntime(readFileSync(join(root, 'dist', 'sparq.wasm')));
-  const bytes = 256 * 2 ** 20;
-  const ptr = rt.alloc(bytes);
-  rt.u8At(ptr, bytes).fill(1);
-  let best = Infinity;
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    rt.k.read_sum_f32(ptr, bytes / 4);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return { bytes, bestMs: best, gbps: bytes / best / 1e6 };
 }
