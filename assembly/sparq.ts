@@ -46,15 +46,20 @@ export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, perHea
   }
 }
 
+/** Bytes of the per-call scratch region sparq_scores needs (one per thread running it). */
+export function sparq_scores_scratch_bytes(): i32 { return SCRATCH_BYTES; }
+
 /**
  * Step 1b, one fused pass over the transposed K tiles of one KV head (kt, element type ktType, room for
- * `tiles` tiles, head dim d) for positions [0, S): for each of nrow query rows w (qc: f32 [nrow][r], paired with the components i1),
- * z[w·zStride + j] = Σ_m qc[w][m]·K[j][i1[m]], written once. With lse != 0, also the running max and sum of
- * e^(z - max) per row (lse: f32 [nrow][2]), folded in while the scores are still in registers; with
- * sum != 0 (nrow > 1), sum[j] = Σ_w z[w][j]. Returns the bytes of K^T read.
+ * `tiles` tiles, head dim d) for positions [p0, S), p0 a multiple of KT_TILE: for each of nrow query rows w
+ * (qc: f32 [nrow][r], paired with the components i1), z[w·zStride + j] = Σ_m qc[w][m]·K[j][i1[m]], written
+ * once. With lse != 0, also the running max and sum of e^(z - max) per row over these positions (lse: f32
+ * [nrow][2]), folded in while the scores are still in registers; with sum != 0 (nrow > 1),
+ * sum[j] = Σ_w z[w][j]. Calls over disjoint position ranges can run at once (lse merged afterwards), each
+ * with its own scratch (sparq_scores_scratch_bytes). Returns the bytes of K^T read.
  */
 export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize, ktType: i32, tiles: i32, d: i32, S: i32,
-  z: usize, zStride: i32, lse: usize, sum: usize): f64 {
+  z: usize, zStride: i32, lse: usize, sum: usize, p0: i32, scratch: usize): f64 {
   const rowBytes = <usize>kv_tile_code_bytes(ktType);
   const quant = ktType == KV_Q8 || ktType == KV_Q4;
   const scales = kt + <usize>tiles * <usize>d * rowBytes;
@@ -62,6 +67,7 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   const compStride = <usize>KT_GROUP * rowBytes;
   const groupBytes = <usize>d * compStride;
   const nTiles = (S + KT_TILE - 1) / KT_TILE;
+  const tmp = scratch, coef = scratch + TMP_BYTES, off = coef + COEF_BYTES, soff = off + OFF_BYTES;
   for (let w = 0; w < nrow && lse != 0; w++) {
     store<f32>(lse + (<usize>(2 * w) << 2), -Infinity);
     store<f32>(lse + (<usize>(2 * w + 1) << 2), 0);
@@ -70,19 +76,19 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   const np = (r + 1) >> 1;
   for (let m = 0; m < r; m++) {
     const i = <usize>load<i32>(i1 + (<usize>m << 2));
-    store<usize>(OFF + (<usize>m << 2), i * compStride);
-    store<usize>(SOFF + (<usize>m << 2), (i * <usize>tiles) << 2);
+    store<usize>(off + (<usize>m << 2), i * compStride);
+    store<usize>(soff + (<usize>m << 2), (i * <usize>tiles) << 2);
   }
-  if (r & 1) store<usize>(OFF + (<usize>r << 2), load<usize>(OFF + (<usize>(r - 1) << 2)));
-  for (let t = 0; t < nTiles; t++) {
+  if (r & 1) store<usize>(off + (<usize>r << 2), load<usize>(off + (<usize>(r - 1) << 2)));
+  for (let t = p0 / KT_TILE; t < nTiles; t++) {
     const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
     const p0 = t * KT_TILE;
     const n = min(KT_TILE, S - p0);
     for (let w = 0; w < nrow; w++) {
       const zw = z + (<usize>(w * zStride + p0) << 2);
       const st = lse != 0 ? lse + (<usize>(2 * w) << 2) : 0;
-      if (quant) intTile(qc + (<usize>(w * r) << 2), r, np, tile, scales + (<usize>t << 2), ktType, n, zw, st);
-      else floatTile(qc + (<usize>(w * r) << 2), r, tile, ktType, n, zw, st);
+      if (quant) intTile(qc + (<usize>(w * r) << 2), r, np, tile, scales + (<usize>t << 2), ktType, n, zw, st, tmp, coef, off, soff);
+      else floatTile(qc + (<usize>(w * r) << 2), r, tile, ktType, n, zw, st, tmp, off);
     }
     if (sum != 0) {
       for (let j = 0; j < n; j++) {
@@ -93,25 +99,26 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
     }
   }
   // codes, plus the scales: one 4-byte read per component and tile (a 64-byte line serves 16 tiles)
-  return <f64>r * <f64>nTiles * <f64>(<i32>rowBytes + (quant ? 4 : 0));
+  return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? 4 : 0));
 }
 
-// Scratch: 256 f32 (per-tile coefficients as f32, or the scores of a partial tile), up to 128 i32
-// coefficient pairs, and per component (r <= 256, plus one) its code-row and scale-plane offsets.
-const TMP = memory.data(1024 + 512 + 2 * 1028, 16);
-const COEF = TMP + 1024;
-const OFF = COEF + 512;
-const SOFF = OFF + 1028;
+// Scratch of one sparq_scores call: tmp, 256 f32 (per-tile coefficients as f32, or the scores of a partial
+// tile); coef, up to 128 i32 coefficient pairs; off and soff, per component (r <= 256, plus one) its
+// code-row and scale-plane offsets.
+const TMP_BYTES: usize = 1024;
+const COEF_BYTES: usize = 512;
+const OFF_BYTES: usize = 1028;
+const SCRATCH_BYTES: i32 = <i32>(TMP_BYTES + COEF_BYTES + 2 * OFF_BYTES);
 
 // Writes the n valid of the 32 scores in a0..a7 to o and, with st != 0, folds them into the running
 // (max, sum) at st: in registers for a full set, else from memory.
 @inline
-function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128, st: usize): void {
-  const dst = n >= 32 ? o : TMP;
+function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128, st: usize, tmp: usize): void {
+  const dst = n >= 32 ? o : tmp;
   v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
   v128.store(dst, a4, 64); v128.store(dst, a5, 80); v128.store(dst, a6, 96); v128.store(dst, a7, 112);
   if (n < 32) {
-    memory.copy(o, TMP, <usize>n << 2);
+    memory.copy(o, tmp, <usize>n << 2);
     if (st != 0) foldLse(o, n, st);
     return;
   }
@@ -135,13 +142,13 @@ function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v12
 
 // f32 and f16 tiles: per component, 32 positions at a time, f32 multiply-adds.
 @inline
-function floatTile(qw: usize, r: i32, tile: usize, ktType: i32, n: i32, zw: usize, st: usize): void {
+function floatTile(qw: usize, r: i32, tile: usize, ktType: i32, n: i32, zw: usize, st: usize, tmp: usize, off: usize): void {
   const H = KT_TILE >> 1;
   for (let half = 0; half * H < n; half++) {
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
     for (let m = 0; m < r; m++) {
-      const row = tile + load<usize>(OFF + (<usize>m << 2));
+      const row = tile + load<usize>(off + (<usize>m << 2));
       const cv = f32x4.splat(load<f32>(qw + (<usize>m << 2)));
       let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128;
       if (ktType == KV_F32) {
@@ -159,7 +166,7 @@ function floatTile(qw: usize, r: i32, tile: usize, ktType: i32, n: i32, zw: usiz
       a4 = f32x4.add(a4, f32x4.mul(cv, x4)); a5 = f32x4.add(a5, f32x4.mul(cv, x5));
       a6 = f32x4.add(a6, f32x4.mul(cv, x6)); a7 = f32x4.add(a7, f32x4.mul(cv, x7));
     }
-    put32(zw + (<usize>(half * H) << 2), n - half * H, a0, a1, a2, a3, a4, a5, a6, a7, st);
+    put32(zw + (<usize>(half * H) << 2), n - half * H, a0, a1, a2, a3, a4, a5, a6, a7, st, tmp);
   }
 }
 
@@ -180,30 +187,31 @@ function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
  * and a zero coefficient.
  */
 @inline
-function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType: i32, n: i32, zw: usize, st: usize): void {
+function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType: i32, n: i32, zw: usize, st: usize,
+  tmp: usize, coef: usize, off: usize, soff: usize): void {
   // scales: the plane entry of component 0 for this tile
   let fmax: f32 = 0;
   for (let m = 0; m < r; m++) {
-    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + load<usize>(SOFF + (<usize>m << 2)));
-    store<f32>(TMP + (<usize>m << 2), f);
+    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + load<usize>(soff + (<usize>m << 2)));
+    store<f32>(tmp + (<usize>m << 2), f);
     fmax = max(fmax, abs(f));
   }
-  if (r & 1) store<f32>(TMP + (<usize>r << 2), 0);
+  if (r & 1) store<f32>(tmp + (<usize>r << 2), 0);
   const toI: f32 = fmax > 0 ? <f32>32767 / fmax : 0;
   const back = f32x4.splat(fmax > 0 ? fmax / <f32>32767 : 0);
   for (let j = 0; j < np; j++) {
-    const ca = <i32>nearest(load<f32>(TMP + (<usize>(2 * j) << 2)) * toI);
-    const cb = <i32>nearest(load<f32>(TMP + (<usize>(2 * j + 1) << 2)) * toI);
-    store<i32>(COEF + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
+    const ca = <i32>nearest(load<f32>(tmp + (<usize>(2 * j) << 2)) * toI);
+    const cb = <i32>nearest(load<f32>(tmp + (<usize>(2 * j + 1) << 2)) * toI);
+    store<i32>(coef + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
   }
   const H = KT_TILE >> 1;
   for (let half = 0; half * H < n; half++) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
     let a4 = i32x4.splat(0), a5 = i32x4.splat(0), a6 = i32x4.splat(0), a7 = i32x4.splat(0);
     for (let j = 0; j < np; j++) {
-      const ra = tile + load<usize>(OFF + (<usize>(2 * j) << 2));
-      const rb = tile + load<usize>(OFF + (<usize>(2 * j + 1) << 2));
-      const cv = v128.load32_splat(COEF + (<usize>j << 2));
+      const ra = tile + load<usize>(off + (<usize>(2 * j) << 2));
+      const rb = tile + load<usize>(off + (<usize>(2 * j + 1) << 2));
+      const cv = v128.load32_splat(coef + (<usize>j << 2));
       for (let u = 0; u < 2; u++) {
         const x = codes16(ra, ktType, half, u);
         const y = codes16(rb, ktType, half, u);
@@ -221,7 +229,7 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
       f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
       f32x4.mul(f32x4.convert_i32x4_s(a2), back), f32x4.mul(f32x4.convert_i32x4_s(a3), back),
       f32x4.mul(f32x4.convert_i32x4_s(a4), back), f32x4.mul(f32x4.convert_i32x4_s(a5), back),
-      f32x4.mul(f32x4.convert_i32x4_s(a6), back), f32x4.mul(f32x4.convert_i32x4_s(a7), back), st);
+      f32x4.mul(f32x4.convert_i32x4_s(a6), back), f32x4.mul(f32x4.convert_i32x4_s(a7), back), st, tmp);
   }
 }
 

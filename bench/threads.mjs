@@ -2,8 +2,11 @@
 // 1 thread against 2, in one run: prefill and decode tokens/s of a Llama-3.2-1B-shaped Q8_0 model (random
 // weights, real shapes), one layer's attention decode step at S = 16K (dense q8 and SparQ q8 at ratio 1/8,
 // 32 query heads, 8 KV heads, d_h 64), and the streaming-read bandwidth (read_sum_f32 over 256 MiB) on one
-// and two threads, which bounds decode. Each model run is a child process of its own.
-//   node bench/threads.mjs [--prefill 64] [--decode 16] [--seq 16384] [--cache DIR] [--note TEXT] [--out bench/results/threads]
+// and two threads, which bounds decode. Each model run is a child process of its own; the runs alternate
+// 1, 2, 1, 2, ... thread(s) for --rounds rounds, so that a machine whose speed drifts (other jobs, clocks)
+// affects both alike, and the table gives the median of each.
+//   node bench/threads.mjs [--prefill 64] [--decode 32] [--rounds 3] [--seq 16384] [--cache DIR] [--note TEXT]
+//                          [--out bench/results/threads]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -14,7 +17,7 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
   options: {
-    prefill: { type: 'string', default: '64' }, decode: { type: 'string', default: '16' }, seq: { type: 'string', default: '16384' },
+    prefill: { type: 'string', default: '64' }, decode: { type: 'string', default: '32' }, rounds: { type: 'string', default: '3' }, seq: { type: 'string', default: '16384' },
     cache: { type: 'string' }, out: { type: 'string' }, child: { type: 'string' }, threads: { type: 'string' },
     note: { type: 'string', default: 'Shared machine: other jobs ran on the same cores during the run, so every number here is noisy' },
   },
@@ -36,15 +39,25 @@ async function parent() {
   const bandwidth = await readBandwidth();
   console.error(`read bandwidth: ${bandwidth.map((b) => `${b.threads} thread(s) ${b.gbps.toFixed(2)} GB/s`).join(', ')}`);
   const attention = await attentionSteps(Number(args.seq));
-  const model = [];
-  for (const threads of THREADS) {
-    const out = execFileSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--child', file,
-      '--threads', String(threads), '--prefill', args.prefill, '--decode', args.decode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const r = JSON.parse(out.trim().split('\n').pop());
-    r.decodeBoundTokPerS = bandwidth.find((b) => b.threads === threads).gbps * 1e9 / r.bytesPerDecodeToken;
-    console.error(`model, ${threads} thread(s): prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(2)} tok/s`);
-    model.push(r);
+  const runs = [];
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const threads of THREADS) {
+      const out = execFileSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--child', file,
+        '--threads', String(threads), '--prefill', args.prefill, '--decode', args.decode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      const r = JSON.parse(out.trim().split('\n').pop());
+      console.error(`model, round ${round + 1}, ${threads} thread(s): prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(2)} tok/s`);
+      runs.push({ round, ...r });
+    }
   }
+  // per thread count: the median run's speeds, and every run's
+  const model = THREADS.map((threads) => {
+    const mine = runs.filter((r) => r.threads === threads);
+    const r = { ...mine[0], prefillTokPerS: median(mine.map((x) => x.prefillTokPerS)), decodeTokPerS: median(mine.map((x) => x.decodeTokPerS)),
+      prefillRuns: mine.map((x) => x.prefillTokPerS), decodeRuns: mine.map((x) => x.decodeTokPerS) };
+    delete r.round;
+    r.decodeBoundTokPerS = bandwidth.find((b) => b.threads === threads).gbps * 1e9 / r.bytesPerDecodeToken;
+    return r;
+  });
   const speedup = (rows, key, filter = () => true) => {
     const [a, b] = THREADS.map((t) => rows.find((r) => r.threads === t && filter(r))[key]);
     return key === 'msPerStep' ? a / b : b / a;
@@ -146,6 +159,11 @@ async function child(file, threads, nPrefill, nDecode) {
   model.dispose();
 }
 
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 async function drain(gen) {
   for await (const _ of gen) { /* discard text */ }
   return gen.result;
@@ -160,6 +178,9 @@ function table(r) {
     '',
     `${r.machine}, Node ${r.node}. ${r.note} (load average ${f(r.loadAverage.start)} at the start, ${f(r.loadAverage.end)} at the end).`,
     'Model: random weights with Llama-3.2-1B shapes, Q8_0 (bench/.cache/llama32-1b-shape-Q8_0.gguf), greedy.',
+    `Model rows: the median of ${m1.prefillRuns.length} runs per thread count, alternating 1 and 2 threads (runs: prefill ` +
+      `${m1.prefillRuns.map((x) => f(x, 1)).join(', ')} vs ${m2.prefillRuns.map((x) => f(x, 1)).join(', ')} tok/s; decode ` +
+      `${m1.decodeRuns.map((x) => f(x)).join(', ')} vs ${m2.decodeRuns.map((x) => f(x)).join(', ')} tok/s).`,
     '',
     '| measure | 1 thread | 2 threads | speedup | goal |',
     '| --- | --- | --- | --- | --- |',
@@ -170,9 +191,9 @@ function table(r) {
     `| dense q8 attention step, S=${att('dense q8', 1).S}, ms | ${f(att('dense q8', 1).msPerStep, 3)} | ${f(att('dense q8', 2).msPerStep, 3)} | ${f(r.speedups.attentionDense)}x | |`,
     `| SparQ q8 1/8 attention step, S=${att('dense q8', 1).S}, ms | ${f(att('sparq q8 1/8', 1).msPerStep, 3)} | ${f(att('sparq q8 1/8', 2).msPerStep, 3)} | ${f(r.speedups.attentionSparq)}x | |`,
     '',
-    'Attention: one layer, 32 query heads, 8 KV heads, d_h 64, a task per KV head. SparQ: the selection and the exact',
-    'attention over the selected rows are split by KV head; the approximate scores (sparq_scores) run on the calling',
-    'thread, as that kernel keeps static scratch in the module.',
+    'Attention: one layer, 32 query heads, 8 KV heads, d_h 64. Dense: a task per KV head. SparQ: the approximate',
+    'scores as a task per (KV head, 4096 positions), then the selection and the exact attention over the selected',
+    'rows as a task per KV head.',
     '',
   ];
   return lines.join('\n');

@@ -3,6 +3,7 @@ import type { Runtime } from '../wasm/runtime.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_TASKS } from '../threads/layout.js';
 import { SparqStep, type SparqProbe } from './sparq.js';
 import { resolveSparq, type AttentionSetting } from './policy.js';
 
@@ -142,16 +143,25 @@ export class Attention {
     return read;
   }
 
-  /** dense() over the cache rows from `lo` on, as if they were positions 0, 1, ... */
+  /**
+   * dense() over the cache rows from `lo` on, as if they were positions 0, 1, ... A task per (KV head, block
+   * of query tokens): the blocks let several threads share a prefill even with one KV head. Blocks are a
+   * multiple of 16 tokens, so each block's g·tokens query rows start on attn_rows' 16-row groups and every
+   * row is computed as in one call over all tokens (the same blocks for any thread count). Causal rows
+   * grow longer, so the last block's tasks go first.
+   */
   private denseFrom(layer: number, q: number, out: number, pos: number, n: number, lo: number): number {
     const c = this.cache;
-    const d = this.headDim, g = this.group;
+    const d = this.headDim, g = this.group, nKV = this.nKVHeads;
     const rowStride = this.nHeads * d * 4;
     const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
     const work = 2 * n * this.nHeads * (pos + n) * d;
-    return this.rt.runTasks('attn_rows', this.nKVHeads, work, (h) => {
-      const off = h * g * d * 4;
-      return [q + off, rowStride, out + off, rowStride, g, n, pos, d, this.scale,
+    const block = 16 * Math.ceil(Math.ceil(n / 16) * nKV / MAX_TASKS);
+    const blocks = Math.ceil(n / block);
+    return this.rt.runTasks('attn_rows', nKV * blocks, work, (t) => {
+      const h = t % nKV, t0 = (blocks - 1 - Math.floor(t / nKV)) * block; // the longest rows first
+      const off = h * g * d * 4 + t0 * rowStride;
+      return [q + off, rowStride, out + off, rowStride, g, Math.min(block, n - t0), pos + t0, d, this.scale,
         c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, c.kRowBytes, kType,
         c.vPtr(layer) + h * c.vHeadStride + lo * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap];
     }, { arg: 16, bytes: this.scratchBytes });

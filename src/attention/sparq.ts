@@ -6,6 +6,13 @@ import type { KernelExports } from '../wasm/exports.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
 
+/**
+ * Step 1 of a KV head runs as one sparq_scores call per PART positions (the last part shorter), each with
+ * its own running (max, sum), merged afterwards. The parts are the same for any thread count, so the
+ * result is too; with several threads the (head, part) calls are the tasks. A multiple of the K^T tile.
+ */
+export const SPARQ_PART = 4096;
+
 /** Accumulates, per layer, how far SparQ steps are from exact attention (for `sparq eval`). */
 export interface SparqProbe {
   /** Sum over probed (step, KV head) of ||y_sparq - y_exact|| / ||y_exact|| over the group's heads. */
@@ -22,13 +29,19 @@ export class SparqStep {
   private probe?: SparqProbe;
   private probeBuf = 0;
   private readonly perHead: boolean;
+  /** Per KV head: its components I1 (d i32) and query rows qc ((g + 1)·d f32). */
   private readonly i1: number;
   private readonly qc: number;
   private readonly z: number;
   private readonly rank: number;
   private readonly lse: number;
+  /** Per KV head and part: the part's (max, sum) per query row, f32 [nKV][parts][g][2]. */
+  private readonly lseParts: number;
+  private readonly maxParts: number;
   private readonly idx: number;
   private readonly work: number;
+  private readonly scoresScratch: number;
+  private readonly scoresScratchBytes: number;
   /**
    * z, rank, lse and idx sets: one per KV head with several threads (the heads' selections and exact
    * attention then run as parallel jobs, a task per head, after the scores of all heads), else one.
@@ -47,8 +60,13 @@ export class SparqStep {
     this.perHead = reallocation && g > 1;
     const zRows = this.perHead ? g : 1;
     this.sets = rt.threads > 1 ? cache.nKVHeads : 1;
-    this.i1 = rt.alloc(4 * d);
-    this.qc = rt.alloc(4 * (g + 1) * d);
+    const nKV = cache.nKVHeads;
+    this.i1 = rt.alloc(4 * d * nKV);
+    this.qc = rt.alloc(4 * (g + 1) * d * nKV);
+    this.maxParts = Math.ceil(S / SPARQ_PART);
+    this.lseParts = rt.alloc(8 * g * this.maxParts * nKV);
+    this.scoresScratchBytes = rt.k.sparq_scores_scratch_bytes();
+    this.scoresScratch = rt.alloc(this.scoresScratchBytes * rt.threads); // a region per thread
     this.z = rt.alloc(4 * zRows * S * this.sets);
     this.rank = this.perHead ? rt.alloc(4 * S * this.sets) : this.z;
     this.lse = rt.alloc(8 * g * this.sets);
@@ -82,16 +100,31 @@ export class SparqStep {
     const kx = rt.k;
     const d = c.headDim;
     const zRows = this.perHead ? g : 1;
-    const qcRows = this.perHead ? this.qc + 4 * r : this.qc;
     const ktType = TYPE_CODE[c.ktType], kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
     const nKV = c.nKVHeads;
     let bytes = 0;
-    // Step 1 always runs on this thread: sparq_scores keeps static scratch in the kernel module.
-    const scores = (h: number) => {
-      const b = this.set(h);
-      kx.sparq_query(q + 4 * h * g * d, g, d, r, this.scale, this.perHead ? 1 : 0, this.i1, this.qc, this.work);
-      bytes += kx.sparq_scores(qcRows, zRows, this.i1, r, c.ktPtr(layer) + h * c.ktHeadStride, ktType, c.ktTiles, d, S,
-        b.z, S, this.reallocation ? b.lse : 0, this.perHead ? b.rank : 0);
+    const parts = Math.ceil(S / SPARQ_PART);
+    const i1 = (h: number) => this.i1 + 4 * d * h, qc = (h: number) => this.qc + 4 * (g + 1) * d * h;
+    const lsePart = (h: number, p: number) => this.lseParts + 8 * g * (h * this.maxParts + p);
+    // step 1a on this thread (O(g·d) per head); 1b, part p of head h: positions [p·PART, min(S, (p + 1)·PART))
+    for (let h = 0; h < nKV; h++) kx.sparq_query(q + 4 * h * g * d, g, d, r, this.scale, this.perHead ? 1 : 0, i1(h), qc(h), this.work);
+    const scores = (t: number): Parameters<KernelExports['sparq_scores']> => {
+      const h = Math.floor(t / parts), p = t % parts, b = this.set(h);
+      return [this.perHead ? qc(h) + 4 * r : qc(h), zRows, i1(h), r, c.ktPtr(layer) + h * c.ktHeadStride, ktType, c.ktTiles, d,
+        Math.min(S, (p + 1) * SPARQ_PART), b.z, S, this.reallocation ? lsePart(h, p) : 0, this.perHead ? b.rank : 0, p * SPARQ_PART,
+        this.scoresScratch];
+    };
+    const mergeLse = (h: number) => {
+      if (!this.reallocation) return;
+      const dst = rt.f32At(this.set(h).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts);
+      for (let w = 0; w < zRows; w++) {
+        let m = -Infinity;
+        for (let p = 0; p < parts; p++) m = Math.max(m, src[2 * (p * g + w)]);
+        let sum = 0;
+        for (let p = 0; p < parts; p++) if (src[2 * (p * g + w)] > -Infinity) sum += src[2 * (p * g + w) + 1] * Math.exp(src[2 * (p * g + w)] - m);
+        dst[2 * w] = m;
+        dst[2 * w + 1] = sum;
+      }
     };
     const select = (h: number): Parameters<KernelExports['sparq_select']> => [this.set(h).rank, S, k, this.set(h).idx, this.work];
     const attend = (h: number): Parameters<KernelExports['attn_rows']> => [q + 4 * h * g * d, 0, out + 4 * h * g * d, 0, g, 1,
@@ -104,13 +137,15 @@ export class SparqStep {
     };
     if (this.sets === 1) {
       for (let h = 0; h < nKV; h++) {
-        scores(h);
+        for (let p = 0; p < parts; p++) bytes += kx.sparq_scores(...scores(h * parts + p));
+        mergeLse(h);
         this.counts[h] = kx.sparq_select(...select(h));
         bytes += kx.attn_rows(...attend(h)) as number;
         finish(h);
       }
     } else {
-      for (let h = 0; h < nKV; h++) scores(h);
+      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r * zRows, scores, { arg: 14, bytes: this.scoresScratchBytes });
+      for (let h = 0; h < nKV; h++) mergeLse(h);
       rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { arg: 4, bytes: this.workBytes }, this.counts);
       bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { arg: 16, bytes: this.attnBytes });
       for (let h = 0; h < nKV; h++) finish(h);
@@ -134,7 +169,7 @@ export class SparqStep {
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
     kx.sparq_query(qh, g, d, d, this.scale, 0, i1, qc, this.work);
-    kx.sparq_scores(qc, 1, i1, d, c.ktPtr(layer) + h * c.ktHeadStride, TYPE_CODE[c.ktType], c.ktTiles, d, S, z, S, 0, 0);
+    kx.sparq_scores(qc, 1, i1, d, c.ktPtr(layer) + h * c.ktHeadStride, TYPE_CODE[c.ktType], c.ktTiles, d, S, z, S, 0, 0, 0, this.scoresScratch);
     const n = kx.topk_select(z, S, cnt, top, this.work);
     const chosen = new Set(rt.i32At(idx, cnt));
     let hit = 0;

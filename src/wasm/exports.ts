@@ -102,9 +102,10 @@ export interface KernelExports {
   /** Indices of the k largest of x[0, n) into out; returns min(k, n). */
   topk_select(x: number, n: number, k: number, out: number, work: number): number;
   sparq_query(q: number, g: number, d: number, r: number, scale: number, perHead: number, i1: number, qc: number, work: number): void;
-  /** Returns the K^T bytes read. */
+  sparq_scores_scratch_bytes(): number;
+  /** Positions [p0, S); returns the K^T bytes read. */
   sparq_scores(qc: number, nrow: number, i1: number, r: number, kt: number, ktType: number, tiles: number, d: number, S: number,
-    z: number, zStride: number, lse: number, sum: number): number;
+    z: number, zStride: number, lse: number, sum: number, p0: number, scratch: number): number;
   sparq_select(rank: number, S: number, k: number, idx: number, work: number): number;
   sparq_realloc(out: number, g: number, d: number, z: number, zStride: number, lse: number, idx: number, cnt: number, vsum: number, S: number): number;
   [name: string]: (...args: number[]) => number | void;

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createRuntime } from '../../dist/wasm/runtime.js';
 
-export async function runtime() {
-  return createRuntime(readFileSync(new URL('../../dist/sparq.wasm', import.meta.url)));
+export async function runtime(options = {}) {
+  return createRuntime(readFileSync(new URL('../../dist/sparq.wasm', import.meta.url)), options);
 }
 
 export function lcg(seed) {

@@ -55,6 +55,27 @@ test('MQA (6 heads, 1 KV head, d 36): one prefill batch of 97, decode to 130', (
 test('f16 K and V (GQA 4/2, d 20): equals the reference on the f16-rounded cache', () =>
   check({ nHeads: 4, nKV: 2, d: 20, S: 150, prefill: 40, batch: 16, kType: 'f16', vType: 'f16', tol: 2e-5 }));
 
+// A prefill runs as a task per (KV head, block of 16 query tokens): with one KV head, two threads share it,
+// and every output row is bitwise what one thread computes (q8 cache: the integer dot product path).
+test('MQA prefill of 200 tokens on a q8 cache: bitwise the same on 1 and 2 threads', async () => {
+  const nHeads = 4, nKV = 1, d = 64, n = 200;
+  const outs = [];
+  for (const threads of [1, 2]) {
+    const rt = await runtime({ threads, minParallelWork: 0 });
+    const rand = lcg(3);
+    const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: n, kType: 'q8', vType: 'q8' });
+    const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
+    const qp = put(rt, randn(rand, n * nHeads * d, 1.5)), kp = put(rt, randn(rand, n * nKV * d, 1.5)), vp = put(rt, randn(rand, n * nKV * d));
+    const op = rt.alloc(4 * n * nHeads * d);
+    cache.store(0, 0, kp, vp, n);
+    att.run(0, qp, op, 0, n);
+    assert.equal(rt.threads, threads);
+    outs.push(Float32Array.from(rt.f32At(op, n * nHeads * d)));
+    rt.dispose();
+  }
+  assert.deepEqual(outs[1], outs[0]);
+});
+
 test('run rejects positions the cache does not hold', async () => {
   const rt = await runtime();
   const cache = new KVCache(rt, { nLayers: 1, nKVHeads: 1, headDim: 8, capacity: 4 });

@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
 import { Attention } from '../../dist/attention/index.js';
-import { SparqStep } from '../../dist/attention/sparq.js';
+import { SparqStep, SPARQ_PART } from '../../dist/attention/sparq.js';
 import { resolveSparq, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff } from './attention-ref.mjs';
 
 /** A one-layer SparQ-layout cache of S random positions; returns the runtime pieces and the stored rows. */
-async function setup({ nHeads, nKV, d, S, kType = 'f32', vType = 'f32', kTType = 'same', seed = 7 }) {
-  const rt = await runtime();
+async function setup({ nHeads, nKV, d, S, kType = 'f32', vType = 'f32', kTType = 'same', seed = 7, threads = 1 }) {
+  const rt = await runtime({ threads, minParallelWork: 0 });
   const rand = lcg(seed);
   const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType, vType, sparqLayout: true, kTType });
   const k = randn(rand, S * nKV * d, 1.5), v = randn(rand, S * nKV * d);
@@ -91,6 +91,30 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       assert.ok(Math.abs(bytes - expect) <= shape.nKV * r * 64 * 4, `bytes ${bytes}, model ${expect}`);
     });
   }
+}
+
+// Step 1 over more positions than one part (SparqStep runs a call per SPARQ_PART positions, merging the
+// parts' softmax sums): still the per-head definition, and bitwise the same on 1 and 2 threads, where the
+// (head, part) calls are the tasks.
+for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['GQA 4/2 d 16', { nHeads: 4, nKV: 2, d: 16 }]]) {
+  test(`${name}, S = 2 parts + 300: sparse step equals the per-head definition, bitwise the same on 1 and 2 threads`, async () => {
+    const S = 2 * SPARQ_PART + 300, r = shape.d / 4, k = 256;
+    const outs = [];
+    for (const threads of [1, 2]) {
+      const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 5, threads });
+      const g = shape.nHeads / shape.nKV;
+      const step = new SparqStep(rt, cache, g, 1 / Math.sqrt(shape.d), true, rt.alloc(rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+      step.run(0, qp, op, S, r, k);
+      const got = Float32Array.from(rt.f32At(op, shape.nHeads * shape.d));
+      if (threads === 1) {
+        const err = maxAbsDiff(got, sparqRef(q, K, V, { ...shape, S, r, k, realloc: true }));
+        assert.ok(err < 1e-5, `max |Δ| = ${err}`);
+      } else assert.equal(rt.threads, 2, 'the test needs a pool of 2 threads');
+      outs.push(got);
+      rt.dispose();
+    }
+    assert.deepEqual(outs[1], outs[0]);
+  });
 }
 
 test('the decode policy: ratio recipe, the k floor, dense below the switch-off and when k covers S', () => {

@@ -1,7 +1,7 @@
 // SparQ step kernels against scalar references: the group's shared components and temperatures
 // (sparq_query), the approximate scores and their log-sum-exp over f32 and q8 transposed tiles
 // (sparq_scores, partial last tile included), and the selection with the local window (sparq_select).
-import { sparq_query, sparq_scores, sparq_select } from '../../assembly/sparq';
+import { sparq_query, sparq_scores, sparq_scores_scratch_bytes, sparq_select } from '../../assembly/sparq';
 import { kv_store_t, kv_tile_code_bytes, KV_F32, KV_Q8, KT_TILE, KT_GROUP } from '../../assembly/kv_cache';
 import { topk_work_bytes } from '../../assembly/topk';
 
@@ -63,8 +63,20 @@ function scoresError(type: i32, S: i32): f64 {
   for (let i = 0; i < S * d; i++) store<f32>(k + (<usize>i << 2), rnd());
   kv_store_t(k, S, 1, d, kt, bytes, 0, type, tiles);
   for (let m = 0; m < r; m++) { store<i32>(i1 + (<usize>m << 2), 3 * m + 1); store<f32>(qc + (<usize>m << 2), rnd()); }
-  const read = sparq_scores(qc, 1, i1, r, kt, type, tiles, d, S, z, S, lse, 0);
+  const scratch = heap.alloc(<usize>sparq_scores_scratch_bytes());
+  const read = sparq_scores(qc, 1, i1, r, kt, type, tiles, d, S, z, S, lse, 0, 0, scratch);
   expect(read).toBeGreaterThan(0);
+  // the same positions in two calls, [0, p) and [p, S), each with its own (max, sum): the same scores bit
+  // for bit, and the two sums merged give the log-sum-exp of the one call
+  const p = (S / 2) / KT_TILE * KT_TILE, z2 = fa(S), lse2 = fa(4);
+  sparq_scores(qc, 1, i1, r, kt, type, tiles, d, p, z2, S, lse2, 0, 0, scratch);
+  sparq_scores(qc, 1, i1, r, kt, type, tiles, d, S, z2, S, lse2 + 8, 0, p, scratch);
+  let same = 1;
+  for (let j = 0; j < S; j++) if (load<f32>(z2 + (<usize>j << 2)) != load<f32>(z + (<usize>j << 2))) same = 0;
+  expect(same).toBe(1);
+  const ma = <f64>load<f32>(lse2), mb = <f64>load<f32>(lse2 + 8);
+  const mm = Math.max(ma, mb);
+  let merged = mm + Math.log((p > 0 ? <f64>load<f32>(lse2 + 4) * Math.exp(ma - mm) : 0) + <f64>load<f32>(lse2 + 12) * Math.exp(mb - mm));
   // q8 codes appended one position at a time stay within two steps (2·max|k|/127, |k| <= 1) of the value,
   // re-encodings included (see kv_cache.spec.ts), so allow Σ|qc|·2/127
   let tol: f64 = 2e-6;
@@ -82,12 +94,13 @@ function scoresError(type: i32, S: i32): f64 {
   for (let j = 0; j < S; j++) se += Math.exp(<f64>load<f32>(z + (<usize>j << 2)) - mx);
   const m0 = <f64>load<f32>(lse), s0 = <f64>load<f32>(lse + 4);
   const lseErr = Math.abs((m0 + Math.log(s0)) - (mx + Math.log(se)));
-  heap.free(kt); heap.free(k); heap.free(qc); heap.free(i1); heap.free(z); heap.free(lse);
-  return lseErr > 1e-4 ? 1e9 : worst;
+  const splitErr = Math.abs(merged - (mx + Math.log(se)));
+  heap.free(kt); heap.free(k); heap.free(qc); heap.free(i1); heap.free(z); heap.free(lse); heap.free(scratch); heap.free(z2); heap.free(lse2);
+  return lseErr > 1e-4 || splitErr > 1e-4 ? 1e9 : worst;
 }
 
 describe('sparq_scores', () => {
-  it('f32 tiles: exact partial dot products; q8 tiles: within the code error; log-sum-exp within 1e-4', () => {
+  it('f32 tiles: exact partial dot products; q8 tiles: within the code error; log-sum-exp within 1e-4, also from two position ranges', () => {
     const sizes: i32[] = [1, 63, 64, 65, 200, 1100];
     for (let i = 0; i < sizes.length; i++) {
       expect(scoresError(KV_F32, sizes[i])).toBeLessThanOrEqual(1.0);

@@ -7,7 +7,8 @@ greedy samples and a pass-key check -> float16 HF directory in OUT/default-hf pl
 OUT/report.json. Needs torch, transformers, tokenizers, safetensors, numpy (see tools/train/README.md).
 
 usage: train.py --data corpus.jsonl.gz --out DIR [--train-seconds 220] [--seed 0]
-       [--init HF_DIR | --init MODEL.gguf --tokenizer tokenizer.json] [--recall-share 0.5] [--peak-lr 6e-4]
+       [--init HF_DIR | --init MODEL.gguf --tokenizer tokenizer.json] [--recall-share 0.4] [--repeat-share 0.5]
+       [--peak-lr 6e-4] [--long-from 0.4]
        (continue from an earlier model: same tokenizer and weights)
 """
 import argparse
@@ -36,9 +37,12 @@ MODEL = dict(hidden_size=512, intermediate_size=1408, num_hidden_layers=8, num_a
              tie_word_embeddings=True, hidden_act='silu')
 ROPE_THETA = 10000.0
 TOKENS_PER_STEP = 131072
-PHASES = [(0.0, 1024), (0.3, 4096)]  # (start fraction of the time budget, sequence length)
-RECALL_SHARE = 0.15                   # share of rows that are synthetic recall rows
+SHORT_LEN, LONG_LEN, LONG_FROM = 1024, 4096, 0.4  # rows of 1024 tokens, then of 4096 from this fraction of the time on
+RECALL_SHARE = 0.4                    # share of rows that are synthetic (pass key, key-value, repeat)
+REPEAT_SHARE = 0.5                    # share of the synthetic rows that are repeat rows
 ANSWER_WEIGHT = 10.0                  # loss weight of a recall row's answer tokens (all others 1)
+COPY_WEIGHT = 2.0                     # loss weight of a repeat row's second copy
+PASSKEY_BONUS = 0.2                   # checkpoint score: val NLL 4K - PASSKEY_BONUS * pass-key accuracy (val filler)
 SOURCE_WEIGHT = {'gutenberg': 1.0, 'sotu': 1.0, 'brown': 1.0, 'kjv': 0.7, 'pydoc': 0.5}
 PEAK_LR, FINAL_LR_FRAC, WARMUP_STEPS, WEIGHT_DECAY = 1.5e-3, 0.1, 60, 0.1
 EVAL_EVERY_S = 30.0
@@ -86,8 +90,8 @@ def lr_at(step, frac, peak, warmup):
     return peak * (FINAL_LR_FRAC + (1 - FINAL_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
-def seq_len_at(frac):
-    return [L for start, L in PHASES if frac >= start][-1]
+def seq_len_at(frac, long_from):
+    return LONG_LEN if frac >= long_from else SHORT_LEN
 
 
 def windows_of(stream, length, max_windows=None):
@@ -136,7 +140,7 @@ def greedy(model, ids, n):
 
 
 @torch.no_grad()
-def passkey_accuracy(model, tok, maker, stream, length, trials, seed):
+def passkey_accuracy(model, tok, maker, stream, length, trials, seed, verbose=True):
     rng = np.random.default_rng(seed)
     rows, keys, depths = [], [], []
     for t in range(trials):
@@ -152,7 +156,7 @@ def passkey_accuracy(model, tok, maker, stream, length, trials, seed):
                                max_new_tokens=6, do_sample=False, pad_token_id=1, eos_token_id=1)
         for j, r in enumerate(y[:, length - 8:].tolist()):
             hits.append(tok.decode(r).strip().startswith(keys[i + j]))
-            if i + j < 3:
+            if verbose and i + j < 3:
                 log(f'pass key {length}: key {keys[i + j]} depth {depths[i + j]:.2f} -> {tok.decode(r)!r}')
     return sum(hits) / len(hits), [(round(d, 2), h) for d, h in zip(depths, hits)]
 
@@ -185,7 +189,9 @@ def main():
     ap.add_argument('--init', help='HF directory written by an earlier run, or its GGUF: fine-tune it (its tokenizer is reused)')
     ap.add_argument('--tokenizer', help='tokenizer.json of the --init model (default: the one in the --init directory)')
     ap.add_argument('--recall-share', type=float, default=RECALL_SHARE)
+    ap.add_argument('--repeat-share', type=float, default=REPEAT_SHARE)
     ap.add_argument('--peak-lr', type=float, default=PEAK_LR)
+    ap.add_argument('--long-from', type=float, default=LONG_FROM)
     a = ap.parse_args()
     warmup = 20 if a.init else WARMUP_STEPS
     t_start = time.time()
@@ -237,11 +243,13 @@ def main():
 
     val_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'val'])
     val_rows = windows_of(val_stream, 4096, max_windows=24)
+    val_passkey = lambda: passkey_accuracy(model, tok, maker, val_stream, 2048, 20, seed=7, verbose=False)[0]
     log_f = open(os.path.join(a.out, 'train_log.csv'), 'w', newline='')
     log_w = csv.writer(log_f)
-    log_w.writerow(['step', 'seconds', 'tokens', 'seq_len', 'lr', 'train_loss', 'val_loss_1k', 'val_loss_4k'])
-    best = (float('inf'), None, -1)
-    step, tokens, window, frac, L = 0, 0, [], 0.0, PHASES[0][1]
+    log_w.writerow(['step', 'seconds', 'tokens', 'seq_len', 'lr', 'train_loss', 'val_loss_1k', 'val_loss_4k',
+                    'val_passkey_2k'])
+    best = (float('inf'), None, -1)  # (score, weights, step)
+    step, tokens, window, frac, L = 0, 0, [], 0.0, SHORT_LEN
     t0 = time.time()
     next_eval = EVAL_EVERY_S
     log(f'setup took {t0 - t_start:.1f}s; training for {a.train_seconds:.0f}s')
@@ -254,18 +262,20 @@ def main():
             model.eval()
             nll = token_nll(model, val_rows)
             v1, v4 = nll[:, :1023].mean().item(), nll.mean().item()
+            pk = val_passkey()
             model.train()
-            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', round(v1, 4), round(v4, 4)])
+            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', round(v1, 4), round(v4, 4), pk])
             log_f.flush()
-            log(f'step {step} val loss 1k {v1:.4f} 4k {v4:.4f}')
-            if L == 4096 and v4 < best[0]:
-                best = (v4, {k: v.detach().clone() for k, v in model.state_dict().items()}, step)
+            log(f'step {step} val loss 1k {v1:.4f} 4k {v4:.4f} pass key 2k {pk:.2f}')
+            score = v4 - PASSKEY_BONUS * pk
+            if L == 4096 and score < best[0]:
+                best = (score, {k: v.detach().clone() for k, v in model.state_dict().items()}, step)
             next_eval += EVAL_EVERY_S
         if last:
             break
-        L = seq_len_at(frac)
+        L = seq_len_at(frac, a.long_from)
         B = TOKENS_PER_STEP // L
-        n_recall = int(round(B * a.recall_share))
+        n_recall = int(round(B * a.recall_share))  # synthetic rows: recall and repeat
         rows = []
         for src in rng.choice(train_src, size=B - n_recall, p=p_src):
             s = streams[('train', src)]
@@ -273,9 +283,9 @@ def main():
             rows.append(np.concatenate([[0], s[off:off + L - 1]]).astype(np.int64))
         weight = np.ones((B, L - 1), dtype=np.float32)  # per target position (token t+1 predicted at t)
         for r in range(B - n_recall, B):
-            row, n_answer = maker.training_row(rng, streams[('train', train_src[rng.choice(len(train_src), p=p_src)])], L)
+            stream = streams[('train', train_src[rng.choice(len(train_src), p=p_src)])]
+            row, weight[r] = maker.training_row(rng, stream, L, a.repeat_share, ANSWER_WEIGHT, COPY_WEIGHT)
             rows.append(row)
-            weight[r, L - 1 - n_answer:] = ANSWER_WEIGHT
         x = torch.from_numpy(np.stack(rows)).cuda(non_blocking=True)
         w = torch.from_numpy(weight).cuda(non_blocking=True)
         lr = lr_at(step, frac, a.peak_lr, warmup)
@@ -301,12 +311,13 @@ def main():
                 log(f'step {step} L {L} lr {lr:.2e} loss {tl:.4f} tok/s {tokens / (time.time() - t0):,.0f}')
     train_time = time.time() - t0
     log_f.close()
-    log(f'trained {step} steps, {tokens / 1e6:.1f} M tokens in {train_time:.0f}s; best val 4k {best[0]:.4f} at step {best[2]}')
-    if best[1] is not None and not a.init:  # a fine-tune for recall keeps its last weights: val loss is not its goal
+    log(f'trained {step} steps, {tokens / 1e6:.1f} M tokens in {train_time:.0f}s; best score {best[0]:.4f} at step {best[2]}')
+    if best[1] is not None:
         model.load_state_dict(best[1])
     model.eval()
 
-    report = {'init': a.init, 'recall_share': a.recall_share, 'peak_lr': a.peak_lr, 'params': n_params, 'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1),
+    report = {'init': a.init, 'long_from': a.long_from, 'recall_share': a.recall_share, 'repeat_share': a.repeat_share, 'peak_lr': a.peak_lr,
+              'chosen_score': best[0], 'params': n_params, 'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1),
               'chosen_step': best[2], 'stream_tokens': counts, 'chars': chars,
               'row_share_by_source': dict(zip(train_src, np.round(p_src, 4).tolist()))}
     train_rows = torch.cat([windows_of(streams[('train', s)], 4096, max_windows=8) for s in train_src])
