@@ -305,10 +305,11 @@ function rowAt(base: usize, rowBytes: usize, idx: usize, p: i32): usize {
  * list entries [0, pos0 + t + 1), where entry p is position p (idx = 0) or position idx[p] (i32 list).
  * K rows start at k (row stride kRow bytes, element type kType), V rows at v. Scores are q·k·scale, then
  * softcap·tanh(score / softcap) when softcap > 0 (Gemma 2; 0, or NaN from a caller that omits it: none).
- * Returns the bytes of K and V rows read.
+ * With lse != 0, row r also writes its softmax max and sum (f32 pair at lse + 8r: m = max score, s = Σ e^(score - m)),
+ * so that calls over disjoint position ranges can be merged (flash-decoding). Returns the bytes of K and V rows read.
  */
 export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, nTok: i32, pos0: i32, d: i32, scale: f32,
-  k: usize, kRow: i32, kType: i32, v: usize, vRow: i32, vType: i32, idx: usize, scratch: usize, softcap: f32): f64 {
+  k: usize, kRow: i32, kType: i32, v: usize, vRow: i32, vType: i32, idx: usize, scratch: usize, softcap: f32, lse: usize): f64 {
   const dp = (d + 3) & ~3;
   const dBytes = <usize>dp << 2;
   const qs = (scratch + 15) & ~<usize>15;
@@ -461,6 +462,10 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
       const inv: f32 = <f32>1 / load<f32>(sm + (<usize>i << 2));
       const a = acc + <usize>i * dBytes;
       for (let c = 0; c < d; c++) store<f32>(o + (<usize>c << 2), load<f32>(a + (<usize>c << 2)) * inv);
+      if (lse != 0) {
+        store<f32>(lse + (<usize>r << 3), load<f32>(mx + (<usize>i << 2)));
+        store<f32>(lse + (<usize>r << 3), load<f32>(sm + (<usize>i << 2)), 4);
+      }
     }
   }
   store<u32>(scratch, sink); // keeps the touching loads observable

@@ -4,8 +4,11 @@
 // and with SparQ 1/8 and 1/4 on that same cache, in one run, next to the Wasm streaming-read bandwidth.
 // Filling 16K positions by a real prefill would take many minutes on this CPU, so the cache is filled with
 // random K/V rows through the cache's own store path (speed does not depend on the values; accuracy is
-// bench/accuracy's job). Each timed step feeds one token at position S, then rolls the cache back to S.
-//   node bench/long-context.mjs [--lengths 16384,4096] [--steps 6] [--out bench/results/long-context]
+// bench/accuracy's job). Per setting: a warm-up token at position S (which first rolls the cache back to S),
+// then the timed steps append tokens at S + 1, S + 2, ... as generation does (a roll-back recomputes the V sums
+// over all positions, which is no part of a decode step).
+//   node bench/long-context.mjs [--lengths 16384,4096] [--steps 6] [--threads N] [--out bench/results/long-context]
+// --threads: as loadModel's option (default: the number of cores); the table says how many ran.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -16,7 +19,7 @@ import { readBandwidth } from './lib/read-bandwidth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({ options: {
-  lengths: { type: 'string', default: '16384,4096' }, steps: { type: 'string', default: '6' },
+  lengths: { type: 'string', default: '16384,4096' }, steps: { type: 'string', default: '6' }, threads: { type: 'string' },
   out: { type: 'string', default: join(root, 'bench', 'results', 'long-context') }, cache: { type: 'string', default: join(root, 'bench', '.cache') },
 } });
 const lengths = a.lengths.split(',').map(Number).sort((x, y) => y - x); // longest first: later ones roll back
@@ -32,7 +35,8 @@ if (!existsSync(file)) {
 }
 
 const bandwidth = await readBandwidth(join(root, 'dist'));
-const model = await loadModel(file, { contextLength: lengths[0] + 1, sparqLayout: true, kType: 'q8', vType: 'q8' });
+const model = await loadModel(file, { contextLength: lengths[0] + steps + 2, sparqLayout: true, kType: 'q8', vType: 'q8',
+  threads: a.threads === undefined ? undefined : Number(a.threads) });
 // The engine has no public "fill the cache" call (session restore will be one); the benchmark reaches the
 // decoder directly for it.
 const dec = model['decoder'];
@@ -51,7 +55,7 @@ for (const S of lengths) {
     dec.evaluate([7], S); // warm-up
     dec.resetStats();
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) dec.evaluate([7 + i], S);
+    for (let i = 0; i < steps; i++) dec.evaluate([7 + i], S + 1 + i);
     const tps = steps / ((performance.now() - t0) / 1000);
     const st = dec.attentionStats();
     if (s.setting === 'dense') denseTps = tps;
@@ -66,17 +70,17 @@ const c = info.config;
 const weightsBound = bandwidth.gbps * 1e9 / info.weightBytes;
 const md = [
   '# Decode at long context, end to end', '',
-  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0].model} (${cpus().length} cores, shared), Node ${process.version}, 1 thread.`,
+  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0].model} (${cpus().length} cores), Node ${process.version}, ${info.threads} thread(s).`,
   `Model: Llama-3.2-1B shapes (${c.nLayers} layers, ${c.nHeads} heads / ${c.nKVHeads} KV heads, d_h ${c.headDim}), Q8_0 weights ` +
   `${(info.weightBytes / 1e9).toFixed(2)} GB, random values; KV cache q8 K, q8 V with the SparQ layout, ${info.kvBytesPerToken} bytes per position.`,
-  `Wasm streaming read in the same run: ${bandwidth.gbps.toFixed(2)} GB/s, so reading the weights alone bounds decode at ${weightsBound.toFixed(2)} tok/s.`,
+  `Wasm streaming read in the same run (one thread): ${bandwidth.gbps.toFixed(2)} GB/s, so reading the weights alone bounds one thread's decode at ${weightsBound.toFixed(2)} tok/s.`,
   `${steps} timed steps per row after one warm-up.`, '',
   table([['context S', 'attention', 'r', 'k', 'decode tok/s', 'vs dense', 'attention bytes read'],
     ...rows.map((r) => [String(r.S), r.attention, r.r === undefined ? '-' : String(r.r), r.k === undefined ? '-' : String(r.k),
       r.tokPerS.toFixed(2), `${r.vsDense.toFixed(2)}x`, `${(r.fractionRead * 100).toFixed(1)}%`])]), '',
 ].join('\n');
 writeFileSync(`${a.out}.md`, md);
-writeFileSync(`${a.out}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0].model, node: process.version, bandwidth,
+writeFileSync(`${a.out}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0].model, node: process.version, threads: info.threads, bandwidth,
   weightBytes: info.weightBytes, kvBytesPerToken: info.kvBytesPerToken, steps, rows }, null, 1) + '\n');
 process.stdout.write(md);
 

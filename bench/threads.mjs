@@ -191,9 +191,9 @@ function table(r) {
     `| dense q8 attention step, S=${att('dense q8', 1).S}, ms | ${f(att('dense q8', 1).msPerStep, 3)} | ${f(att('dense q8', 2).msPerStep, 3)} | ${f(r.speedups.attentionDense)}x | |`,
     `| SparQ q8 1/8 attention step, S=${att('dense q8', 1).S}, ms | ${f(att('sparq q8 1/8', 1).msPerStep, 3)} | ${f(att('sparq q8 1/8', 2).msPerStep, 3)} | ${f(r.speedups.attentionSparq)}x | |`,
     '',
-    'Attention: one layer, 32 query heads, 8 KV heads, d_h 64. Dense: a task per KV head. SparQ: the approximate',
-    'scores as a task per (KV head, 4096 positions), then the selection and the exact attention over the selected',
-    'rows as a task per KV head.',
+    'Attention: one layer, 32 query heads, 8 KV heads, d_h 64. Dense: a task per (KV head, 4096 positions), merged by',
+    'their softmax sums. SparQ: the approximate scores as a task per (KV head, 4096 positions), then the selection and',
+    'the exact attention over the selected rows as a task per KV head. Prefill attention: a task per (KV head, 16 tokens).',
     '',
   ];
   return lines.join('\n');

@@ -10,6 +10,13 @@ import { resolveSparq, type AttentionSetting } from './policy.js';
 export type { AttentionSetting } from './policy.js';
 export type { SparqProbe } from './sparq.js';
 
+/**
+ * A dense decode step over more than this many positions runs as one attn_rows call per part of this many
+ * positions and KV head, merged by their softmax sums (flash-decoding), so that threads share it even with
+ * one KV head. The parts are the same for any thread count, and so is the result.
+ */
+export const DECODE_PART = 4096;
+
 export interface AttentionOptions {
   nHeads: number;
   nKVHeads: number;
@@ -49,6 +56,10 @@ export class Attention {
   private readonly scratch: number;
   private readonly scratchBytes: number;
   private readonly sparq?: SparqStep;
+  /** Per (KV head, decode part): the part's outputs f32 [g][d] and softmax (max, sum) pairs f32 [g][2]. */
+  private readonly maxParts: number;
+  private readonly partOut: number = 0;
+  private readonly partLse: number = 0;
   private steps = 0;
   private bytesRead = 0;
   private denseBytes = 0;
@@ -71,6 +82,11 @@ export class Attention {
     this._setting = 'dense';
     this.scratchBytes = rt.k.attn_scratch_bytes(headDim) as number;
     this.scratch = rt.alloc(this.scratchBytes * rt.threads); // a region per thread (the first is the main thread's)
+    this.maxParts = Math.ceil(cache.capacity / DECODE_PART);
+    if (this.maxParts > 1) {
+      this.partOut = rt.alloc(4 * nKVHeads * this.maxParts * this.group * headDim);
+      this.partLse = rt.alloc(8 * nKVHeads * this.maxParts * this.group);
+    }
     if (cache.sparqLayout) {
       this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch, opts.softcap ?? 0);
     }
@@ -151,6 +167,7 @@ export class Attention {
    * grow longer, so the last block's tasks go first.
    */
   private denseFrom(layer: number, q: number, out: number, pos: number, n: number, lo: number): number {
+    if (n === 1 && pos + 1 > DECODE_PART) return this.decodeByParts(layer, q, out, pos + 1, lo);
     const c = this.cache;
     const d = this.headDim, g = this.group, nKV = this.nKVHeads;
     const rowStride = this.nHeads * d * 4;
@@ -165,5 +182,44 @@ export class Attention {
         c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, c.kRowBytes, kType,
         c.vPtr(layer) + h * c.vHeadStride + lo * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap];
     }, { arg: 16, bytes: this.scratchBytes });
+  }
+
+  /** A dense decode step over S positions (cache rows from `lo` on) as tasks per (KV head, DECODE_PART positions), merged. */
+  private decodeByParts(layer: number, q: number, out: number, S: number, lo: number): number {
+    const c = this.cache, rt = this.rt;
+    const d = this.headDim, g = this.group, nKV = this.nKVHeads;
+    const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
+    const parts = Math.ceil(S / DECODE_PART);
+    const slot = (h: number, p: number) => h * this.maxParts + p;
+    const read = rt.runTasks('attn_rows', nKV * parts, 2 * this.nHeads * S * d, (t) => {
+      const h = t % nKV, p = Math.floor(t / nKV), p0 = p * DECODE_PART, len = Math.min(DECODE_PART, S - p0);
+      return [q + h * g * d * 4, 0, this.partOut + slot(h, p) * g * d * 4, 0, g, 1, len - 1, d, this.scale,
+        c.kPtr(layer) + h * c.kHeadStride + (lo + p0) * c.kRowBytes, c.kRowBytes, kType,
+        c.vPtr(layer) + h * c.vHeadStride + (lo + p0) * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap,
+        this.partLse + slot(h, p) * g * 8];
+    }, { arg: 16, bytes: this.scratchBytes });
+    // y = Σ_p w_p·y_p / Σ_p w_p with w_p = sum_p·e^(max_p - M), M the largest max: each part's y_p is its own
+    // softmax-weighted mean, so this is the softmax over all S positions
+    const ys = rt.f32At(this.partOut, nKV * this.maxParts * g * d), lse = rt.f32At(this.partLse, nKV * this.maxParts * g * 2);
+    const y = rt.f32At(out, this.nHeads * d), w = new Float64Array(parts), acc = new Float64Array(d);
+    for (let h = 0; h < nKV; h++) {
+      for (let j = 0; j < g; j++) {
+        let m = -Infinity;
+        for (let p = 0; p < parts; p++) m = Math.max(m, lse[2 * (slot(h, p) * g + j)]);
+        let total = 0;
+        for (let p = 0; p < parts; p++) {
+          const at = 2 * (slot(h, p) * g + j);
+          w[p] = lse[at + 1] * Math.exp(lse[at] - m);
+          total += w[p];
+        }
+        acc.fill(0);
+        for (let p = 0; p < parts; p++) {
+          const at = (slot(h, p) * g + j) * d;
+          for (let i = 0; i < d; i++) acc[i] += w[p] * ys[at + i];
+        }
+        for (let i = 0; i < d; i++) y[(h * g + j) * d + i] = acc[i] / total;
+      }
+    }
+    return read;
   }
 }

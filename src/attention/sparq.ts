@@ -129,7 +129,7 @@ export class SparqStep {
     const select = (h: number): Parameters<KernelExports['sparq_select']> => [this.set(h).rank, S, k, this.set(h).idx, this.work];
     const attend = (h: number): Parameters<KernelExports['attn_rows']> => [q + 4 * h * g * d, 0, out + 4 * h * g * d, 0, g, 1,
       this.counts[h] - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride,
-      c.vRowBytes, vType, this.set(h).idx, this.attnScratch, this.softcap];
+      c.vRowBytes, vType, this.set(h).idx, this.attnScratch, this.softcap, 0];
     const finish = (h: number) => {
       const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
       if (this.reallocation) bytes += kx.sparq_realloc(oh, g, d, b.z, S, b.lse, b.idx, cnt, c.vsumPtr(layer) + 4 * h * d, S);

@@ -13,7 +13,7 @@ import { bindWeights, GGUF_NAMES, HF_NAMES, type Tensor } from '../model/weights
 import { LINEAR_TYPES } from '../model/linear.js';
 import { Decoder } from '../model/decoder.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
-import type { AttentionSetting } from '../attention/index.js';
+import { DECODE_PART, type AttentionSetting } from '../attention/index.js';
 import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer/index.js';
 import { Model } from './model.js';
 import { AbortError, OutOfMemoryError, UnsupportedError, InvalidArgumentError } from '../errors.js';
@@ -172,7 +172,11 @@ function planMemory(c: ModelConfig, weightBytes: number, options: LoadOptions, f
   // SparQ also keeps per-position scores, ranks and indices (at most 4 * (group + 3) bytes per position).
   // With threads, SparqStep keeps a set per KV head (counted wherever threads may be more than 1).
   const sets = (options.threads ?? (host.threads ? 2 : 1)) > 1 ? c.nKVHeads : 1;
-  const scratchPerPosition = kv.sparqLayout ? 4 * (c.nHeads / c.nKVHeads + 3) * sets : 0;
+  // Decode steps over more than DECODE_PART positions keep, per part, every head's output and softmax pair
+  // (dense) and every head's softmax pair (SparQ step 1): about 4·nHeads·(d + 4) bytes a part; the 1 MiB of
+  // slack below covers the rounding up to whole parts.
+  const partsPerPosition = (4 * c.nHeads * (c.headDim + 4)) / DECODE_PART;
+  const scratchPerPosition = (kv.sparqLayout ? 4 * (c.nHeads / c.nKVHeads + 3) * sets : 0) + partsPerPosition;
   const fixed = weightBytes + Decoder.scratchBytes(c) + (1 << 20);
   const auto = options.contextLength === 'auto';
   const contextLength = auto

@@ -39,6 +39,7 @@ export function runTasks(v: Views, fns: readonly KernelFn[], tid: number, seq: n
   const i32 = v.i32;
   const n = i32[TASKS], nargs = i32[NARGS], op = i32[OP];
   const f = fns[i32[KERNEL]];
+  a.fill(0, nargs); // a kernel with more parameters than the job passes gets 0 for them, never an earlier job's value
   for (let t = claim(i32, seq, n); t >= 0; t = claim(i32, seq, n)) {
     if (op === OP_EXIT) { exit(); return; } // (the task is never completed: the thread's end is the signal)
     try {

@@ -95,9 +95,10 @@ export interface KernelExports {
   kv_store_t(src: number, n: number, nKV: number, d: number, dst: number, headStride: number, pos: number, type: number, tiles: number): void;
   kv_t_get(base: number, d: number, type: number, tiles: number, p: number, i: number): number;
   attn_scratch_bytes(d: number): number;
-  /** Returns the K and V bytes read. */
+  /** Returns the K and V bytes read. lse (optional): per row, the softmax (max, sum) as an f32 pair. */
   attn_rows(q: number, qTok: number, out: number, outTok: number, g: number, nTok: number, pos0: number, d: number, scale: number,
-    k: number, kRow: number, kType: number, v: number, vRow: number, vType: number, idx: number, scratch: number, softcap: number): number;
+    k: number, kRow: number, kType: number, v: number, vRow: number, vType: number, idx: number, scratch: number, softcap: number,
+    lse?: number): number;
   topk_work_bytes(n: number): number;
   /** Indices of the k largest of x[0, n) into out; returns min(k, n). */
   topk_select(x: number, n: number, k: number, out: number, work: number): number;

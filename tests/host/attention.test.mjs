@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
-import { Attention } from '../../dist/attention/index.js';
+import { Attention, DECODE_PART } from '../../dist/attention/index.js';
 import { InvalidArgumentError } from '../../dist/errors.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff, f16round } from './attention-ref.mjs';
 
@@ -74,6 +74,35 @@ test('MQA prefill of 200 tokens on a q8 cache: bitwise the same on 1 and 2 threa
     rt.dispose();
   }
   assert.deepEqual(outs[1], outs[0]);
+});
+
+// A decode step over more than DECODE_PART positions runs as parts merged by their softmax sums: it still
+// matches the reference, and is bitwise the same on 1 and 2 threads (where the parts are the tasks).
+test('MQA decode steps over 2 parts + 900 positions (q8 and f32 caches): within 2e-5 of the reference (f32), bitwise the same on 1 and 2 threads', async () => {
+  const nHeads = 3, nKV = 1, d = 32, S = 2 * DECODE_PART + 900;
+  for (const kType of ['f32', 'q8']) {
+    const outs = [];
+    for (const threads of [1, 2]) {
+      const rt = await runtime({ threads, minParallelWork: 0 });
+      const rand = lcg(9);
+      const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType, vType: kType });
+      const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
+      const q = randn(rand, nHeads * d, 2), k = randn(rand, S * nKV * d, 1.5), v = randn(rand, S * nKV * d);
+      cache.store(0, 0, put(rt, k), put(rt, v), S);
+      const op = rt.alloc(4 * nHeads * d);
+      att.run(0, put(rt, q), op, S - 1, 1);
+      const got = Float32Array.from(rt.f32At(op, nHeads * d));
+      if (threads === 1 && kType === 'f32') {
+        const K = [], V = [];
+        for (let p = 0; p < S; p++) { K.push(k.slice(p * nKV * d, (p + 1) * nKV * d)); V.push(v.slice(p * nKV * d, (p + 1) * nKV * d)); }
+        const err = maxAbsDiff(got, denseRef(q, K, V, { nHeads, nKV, d, pos: S - 1, n: 1 }));
+        assert.ok(err < 2e-5, `max |Δ| = ${err}`);
+      }
+      outs.push(got);
+      rt.dispose();
+    }
+    assert.deepEqual(outs[1], outs[0], `${kType}: 1 and 2 threads differ`);
+  }
 });
 
 test('run rejects positions the cache does not hold', async () => {

@@ -61,7 +61,7 @@ function check(g: i32, d: i32, S: i32, nTok: i32, type: i32, gather: bool): f64 
   fill(q, nTok * g * d);
   const scratch = heap.alloc(<usize>attn_scratch_bytes(d));
   const scale: f32 = <f32>1 / Mathf.sqrt(<f32>d);
-  const bytes = attn_rows(q, g * d * 4, out, g * d * 4, g, nTok, pos0, d, scale, k, rb, type, v, rb, type, idx, scratch, 0);
+  const bytes = attn_rows(q, g * d * 4, out, g * d * 4, g, nTok, pos0, d, scale, k, rb, type, v, rb, type, idx, scratch, 0, 0);
   expect(bytes).toBeGreaterThan(0);
   const o = heap.alloc(<usize>d << 3);
   let worst: f64 = 0;

@@ -4,8 +4,9 @@ Three kinds, mixed into training (and the pass-key one reused by the sanity chec
   pass key:  <filler> The pass key is 68231. Remember it. <filler> What is the pass key? The pass key is 68231.
   key-value: <filler with 2-6 lines "The value of key amber is 4821." at random depths>
              What is the value of key amber? The value of key amber is 4821.
-  repeat:    <filler> A <filler> A <filler>, where A is a 16 to L/2-token span of the stream: the second copy
-             can only be predicted by copying the first (what the Repetition task asks of the model).
+  repeat:    <filler> A <filler> A <filler>, where A is a 16 to L/2-token span of the stream or (random_share
+             of them) of uniformly random tokens: the second copy can only be predicted by copying the first
+             (what the Repetition task asks of the model; random spans cannot be recalled from memorised text).
 Filler comes from a token stream. Filler pieces that follow an inserted sentence start at a word start (a
 token whose text begins with a space or newline), so the row tokenises as the same text would.
 """
@@ -33,6 +34,7 @@ class RecallMaker:
         for piece, i in vocab.items():
             starts[i] = piece[:1] in ('\u0120', '\u010a')  # byte-level 'space' and 'newline'
         self.word_start = starts
+        self.vocab_size = len(vocab)
 
     def enc(self, text):
         return self.tok.encode(text, add_special_tokens=False).ids
@@ -88,7 +90,7 @@ class RecallMaker:
         row, _ = self._assemble(rng, stream, length, inserts, question + answer)
         return row, len(answer)
 
-    def repeat_row(self, rng, stream, length):
+    def repeat_row(self, rng, stream, length, random_share=0.0):
         """(row, start, size): BOS + pre + A + gap + A + rest; the second copy of A sits at row[start:start + size].
         Half the rows put the first copy right after BOS, as the Repetition task does."""
         body = length - 1
@@ -96,7 +98,10 @@ class RecallMaker:
         pre = 0 if rng.random() < 0.5 else int(rng.integers(0, min(body // 4, body - 2 * size) + 1))
         gap = int(rng.integers(0, body - pre - 2 * size + 1))
         rest = body - pre - 2 * size - gap
-        span = self._filler(rng, stream, size, at_word_start=True)
+        if rng.random() < random_share:
+            span = rng.integers(2, self.vocab_size, size=size).astype(np.int64)
+        else:
+            span = self._filler(rng, stream, size, at_word_start=True)
         parts = [np.array([self.bos]), self._filler(rng, stream, pre, at_word_start=False), span,
                  self._filler(rng, stream, gap, at_word_start=True), span,
                  self._filler(rng, stream, rest, at_word_start=True)]
@@ -104,13 +109,13 @@ class RecallMaker:
         assert len(row) == length, (len(row), length)
         return row, 1 + pre + size + gap, size
 
-    def training_row(self, rng, stream, length, repeat_share, answer_weight, copy_weight):
+    def training_row(self, rng, stream, length, repeat_share, answer_weight, copy_weight, random_share=0.0):
         """(row, weights): weights[t] scales the loss of predicting row[t + 1]. A recall row's answer (its last
         tokens) gets answer_weight; a repeat row's second copy, from its second token on, gets copy_weight.
         repeat_share of the rows are repeat rows; of the rest, 60% pass key and 40% key-value."""
         weights = np.ones(length - 1, dtype=np.float32)
         if rng.random() < repeat_share:
-            row, start, size = self.repeat_row(rng, stream, length)
+            row, start, size = self.repeat_row(rng, stream, length, random_share)
             weights[start:start + size - 1] = copy_weight
             return row, weights
         if rng.random() < 0.6:

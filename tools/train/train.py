@@ -8,7 +8,7 @@ OUT/report.json. Needs torch, transformers, tokenizers, safetensors, numpy (see 
 
 usage: train.py --data corpus.jsonl.gz --out DIR [--train-seconds 220] [--seed 0]
        [--init HF_DIR | --init MODEL.gguf --tokenizer tokenizer.json] [--recall-share 0.4] [--repeat-share 0.5]
-       [--peak-lr 6e-4] [--long-from 0.4]
+       [--peak-lr 6e-4] [--long-from 0.4] [--short-len 1024] [--random-share 0]
        (continue from an earlier model: same tokenizer and weights)
 """
 import argparse
@@ -37,12 +37,13 @@ MODEL = dict(hidden_size=512, intermediate_size=1408, num_hidden_layers=8, num_a
              tie_word_embeddings=True, hidden_act='silu')
 ROPE_THETA = 10000.0
 TOKENS_PER_STEP = 131072
-SHORT_LEN, LONG_LEN, LONG_FROM = 1024, 4096, 0.4  # rows of 1024 tokens, then of 4096 from this fraction of the time on
+SHORT_LEN, LONG_LEN, LONG_FROM = 1024, 4096, 0.4  # rows of SHORT_LEN tokens, then of 4096 from this fraction of the time on
 RECALL_SHARE = 0.4                    # share of rows that are synthetic (pass key, key-value, repeat)
 REPEAT_SHARE = 0.5                    # share of the synthetic rows that are repeat rows
 ANSWER_WEIGHT = 10.0                  # loss weight of a recall row's answer tokens (all others 1)
 COPY_WEIGHT = 2.0                     # loss weight of a repeat row's second copy
 PASSKEY_BONUS = 0.2                   # checkpoint score: val NLL 4K - PASSKEY_BONUS * pass-key accuracy (val filler)
+REPEAT_BONUS = 0.2                    #   - REPEAT_BONUS * repetition score (val passages)
 SOURCE_WEIGHT = {'gutenberg': 1.0, 'sotu': 1.0, 'brown': 1.0, 'kjv': 0.7, 'pydoc': 0.5}
 PEAK_LR, FINAL_LR_FRAC, WARMUP_STEPS, WEIGHT_DECAY = 1.5e-3, 0.1, 60, 0.1
 EVAL_EVERY_S = 30.0
@@ -90,8 +91,8 @@ def lr_at(step, frac, peak, warmup):
     return peak * (FINAL_LR_FRAC + (1 - FINAL_LR_FRAC) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
 
-def seq_len_at(frac, long_from):
-    return LONG_LEN if frac >= long_from else SHORT_LEN
+def seq_len_at(frac, long_from, short_len):
+    return LONG_LEN if frac >= long_from else short_len
 
 
 def windows_of(stream, length, max_windows=None):
@@ -161,6 +162,26 @@ def passkey_accuracy(model, tok, maker, stream, length, trials, seed, verbose=Tr
     return sum(hits) / len(hits), [(round(d, 2), h) for d, h in zip(depths, hits)]
 
 
+@torch.no_grad()
+def repetition_score(model, stream, rows=8, passage=496, lead=16, new=16):
+    """The Repetition task in miniature: BOS + a passage + its first `lead` tokens, greedy `new` tokens; the mean
+    share of them that match the passage before the first divergence."""
+    starts = np.linspace(0, len(stream) - passage - 1, rows).astype(int)
+    x = torch.tensor(np.stack([np.concatenate([[0], stream[o:o + passage], stream[o:o + lead]]) for o in starts]).astype(np.int64),
+                     device='cuda')
+    with torch.autocast('cuda', dtype=torch.bfloat16):
+        y = model.generate(input_ids=x, attention_mask=torch.ones_like(x), max_new_tokens=new, do_sample=False,
+                           pad_token_id=1, eos_token_id=None)[:, x.shape[1]:].cpu().numpy()
+    score = 0.0
+    for o, got in zip(starts, y):
+        want = stream[o + lead:o + lead + new]
+        n = 0
+        while n < min(len(got), len(want)) and got[n] == want[n]:
+            n += 1
+        score += n / new
+    return score / rows
+
+
 def export(model, tok, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     half = LlamaForCausalLM(model.config)
@@ -192,6 +213,8 @@ def main():
     ap.add_argument('--repeat-share', type=float, default=REPEAT_SHARE)
     ap.add_argument('--peak-lr', type=float, default=PEAK_LR)
     ap.add_argument('--long-from', type=float, default=LONG_FROM)
+    ap.add_argument('--short-len', type=int, default=SHORT_LEN, help='row length before --long-from (a power of two)')
+    ap.add_argument('--random-share', type=float, default=0.0, help='share of repeat rows whose span is random tokens')
     a = ap.parse_args()
     warmup = 20 if a.init else WARMUP_STEPS
     t_start = time.time()
@@ -247,9 +270,9 @@ def main():
     log_f = open(os.path.join(a.out, 'train_log.csv'), 'w', newline='')
     log_w = csv.writer(log_f)
     log_w.writerow(['step', 'seconds', 'tokens', 'seq_len', 'lr', 'train_loss', 'val_loss_1k', 'val_loss_4k',
-                    'val_passkey_2k'])
+                    'val_passkey_2k', 'val_repetition'])
     best = (float('inf'), None, -1)  # (score, weights, step)
-    step, tokens, window, frac, L = 0, 0, [], 0.0, SHORT_LEN
+    step, tokens, window, frac, L = 0, 0, [], 0.0, a.short_len
     t0 = time.time()
     next_eval = EVAL_EVERY_S
     log(f'setup took {t0 - t_start:.1f}s; training for {a.train_seconds:.0f}s')
@@ -263,17 +286,18 @@ def main():
             nll = token_nll(model, val_rows)
             v1, v4 = nll[:, :1023].mean().item(), nll.mean().item()
             pk = val_passkey()
+            rp = repetition_score(model, val_stream)
             model.train()
-            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', round(v1, 4), round(v4, 4), pk])
+            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', round(v1, 4), round(v4, 4), pk, round(rp, 3)])
             log_f.flush()
-            log(f'step {step} val loss 1k {v1:.4f} 4k {v4:.4f} pass key 2k {pk:.2f}')
-            score = v4 - PASSKEY_BONUS * pk
+            log(f'step {step} val loss 1k {v1:.4f} 4k {v4:.4f} pass key 2k {pk:.2f} repetition {rp:.2f}')
+            score = v4 - PASSKEY_BONUS * pk - REPEAT_BONUS * rp
             if L == 4096 and score < best[0]:
                 best = (score, {k: v.detach().clone() for k, v in model.state_dict().items()}, step)
             next_eval += EVAL_EVERY_S
         if last:
             break
-        L = seq_len_at(frac, a.long_from)
+        L = seq_len_at(frac, a.long_from, a.short_len)
         B = TOKENS_PER_STEP // L
         n_recall = int(round(B * a.recall_share))  # synthetic rows: recall and repeat
         rows = []
@@ -284,7 +308,7 @@ def main():
         weight = np.ones((B, L - 1), dtype=np.float32)  # per target position (token t+1 predicted at t)
         for r in range(B - n_recall, B):
             stream = streams[('train', train_src[rng.choice(len(train_src), p=p_src)])]
-            row, weight[r] = maker.training_row(rng, stream, L, a.repeat_share, ANSWER_WEIGHT, COPY_WEIGHT)
+            row, weight[r] = maker.training_row(rng, stream, L, a.repeat_share, ANSWER_WEIGHT, COPY_WEIGHT, a.random_share)
             rows.append(row)
         x = torch.from_numpy(np.stack(rows)).cuda(non_blocking=True)
         w = torch.from_numpy(weight).cuda(non_blocking=True)
@@ -316,7 +340,7 @@ def main():
         model.load_state_dict(best[1])
     model.eval()
 
-    report = {'init': a.init, 'long_from': a.long_from, 'recall_share': a.recall_share, 'repeat_share': a.repeat_share, 'peak_lr': a.peak_lr,
+    report = {'init': a.init, 'long_from': a.long_from, 'short_len': a.short_len, 'random_share': a.random_share, 'recall_share': a.recall_share, 'repeat_share': a.repeat_share, 'peak_lr': a.peak_lr,
               'chosen_score': best[0], 'params': n_params, 'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1),
               'chosen_step': best[2], 'stream_tokens': counts, 'chars': chars,
               'row_share_by_source': dict(zip(train_src, np.round(p_src, 4).tolist()))}
@@ -337,6 +361,8 @@ def main():
         log(f'PROMPT: {p!r}\nGREEDY: {text!r}')
 
     test_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'test'])
+    report['repetition_test'] = repetition_score(model, test_stream, rows=24)
+    log(f"repetition (test passages, share of 16 tokens copied): {report['repetition_test']:.3f}")
     report['passkey'] = {}
     for L in (1024, 2048, 4096):
         acc, detail = passkey_accuracy(model, tok, maker, test_stream, L, 40, seed=1000 + L)
