@@ -66,9 +66,10 @@ async function parent() {
     date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores`, node: process.version,
     loadAverage: { start: load0, end: loadavg()[0] },
     note: args.note,
-    bandwidth, attention, model,
+    bandwidth, attention, model, runs,
     speedups: {
-      prefill: speedup(model, 'prefillTokPerS'), decode: speedup(model, 'decodeTokPerS'), bandwidth: speedup(bandwidth, 'gbps'),
+      // per round, the 2-thread run over the 1-thread run just before it; the median of those
+      prefill: pairedSpeedup(runs, 'prefillTokPerS'), decode: pairedSpeedup(runs, 'decodeTokPerS'), bandwidth: speedup(bandwidth, 'gbps'),
       attentionDense: speedup(attention, 'msPerStep', (r) => r.variant === 'dense q8'),
       attentionSparq: speedup(attention, 'msPerStep', (r) => r.variant === 'sparq q8 1/8'),
     },
@@ -159,6 +160,15 @@ async function child(file, threads, nPrefill, nDecode) {
   model.dispose();
 }
 
+/** Per round: key of the run with the most threads over key of the 1-thread run; the median over rounds. */
+function pairedSpeedup(runs, key) {
+  const rounds = [...new Set(runs.map((r) => r.round))];
+  return median(rounds.map((n) => {
+    const mine = runs.filter((r) => r.round === n);
+    return mine.find((r) => r.threads === THREADS[1])[key] / mine.find((r) => r.threads === THREADS[0])[key];
+  }));
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -178,7 +188,8 @@ function table(r) {
     '',
     `${r.machine}, Node ${r.node}. ${r.note} (load average ${f(r.loadAverage.start)} at the start, ${f(r.loadAverage.end)} at the end).`,
     'Model: random weights with Llama-3.2-1B shapes, Q8_0 (bench/.cache/llama32-1b-shape-Q8_0.gguf), greedy.',
-    `Model rows: the median of ${m1.prefillRuns.length} runs per thread count, alternating 1 and 2 threads (runs: prefill ` +
+    `Model rows: the median of ${m1.prefillRuns.length} runs per thread count, alternating 1 and 2 threads; their speedup is the ` +
+      'median over rounds of the 2-thread run over the 1-thread run just before it, which cancels most of this machine\'s drift (runs: prefill ' +
       `${m1.prefillRuns.map((x) => f(x, 1)).join(', ')} vs ${m2.prefillRuns.map((x) => f(x, 1)).join(', ')} tok/s; decode ` +
       `${m1.decodeRuns.map((x) => f(x)).join(', ')} vs ${m2.decodeRuns.map((x) => f(x)).join(', ')} tok/s).`,
     '',

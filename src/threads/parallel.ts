@@ -14,8 +14,12 @@ import type { ThreadPool } from './pool.js';
 
 /** Rows per task are a multiple of this: of the kernels' row groups, and of 64 output bytes (no two threads write one cache line). */
 const ROW_ALIGN = 16;
-/** Tasks per thread a split aims at, so that threads slowed by other work on their core are picked up by the rest. */
-const TASKS_PER_THREAD = 4;
+/**
+ * Block sizes shrink as the rows run out (guided self-scheduling): each block is the rows left over
+ * SHARE·threads, so the first blocks are large (few hand-offs) and the last ones small, and a thread that
+ * finishes early, or was slowed by other work on its core, waits at most for one small block.
+ */
+const SHARE = 2;
 
 /** Bytes of one weight row of `cols` values, by kernel name suffix ('f32', 'q8_0', 'q4_k', ...). */
 const ROW_BYTES = new Map<string, (cols: number) => number>();
@@ -29,11 +33,23 @@ type Fn = (...args: number[]) => number | void;
 /** `raw` with its weight kernels split over `pool` when a call has at least `minWork` multiply-adds. */
 export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: number): KernelExports {
   const k: KernelExports = { ...raw };
-  /** Rows per task, or 0 to run the call on this thread. */
-  const chunkRows = (rows: number, work: number): number => {
-    if (work < minWork || rows < 2 * ROW_ALIGN || !pool.alive) return 0;
-    const tasks = Math.min(MAX_TASKS, pool.threads * TASKS_PER_THREAD, Math.floor(rows / ROW_ALIGN));
-    return Math.ceil(rows / tasks / ROW_ALIGN) * ROW_ALIGN;
+  const cache = new Map<number, Int32Array>();
+  /** First rows of the blocks of a call over `rows` rows, with `rows` appended; undefined to run it on this thread. */
+  const blocks = (rows: number, work: number): Int32Array | undefined => {
+    if (work < minWork || rows < 2 * ROW_ALIGN || !pool.alive) return undefined;
+    let b = cache.get(rows);
+    if (!b) {
+      const starts = [0];
+      for (let r = 0; r < rows;) {
+        const left = rows - r;
+        const size = starts.length >= MAX_TASKS ? left : Math.min(left, Math.max(ROW_ALIGN, Math.ceil(left / (SHARE * pool.threads) / ROW_ALIGN) * ROW_ALIGN));
+        r += size;
+        starts.push(r);
+      }
+      b = Int32Array.from(starts);
+      cache.set(rows, b);
+    }
+    return b;
   };
   for (const [type, rowBytes] of ROW_BYTES) {
     const mv = `matvec_${type}`, mm = `matmul_${type}`;
@@ -41,24 +57,24 @@ export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: n
     // y[r] = W[r,:]·x: rows [r0, r0 + m) read W from row r0 and write y from r0
     if (fv) {
       k[mv] = (w: number, x: number, y: number, rows: number, cols: number) => {
-        const chunk = chunkRows(rows, rows * cols);
-        if (chunk === 0) return fv(w, x, y, rows, cols);
+        const b = blocks(rows, rows * cols);
+        if (!b) return fv(w, x, y, rows, cols);
         const rb = rowBytes(cols);
-        pool.call(mv, Math.ceil(rows / chunk), 5, (t, a, o) => {
-          const r0 = t * chunk;
-          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = Math.min(chunk, rows - r0); a[o + 4] = cols;
+        pool.call(mv, b.length - 1, 5, (t, a, o) => {
+          const r0 = b[t];
+          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = b[t + 1] - r0; a[o + 4] = cols;
         });
       };
     }
     // Y[t*ldy + r] = W[r,:]·X[t,:]: the same, every token row of Y keeping its stride ldy
     if (fm) {
       k[mm] = (w: number, x: number, y: number, rows: number, cols: number, n: number, ldy: number) => {
-        const chunk = chunkRows(rows, rows * cols * n);
-        if (chunk === 0) return fm(w, x, y, rows, cols, n, ldy);
+        const b = blocks(rows, rows * cols * n);
+        if (!b) return fm(w, x, y, rows, cols, n, ldy);
         const rb = rowBytes(cols);
-        pool.call(mm, Math.ceil(rows / chunk), 7, (t, a, o) => {
-          const r0 = t * chunk;
-          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = Math.min(chunk, rows - r0);
+        pool.call(mm, b.length - 1, 7, (t, a, o) => {
+          const r0 = b[t];
+          a[o] = w + r0 * rb; a[o + 1] = x; a[o + 2] = y + 4 * r0; a[o + 3] = b[t + 1] - r0;
           a[o + 4] = cols; a[o + 5] = n; a[o + 6] = ldy;
         });
       };
