@@ -228,7 +228,7 @@ def main():
         docs = [json.loads(l) for l in f]
     if a.init:
         tok = Tokenizer.from_file(a.tokenizer or os.path.join(a.init, 'tokenizer.json'))
-        log(f'tokenizer from {a.init}: {tok.get_vocab_size()} tokens')
+        log(f'tokenizer from {a.tokenizer or a.init}: {tok.get_vocab_size()} tokens')
     else:
         tok = train_tokenizer(d['text'] for d in docs if d['split'] == 'train')
         log(f'tokenizer trained: {tok.get_vocab_size()} tokens')
