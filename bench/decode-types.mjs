@@ -6,7 +6,8 @@
 // child process. With bench/peers installed, node-llama-cpp (llama.cpp's CPU backend, 1 thread, its default
 // F16 KV cache) times the same files in the same run, for a ratio column.
 //   node bench/decode-types.mjs [--types Q8_0,Q6_K,Q4_K_M,Q4_0] [--prefill 512] [--decode 32] [--no-peer]
-//                               [--out bench/results/decode-types]   (writes .json and .md)
+//                               [--threads 1] [--out bench/results/decode-types]   (writes .json and .md)
+// --threads N: both engines on N threads (the native anchor in ../shared/research/native-anchor.md uses 2).
 //   node bench/decode-types.mjs --render bench/results/decode-types.json   (rewrites the .md from the .json)
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, statSync, readFileSync, cpSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
 const nPrefill = Number(opt('--prefill', '512'));
 const nDecode = Number(opt('--decode', '32'));
+const nThreads = Number(opt('--threads', '1'));
 const REPEATS = 3; // extra decode-only runs per engine (short prompt), best kept: the machine is shared
 const dist = opt('--dist', join(root, 'dist'));
 
@@ -68,10 +70,10 @@ async function parent() {
   }
   const result = {
     date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores (shared)`, node: process.version,
-    prefillTokens: nPrefill, decodeTokens: nDecode, threads: 1,
+    prefillTokens: nPrefill, decodeTokens: nDecode, threads: nThreads,
     sparqBuild: buildAtStart, repeats: REPEATS,
     bandwidth: { before: bandwidthBefore, after: bandwidthAfter, usedGBps: gbps },
-    peer: withPeer ? `node-llama-cpp ${JSON.parse(readFileSync(join(root, 'bench', 'peers', 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')).version} (prebuilt CPU), 1 thread, F16 KV cache (its default)` : null,
+    peer: withPeer ? `node-llama-cpp ${JSON.parse(readFileSync(join(root, 'bench', 'peers', 'node_modules', 'node-llama-cpp', 'package.json'), 'utf8')).version} (prebuilt CPU), ${nThreads} thread(s), F16 KV cache (its default)` : null,
     rows,
   };
   const out = opt('--out');
@@ -91,7 +93,7 @@ function sparqBuild() {
 
 function runChild(kind, file, extra = []) {
   const out = execFileSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), '--child', kind, '--file', file,
-    '--prefill', String(nPrefill), '--decode', String(nDecode), ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    '--prefill', String(nPrefill), '--decode', String(nDecode), '--threads', String(nThreads), ...extra], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
@@ -105,7 +107,7 @@ function promptIds(vocab) {
 async function childSparq(file) {
   const { loadModel } = await import(join(dist, 'index.js'));
   const t0 = performance.now();
-  const model = await loadModel(file, { threads: 1, contextLength: nPrefill + nDecode + 8 });
+  const model = await loadModel(file, { threads: nThreads, contextLength: nPrefill + nDecode + 8 });
   const loadMs = performance.now() - t0;
   const ids = promptIds(model.info.config.vocabSize);
   await drain(model.generate(ids.slice(0, 8), { temperature: 0, maxTokens: 2 })); // warm-up (tier-up of the kernels)
@@ -133,11 +135,11 @@ async function drain(gen) {
 
 async function childPeer(file) {
   const { getLlama, LlamaLogLevel } = await import(peerEntry);
-  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: 1, logLevel: LlamaLogLevel.error });
+  const llama = await getLlama({ gpu: false, build: 'never', maxThreads: nThreads, logLevel: LlamaLogLevel.error });
   const t0 = performance.now();
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
   const loadMs = performance.now() - t0;
-  const ctx = await model.createContext({ contextSize: nPrefill + nDecode + 8, batchSize: nPrefill, threads: 1 });
+  const ctx = await model.createContext({ contextSize: nPrefill + nDecode + 8, batchSize: nPrefill, threads: nThreads });
   const seq = ctx.getSequence();
   const ids = promptIds(Number(opt('--vocab')));
   // Warm-up as for sparq: a short prompt, then a fresh history.
@@ -172,14 +174,14 @@ async function childPeer(file) {
 function markdown(r) {
   const f = (x, d = 1) => (x == null ? '-' : x.toFixed(d));
   const lines = [
-    '# Decode and prefill speed per weight type (Llama-3.2-1B shapes, 1 thread)', '',
-    `\`node bench/decode-types.mjs --prefill ${r.prefillTokens} --decode ${r.decodeTokens}\`, ${r.date}, ${r.machine}, Node ${r.node}.`,
+    `# Decode and prefill speed per weight type (Llama-3.2-1B shapes, ${r.threads} thread${r.threads > 1 ? 's' : ''})`, '',
+    `\`node bench/decode-types.mjs --prefill ${r.prefillTokens} --decode ${r.decodeTokens}${r.threads > 1 ? ` --threads ${r.threads}` : ''}\`, ${r.date}, ${r.machine}, Node ${r.node}.`,
     'Random weights with the real shapes (16 layers, dim 2048, FFN 8192, 32/8 heads, vocabulary 128256, tied embeddings),',
-    'quantised from bench/.cache/llama32-1b-shape-F16.gguf by `sparq quantize`. sparq-wasm: loadModel with threads 1,',
+    `quantised from bench/.cache/llama32-1b-shape-F16.gguf by \`sparq quantize\`. sparq-wasm: loadModel with threads ${r.threads},`,
     `F32 KV cache, a ${r.prefillTokens}-token prompt then ${r.decodeTokens} greedy tokens (stats of model.generate); dist/sparq.wasm sha256`
       + ` ${r.sparqBuild.sha256}…, built ${r.sparqBuild.mtime} (one snapshot of dist/ for the whole run).`,
     r.peer ? `llama.cpp: ${r.peer}; same files and prompt ids; prefill = time to the first token, decode = the tokens after it.` : 'llama.cpp: not run.',
-    `Wasm streaming read (read_sum_f32, 256 MiB, best of 7): ${f(r.bandwidth.before.gbps, 2)} GB/s before the models, ${f(r.bandwidth.after.gbps, 2)} GB/s after`
+    `Wasm streaming read (read_sum_f32, 256 MiB, best of 7, one thread${r.threads > 1 ? ': the bound below is one thread\'s, so with more threads the % of bound can pass 100%' : ''}): ${f(r.bandwidth.before.gbps, 2)} GB/s before the models, ${f(r.bandwidth.after.gbps, 2)} GB/s after`
       + ` (medians ${f(r.bandwidth.before.medianGBps, 2)} / ${f(r.bandwidth.after.medianGBps, 2)}); the bound below uses the higher best, ${f(r.bandwidth.usedGBps, 2)} GB/s.`,
     'Decode bound = that bandwidth / bytes read per decode token: weights + KV cache at the mean decode position for the',
     '512-context run, weights only for the short runs ("best of").',
