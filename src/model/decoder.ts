@@ -9,7 +9,7 @@ import { prepareWeights, type Weights, type Tensor } from './weights.js';
 import type { ModelCore, AttentionStats } from '../engine/types.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
-import { linear, embeddingRow, q8aBytes } from './linear.js';
+import { linear, linearMany, embeddingRow, q8aBytes } from './linear.js';
 import { ropeInvFreq } from './rope-freqs.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -178,9 +178,10 @@ export class Decoder implements ModelCore {
       const L = w.layers[l];
       const inv = c.layerWindows[l] > 0 ? this.invFreqLocal : this.invFreq;
       this.norm(this.x, L.attnNorm, L.attnNormB, this.xb, m);
-      this.project(L.wq, L.bq, this.xb, this.q, m);
-      this.project(L.wk, L.bk, this.xb, this.k, m);
-      this.project(L.wv, L.bv, this.xb, this.v, m);
+      linearMany(rt, [L.wq, L.wk, L.wv], this.xb, [this.q, this.k, this.v], m, this.xq);
+      this.bias(L.bq, this.q, m);
+      this.bias(L.bk, this.k, m);
+      this.bias(L.bv, this.v, m);
       if (L.qNorm && L.kNorm) { // one RMSNorm per head: rows of headDim
         k.rmsnorm(this.q, L.qNorm.ptr, this.q, c.headDim, m * c.nHeads, c.normEps);
         k.rmsnorm(this.k, L.kNorm.ptr, this.k, c.headDim, m * c.nKVHeads, c.normEps);
@@ -217,6 +218,11 @@ export class Decoder implements ModelCore {
   /** y = W·x (+ b) for m rows. */
   private project(wt: Tensor, b: Tensor | undefined, x: number, y: number, m: number): void {
     linear(this.rt, wt, x, y, m, this.xq);
+    this.bias(b, y, m);
+  }
+
+  /** y += b on each of m rows, when there is a bias. */
+  private bias(b: Tensor | undefined, y: number, m: number): void {
     if (b) this.rt.k.add_rows(y, b.ptr, b.shape[0], m);
   }
 
@@ -229,8 +235,7 @@ export class Decoder implements ModelCore {
       this.project(L.wUp, L.bUp, io, this.gate, m);
       rt.k.gelu(this.gate, this.gate, n);
     } else {
-      linear(rt, L.wGate!, io, this.gate, m, this.xq);
-      linear(rt, L.wUp, io, this.up, m, this.xq);
+      linearMany(rt, [L.wGate!, L.wUp], io, [this.gate, this.up], m, this.xq);
       if (c.mlp === 'geglu') rt.k.gelu_tanh_mul(this.gate, this.up, this.gate, n);
       else rt.k.silu_mul(this.gate, this.up, this.gate, n);
     }

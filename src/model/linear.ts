@@ -28,31 +28,41 @@ function suffix(type: number): string { return ggmlTypeName(type).toLowerCase();
  * (q8aBytes(cols, n)), used only for quantised weights.
  */
 export function linear(rt: Runtime, w: Tensor, x: number, y: number, n: number, xq: number): void {
+  linearMany(rt, [w], x, [y], n, xq);
+}
+
+/**
+ * linear() for several weights applied to the same x (Q, K and V; gate and up). When they share a type and
+ * a width, x is quantised once and, with threads, one job covers all of them.
+ */
+export function linearMany(rt: Runtime, ws: readonly Tensor[], x: number, ys: readonly number[], n: number, xq: number): void {
+  const w0 = ws[0], cols = w0.shape[0];
+  if (ws.some((w) => w.type !== w0.type || w.shape[0] !== cols)) {
+    ws.forEach((w, i) => linearMany(rt, [w], x, [ys[i]], n, xq));
+    return;
+  }
+  const { s, input } = kernelInput(rt, w0, x, n, xq);
+  rt.weights(s, input, cols, n, ws.map((w, i) => ({ w: w.ptr, y: ys[i], rows: w.shape[1] })));
+}
+
+/** The kernel suffix for w's type and what its kernels read: x itself (float weights), or x quantised into xq. */
+function kernelInput(rt: Runtime, w: Tensor, x: number, n: number, xq: number): { s: string; input: number } {
   const cols = w.shape[0];
-  const rows = w.shape[1];
   const k = rt.k;
   switch (w.type) {
-    case GGMLType.F32:
-      if (n === 1) k.matvec_f32(w.ptr, x, y, rows, cols); else k.matmul_f32(w.ptr, x, y, rows, cols, n, rows);
-      return;
-    case GGMLType.F16:
-      if (n === 1) k.matvec_f16(w.ptr, x, y, rows, cols); else k.matmul_f16(w.ptr, x, y, rows, cols, n, rows);
-      return;
-    case GGMLType.BF16:
-      if (n === 1) k.matvec_bf16(w.ptr, x, y, rows, cols); else k.matmul_bf16(w.ptr, x, y, rows, cols, n, rows);
-      return;
+    case GGMLType.F32: return { s: 'f32', input: x };
+    case GGMLType.F16: return { s: 'f16', input: x };
+    case GGMLType.BF16: return { s: 'bf16', input: x };
     case GGMLType.Q8_0:
       k.quantize_q8a(x, xq, cols * n);
-      if (n === 1) k.matvec_q8_0(w.ptr, xq, y, rows, cols); else k.matmul_q8_0(w.ptr, xq, y, rows, cols, n, rows);
-      return;
+      return { s: 'q8_0', input: xq };
     default: {
       const legacy = LEGACY.has(w.type);
       if (!legacy && !KQUANT.has(w.type)) {
         throw new UnsupportedError(`tensor ${w.name} has type ${ggmlTypeName(w.type)}, which the matmul kernels do not read`);
       }
       if (legacy) k.quantize_q8w(x, xq, cols * n); else k.quantize_q8kw(x, xq, cols * n);
-      const s = suffix(w.type);
-      if (n === 1) k[`matvec_${s}`](w.ptr, xq, y, rows, cols); else k[`matmul_${s}`](w.ptr, xq, y, rows, cols, n, rows);
+      return { s: suffix(w.type), input: xq };
     }
   }
 }

@@ -30,13 +30,13 @@ for (const id of Object.values(GGMLType)) {
 
 type Fn = (...args: number[]) => number | void;
 
-/** `raw` with its weight kernels split over `pool` when a call has at least `minWork` multiply-adds. */
-export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: number): KernelExports {
-  const k: KernelExports = { ...raw };
+/** One weight of a shared-input job: rows of W at w, outputs at y ([n][rows] for n input rows). */
+export interface WeightItem { w: number; y: number; rows: number }
+
+/** First rows of the guided blocks of `rows` rows for `pool`, with `rows` appended (cached per row count). */
+function guidedBlocks(pool: ThreadPool): (rows: number) => Int32Array {
   const cache = new Map<number, Int32Array>();
-  /** First rows of the blocks of a call over `rows` rows, with `rows` appended; undefined to run it on this thread. */
-  const blocks = (rows: number, work: number): Int32Array | undefined => {
-    if (work < minWork || rows < 2 * ROW_ALIGN || !pool.alive) return undefined;
+  return (rows: number): Int32Array => {
     let b = cache.get(rows);
     if (!b) {
       const starts = [0];
@@ -51,6 +51,15 @@ export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: n
     }
     return b;
   };
+}
+
+/** `raw` with its weight kernels split over `pool` when a call has at least `minWork` multiply-adds. */
+export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: number): KernelExports {
+  const k: KernelExports = { ...raw };
+  const guided = guidedBlocks(pool);
+  /** The blocks of a call over `rows` rows, or undefined to run it on this thread. */
+  const blocks = (rows: number, work: number): Int32Array | undefined =>
+    (work < minWork || rows < 2 * ROW_ALIGN || !pool.alive ? undefined : guided(rows));
   for (const [type, rowBytes] of ROW_BYTES) {
     const mv = `matvec_${type}`, mm = `matmul_${type}`;
     const fv = raw[mv] as Fn | undefined, fm = raw[mm] as Fn | undefined;
@@ -81,4 +90,36 @@ export function parallelKernels(raw: KernelExports, pool: ThreadPool, minWork: n
     }
   }
   return k;
+}
+
+/**
+ * Several weights of one type (kernel suffix `s`) applied to the same input in one job: Y_i = W_i·X for
+ * n input rows (matvec for n = 1, else matmul with each Y_i's rows ldy = rows_i apart), the tasks being
+ * the guided blocks of every weight. Returns false, having run nothing, when the job is too small to split
+ * or has too many blocks; the caller then runs the weights one by one.
+ */
+export function weightsJob(pool: ThreadPool, minWork: number):
+  (s: string, x: number, cols: number, n: number, items: readonly WeightItem[]) => boolean {
+  const guided = guidedBlocks(pool);
+  const item = new Int32Array(MAX_TASKS), first = new Int32Array(MAX_TASKS), count = new Int32Array(MAX_TASKS);
+  return (s, x, cols, n, items) => {
+    const rowBytes = ROW_BYTES.get(s);
+    let rows = 0;
+    for (const it of items) rows += it.rows;
+    if (!rowBytes || rows * cols * n < minWork || !pool.alive) return false;
+    let tasks = 0;
+    for (let i = 0; i < items.length; i++) {
+      const b = guided(items[i].rows);
+      if (tasks + b.length - 1 > MAX_TASKS) return false;
+      for (let j = 0; j + 1 < b.length; j++, tasks++) { item[tasks] = i; first[tasks] = b[j]; count[tasks] = b[j + 1] - b[j]; }
+    }
+    const rb = rowBytes(cols);
+    const name = n === 1 ? `matvec_${s}` : `matmul_${s}`;
+    pool.call(name, tasks, n === 1 ? 5 : 7, (t, a, o) => {
+      const it = items[item[t]], r0 = first[t];
+      a[o] = it.w + r0 * rb; a[o + 1] = x; a[o + 2] = it.y + 4 * r0; a[o + 3] = count[t]; a[o + 4] = cols;
+      if (n !== 1) { a[o + 5] = n; a[o + 6] = it.rows; }
+    });
+    return true;
+  };
 }

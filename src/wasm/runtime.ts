@@ -8,7 +8,7 @@ import { OutOfMemoryError, InvalidArgumentError } from '../errors.js';
 import { ThreadPool, warnOnce } from '../threads/pool.js';
 import { BLOCK_BYTES, MAX_WORKERS } from '../threads/layout.js';
 import { kernelTable } from '../threads/tasks.js';
-import { parallelKernels } from '../threads/parallel.js';
+import { parallelKernels, weightsJob, type WeightItem } from '../threads/parallel.js';
 import { threadsProblem, packagedThreadsModule } from '../threads/support.js';
 
 const PAGE = 65536;
@@ -40,6 +40,7 @@ export class Runtime {
   readonly raw: KernelExports;
   private kernels: KernelExports;
   private pool?: ThreadPool;
+  private weightsOnPool?: ReturnType<typeof weightsJob>;
   private minParallelWork = DEFAULT_MIN_PARALLEL_WORK;
   private top: number;
   private buf: ArrayBuffer;
@@ -70,6 +71,20 @@ export class Runtime {
     this.pool = pool;
     this.minParallelWork = minParallelWork;
     this.kernels = parallelKernels(this.raw, pool, minParallelWork);
+    this.weightsOnPool = weightsJob(pool, minParallelWork);
+  }
+
+  /**
+   * Y_i = W_i·X for weights of one type (kernel suffix `s`: 'f32', 'q8_0', 'q4_k', ...) that share the input x
+   * (already in the form their kernels read) and its `cols`: n = 1 runs matvec_s, n > 1 matmul_s with each Y_i
+   * [n][rows_i]. With a pool, one job covers all of them (one hand-off instead of one per weight).
+   */
+  weights(s: string, x: number, cols: number, n: number, items: readonly WeightItem[]): void {
+    if (this.weightsOnPool?.(s, x, cols, n, items)) return;
+    for (const it of items) {
+      if (n === 1) this.kernels[`matvec_${s}`](it.w, x, it.y, it.rows, cols);
+      else this.kernels[`matmul_${s}`](it.w, x, it.y, it.rows, cols, n, it.rows);
+    }
   }
 
   /**
