@@ -5,6 +5,7 @@ import { TYPE_CODE } from '../kv/layout.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_TASKS } from '../threads/layout.js';
 import { SparqStep, type SparqProbe } from './sparq.js';
+import { weighParts } from './parts.js';
 import { resolveSparq, type AttentionSetting } from './policy.js';
 
 export type { AttentionSetting } from './policy.js';
@@ -58,6 +59,7 @@ export class Attention {
   private readonly sparq?: SparqStep;
   /** Per (KV head, decode part): the part's outputs f32 [g][d] and softmax (max, sum) pairs f32 [g][2]. */
   private readonly maxParts: number;
+  private readonly partWeights: Float64Array;
   private readonly partOut: number = 0;
   private readonly partLse: number = 0;
   private steps = 0;
@@ -83,6 +85,7 @@ export class Attention {
     this.scratchBytes = rt.k.attn_scratch_bytes(headDim) as number;
     this.scratch = rt.alloc(this.scratchBytes * rt.threads); // a region per thread (the first is the main thread's)
     this.maxParts = Math.ceil(cache.capacity / DECODE_PART);
+    this.partWeights = new Float64Array(this.maxParts);
     if (this.maxParts > 1) {
       this.partOut = rt.alloc(4 * nKVHeads * this.maxParts * this.group * headDim);
       this.partLse = rt.alloc(8 * nKVHeads * this.maxParts * this.group);
@@ -198,20 +201,15 @@ export class Attention {
         c.vPtr(layer) + h * c.vHeadStride + (lo + p0) * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap,
         this.partLse + slot(h, p) * g * 8];
     }, { arg: 16, bytes: this.scratchBytes });
-    // y = Σ_p w_p·y_p / Σ_p w_p with w_p = sum_p·e^(max_p - M), M the largest max: each part's y_p is its own
+    // y = Σ_p w_p·y_p / Σ_p w_p with w_p the part's weight (weighParts): each part's y_p is its own
     // softmax-weighted mean, so this is the softmax over all S positions
     const ys = rt.f32At(this.partOut, nKV * this.maxParts * g * d), lse = rt.f32At(this.partLse, nKV * this.maxParts * g * 2);
-    const y = rt.f32At(out, this.nHeads * d), w = new Float64Array(parts), acc = new Float64Array(d);
+    const y = rt.f32At(out, this.nHeads * d), w = this.partWeights, acc = new Float64Array(d);
     for (let h = 0; h < nKV; h++) {
       for (let j = 0; j < g; j++) {
-        let m = -Infinity;
-        for (let p = 0; p < parts; p++) m = Math.max(m, lse[2 * (slot(h, p) * g + j)]);
+        weighParts(lse, (p) => 2 * (slot(h, p) * g + j), parts, w);
         let total = 0;
-        for (let p = 0; p < parts; p++) {
-          const at = 2 * (slot(h, p) * g + j);
-          w[p] = lse[at + 1] * Math.exp(lse[at] - m);
-          total += w[p];
-        }
+        for (let p = 0; p < parts; p++) total += w[p];
         acc.fill(0);
         for (let p = 0; p < parts; p++) {
           const at = (slot(h, p) * g + j) * d;

@@ -5,6 +5,7 @@ import type { Runtime } from '../wasm/runtime.js';
 import type { KernelExports } from '../wasm/exports.js';
 import type { KVCache } from '../kv/cache.js';
 import { TYPE_CODE } from '../kv/layout.js';
+import { weighParts } from './parts.js';
 
 /**
  * Step 1 of a KV head runs as one sparq_scores call per PART positions (the last part shorter), each with
@@ -38,6 +39,8 @@ export class SparqStep {
   /** Per KV head and part: the part's (max, sum) per query row, f32 [nKV][parts][g][2]. */
   private readonly lseParts: number;
   private readonly maxParts: number;
+  /** Per part, its weight in a merge (weighParts). */
+  private readonly partWeights: Float64Array;
   private readonly idx: number;
   private readonly work: number;
   private readonly scoresScratch: number;
@@ -64,6 +67,7 @@ export class SparqStep {
     this.i1 = rt.alloc(4 * d * nKV);
     this.qc = rt.alloc(4 * (g + 1) * d * nKV);
     this.maxParts = Math.ceil(S / SPARQ_PART);
+    this.partWeights = new Float64Array(this.maxParts);
     this.lseParts = rt.alloc(8 * g * this.maxParts * nKV);
     this.scoresScratchBytes = rt.k.sparq_scores_scratch_bytes();
     this.scoresScratch = rt.alloc(this.scoresScratchBytes * rt.threads); // a region per thread
@@ -116,13 +120,11 @@ export class SparqStep {
     };
     const mergeLse = (h: number) => {
       if (!this.reallocation) return;
-      const dst = rt.f32At(this.set(h).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts);
+      const dst = rt.f32At(this.set(h).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts), pw = this.partWeights;
       for (let w = 0; w < zRows; w++) {
-        let m = -Infinity;
-        for (let p = 0; p < parts; p++) m = Math.max(m, src[2 * (p * g + w)]);
+        dst[2 * w] = weighParts(src, (p) => 2 * (p * g + w), parts, pw);
         let sum = 0;
-        for (let p = 0; p < parts; p++) if (src[2 * (p * g + w)] > -Infinity) sum += src[2 * (p * g + w) + 1] * Math.exp(src[2 * (p * g + w)] - m);
-        dst[2 * w] = m;
+        for (let p = 0; p < parts; p++) sum += pw[p];
         dst[2 * w + 1] = sum;
       }
     };
