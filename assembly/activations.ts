@@ -3,6 +3,7 @@
 // Every kernel handles any n >= 1; the gated activations and softmax go four lanes at a time, then the last
 // n % 4 elements one by one through the same vector code (so a value's result does not depend on where it sits).
 import { expf4 } from './simd_exp';
+import { laneSumPairs } from './lanes';
 
 // silu(g)·u with silu(g) = g·sigmoid(g) = g / (1 + e^-g).
 @inline
@@ -106,7 +107,7 @@ export function softmax_f32(x: usize, n: i32): void {
     s0 = f32x4.add(s0, e);
   }
   const sv = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-  let sum = (f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1)) + (f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3));
+  let sum = laneSumPairs(sv);
   for (; o < end; o += 4) {
     const e = f32x4.extract_lane(expf4(f32x4.splat(load<f32>(x + o) - m)), 0);
     store<f32>(x + o, e);

@@ -16,6 +16,7 @@
 // dimension into i32 sums (|sum| <= 64·127·32767 < 2^31 per chunk), added to the f32 accumulators once
 // per chunk. Dimensions are the outer loop there, so a group's 8 i32x4 sums stay in registers.
 import { KV_F32, KV_Q8, kv_decode_row, kv_qblock } from './kv_cache';
+import { laneMax, laneSum } from './lanes';
 
 const ROWS: i32 = 16;
 const CHUNK: i32 = 64;
@@ -50,7 +51,7 @@ function dot(a: usize, b: usize, d: i32): f32 {
     i += 4;
   }
   s0 = f32x4.add(s0, s1);
-  let s = f32x4.extract_lane(s0, 0) + f32x4.extract_lane(s0, 1) + f32x4.extract_lane(s0, 2) + f32x4.extract_lane(s0, 3);
+  let s = laneSum(s0);
   for (; i < d; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return s;
 }
@@ -136,7 +137,7 @@ function dotQ8(R: i32, qi: usize, qStride: usize, row: usize, d: i32, qb: i32): 
     }
   }
   if (R == 1) {
-    return f32x4.splat(f32x4.extract_lane(f0, 0) + f32x4.extract_lane(f0, 1) + f32x4.extract_lane(f0, 2) + f32x4.extract_lane(f0, 3));
+    return f32x4.splat(laneSum(f0));
   }
   return hsum4(f0, f1, f2, f3);
 }
@@ -241,7 +242,7 @@ function packQ8(sc: usize, rows: i32, va: usize, cn: i32, d: i32, qb: i32, pc: u
       const sp = load<usize>(va + (<usize>p << 2)) + <usize>d;
       for (let b = 0; b < nb; b += 4) mv = f32x4.pmax(mv, f32x4.mul(wv, scales4(sp, b, nb)));
     }
-    const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    const m = laneMax(mv);
     const toI: f32 = m > 0 ? <f32>32767 / m : 0;
     store<f32>(fac + (<usize>j << 2), m > 0 ? m / <f32>32767 : 0);
     for (let pp = 0; pp < np; pp++) {
@@ -400,7 +401,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         let mq = f32x4.splat(-Infinity);
         let p = 0;
         for (; p + 4 <= n; p += 4) mq = f32x4.pmax(mq, v128.load(srow + (<usize>p << 2)));
-        let m = max(max(f32x4.extract_lane(mq, 0), f32x4.extract_lane(mq, 1)), max(f32x4.extract_lane(mq, 2), f32x4.extract_lane(mq, 3)));
+        let m = laneMax(mq);
         for (; p < n; p++) m = max(m, load<f32>(srow + (<usize>p << 2)));
         const mOld = load<f32>(mx + (<usize>i << 2));
         const mNew = max(mOld, m);
@@ -418,7 +419,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
           v128.store(srow + (<usize>p << 2), e);
           sv = f32x4.add(sv, e);
         }
-        l += f32x4.extract_lane(sv, 0) + f32x4.extract_lane(sv, 1) + f32x4.extract_lane(sv, 2) + f32x4.extract_lane(sv, 3);
+        l += laneSum(sv);
         for (; p < n; p++) {
           const e = f32x4.extract_lane(expScores4(f32x4.splat(load<f32>(srow + (<usize>p << 2)) - mNew)), 0);
           store<f32>(srow + (<usize>p << 2), e);

@@ -7,6 +7,7 @@
 //   matmul: 2 rows x 4 tokens per pass, so each widened weight vector is used for 4 tokens; 8 accumulators.
 // Columns go 8 at a time, then one at a time.
 import { f16_to_f32_finite, HALF_RESCALE, HALF_MASK } from './f16';
+import { laneMax } from './lanes';
 
 export const KIND_F32: i32 = 0;
 export const KIND_F16: i32 = 1;
@@ -118,7 +119,7 @@ function absMax(x: usize, n: i32): f32 {
   let m = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + (<usize>i << 2))));
-  let s = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  let s = laneMax(m);
   for (; i < n; i++) s = max(s, abs(load<f32>(x + (<usize>i << 2))));
   return s;
 }

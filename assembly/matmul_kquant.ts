@@ -19,6 +19,7 @@
 //   matmul (dot4): 4 rows at a time, sub-block sums reduced four at a time (hsum4i), one lane per row.
 import { hsum4i, halves4, dot16, bytesDot, permSub16, nibMask, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
 import { f16_to_f32_finite } from './f16';
+import { laneSumPairs } from './lanes';
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
 const XB: usize = 560; // Q8KW block bytes
@@ -296,7 +297,7 @@ const XB: usize = 560; // Q8KW block bytes
     }
     p += wb; xb += XB;
   }
-  return (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  return laneSumPairs(acc);
 }
 
 // @ts-ignore: decorator

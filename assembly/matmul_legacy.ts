@@ -6,6 +6,7 @@
 //   Q4_0: d*dx*(S - 8 sx)   Q5_0: d*dx*(S - 16 sx)   Q4_1/Q5_1: d*dx*S + m*dx*sx.
 // matvec takes one row at a time (dot1); matmul 4 rows at a time (one f32 lane per row), a tail row as 4 copies of itself.
 import { hsum4i, halves4, dot16, nibMask, halfRescale, halfToF32, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+import { laneSumPairs } from './lanes';
 
 const Q4_0: i32 = 0, Q4_1: i32 = 1, Q5_0: i32 = 2, Q5_1: i32 = 3;
 const XB: usize = 80; // Q8W block bytes
@@ -86,7 +87,7 @@ const Q5_BITS: usize = memory.data<u16>([1, 4, 16, 64, 256, 1024, 4096, 16384,
     if (kind == Q4_1 || kind == Q5_1) accM += halfToF32(<u32>load<u16>(p, 2), k) * (dx * <f32>load<i32>(xb, 4));
     p += wb; xb += XB;
   }
-  return ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))) + accM;
+  return (laneSumPairs(acc)) + accM;
 }
 
 // @ts-ignore: decorator

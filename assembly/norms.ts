@@ -1,11 +1,7 @@
 // Row normalisations: RMSNorm (llama family) and LayerNorm (with optional bias). Rows are contiguous,
 // n floats each; y may alias x. Sums run in f32 over 16 lanes (four v128 accumulators), which keeps the
 // rounding error of a 4096-wide row near 1e-7 relative; the last n % 16 elements go one by one.
-
-@inline
-function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
+import { laneSumPairs } from './lanes';
 
 // Σ (x[i] - c)² over one row: RMSNorm passes centered = false (c unused, the subtraction compiles away),
 // LayerNorm the row mean.
@@ -29,7 +25,7 @@ function sumSqDev(x: usize, n: i32, c: f32, centered: bool): f32 {
     a2 = f32x4.add(a2, f32x4.mul(d2, d2));
     a3 = f32x4.add(a3, f32x4.mul(d3, d3));
   }
-  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  let s = laneSumPairs(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   for (; o < end; o += 4) {
     const d = centered ? load<f32>(x + o) - c : load<f32>(x + o);
     s += d * d;
@@ -49,7 +45,7 @@ function sum(x: usize, n: i32): f32 {
     a2 = f32x4.add(a2, v128.load(x + o, 32));
     a3 = f32x4.add(a3, v128.load(x + o, 48));
   }
-  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  let s = laneSumPairs(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   for (; o < end; o += 4) s += load<f32>(x + o);
   return s;
 }

@@ -1,6 +1,7 @@
 // Activations to Q8A blocks, the x side of the Q8_0 dot products.
 // Q8A block (36 bytes) for 32 values: f32 d = amax/127, then 32 x i8 q = round-half-even(x/d).
 // An all-zero block gets d = 0 and q = 0. n must be a multiple of 32.
+import { laneMax } from './lanes';
 
 /** Bytes of one Q8A block. */
 export const Q8A_BLOCK_BYTES: i32 = 36;
@@ -15,7 +16,7 @@ export function quantize_q8a(x: usize, xq: usize, n: i32): void {
     const m = f32x4.max(
       f32x4.max(f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), f32x4.max(f32x4.abs(v2), f32x4.abs(v3))),
       f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
-    const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+    const amax = laneMax(m);
     const d: f32 = amax / 127;
     store<f32>(dst, d);
     if (d == 0) {

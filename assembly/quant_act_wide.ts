@@ -5,6 +5,7 @@
 // Q8W (80 bytes per 32 values): f32 d @0, i32 sum of the 32 q @4, 8 bytes unused, 2 groups of 16 @16.
 // Q8KW (560 bytes per 256 values): f32 d @0, 12 bytes unused, 16 x i16 sums of each 16 q @16 in the order
 //   of permSub16 (sub-blocks 0,2,4,6,1,3,5,7,8,10,..), 16 groups of 16 @48.
+import { laneMax } from './lanes';
 
 export const Q8W_BLOCK_BYTES: i32 = 80;
 export const Q8KW_BLOCK_BYTES: i32 = 560;
@@ -34,7 +35,7 @@ export const Q8KW_BLOCK_BYTES: i32 = 560;
     m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v128.load(p)), f32x4.abs(v128.load(p, 16))),
       f32x4.max(f32x4.abs(v128.load(p, 32)), f32x4.abs(v128.load(p, 48)))));
   }
-  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  return laneMax(m);
 }
 
 // @ts-ignore: decorator

@@ -4,6 +4,7 @@
 import { KV_F32, KV_Q8, KV_Q4, KT_TILE, KT_GROUP, kv_tile_code_bytes } from './kv_cache';
 import { topk_select } from './topk';
 import { f16x8_low, f16x8_high } from './f16';
+import { laneMax, laneSum } from './lanes';
 
 /**
  * Step 1a. q: f32 [g][d] (the group's query heads). I1 = the r components with the largest |q| summed over
@@ -125,7 +126,7 @@ function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v12
   if (st == 0) return;
   // pmax (b < a ? a : b) is one instruction; max's NaN and signed-zero rules cost several (scores are finite)
   const mv = f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)), f32x4.pmax(f32x4.pmax(a4, a5), f32x4.pmax(a6, a7)));
-  const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  const m = laneMax(mv);
   const mOld = load<f32>(st);
   if (m < mOld - LSE_SKIP) return;
   let s = load<f32>(st, 4);
@@ -135,7 +136,7 @@ function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v12
   const e = f32x4.add(
     f32x4.add(f32x4.add(exp4(f32x4.sub(a0, nv)), exp4(f32x4.sub(a1, nv))), f32x4.add(exp4(f32x4.sub(a2, nv)), exp4(f32x4.sub(a3, nv)))),
     f32x4.add(f32x4.add(exp4(f32x4.sub(a4, nv)), exp4(f32x4.sub(a5, nv))), f32x4.add(exp4(f32x4.sub(a6, nv)), exp4(f32x4.sub(a7, nv)))));
-  s += f32x4.extract_lane(e, 0) + f32x4.extract_lane(e, 1) + f32x4.extract_lane(e, 2) + f32x4.extract_lane(e, 3);
+  s += laneSum(e);
   store<f32>(st, mNew);
   store<f32>(st, s, 4);
 }
@@ -261,7 +262,7 @@ function foldLse(x: usize, n: i32, st: usize): void {
   let mv = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
-  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  let m = laneMax(mv);
   for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
   const mOld = load<f32>(st);
   if (m < mOld - LSE_SKIP) return;
@@ -272,7 +273,7 @@ function foldLse(x: usize, n: i32, st: usize): void {
   let acc = f32x4.splat(0);
   j = 0;
   for (; j + 4 <= n; j += 4) acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(x + (<usize>j << 2)), nv)));
-  s += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  s += laneSum(acc);
   for (; j < n; j++) s += exp1(load<f32>(x + (<usize>j << 2)) - mNew);
   store<f32>(st, mNew);
   store<f32>(st, s, 4);
@@ -315,7 +316,7 @@ export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, zStride: i32
       x = f32x4.replace_lane(x, 3, load<f32>(zh + (<usize>load<i32>(ip, 12) << 2)));
       nv = f32x4.add(nv, exp4(f32x4.sub(x, mv)));
     }
-    let num = f32x4.extract_lane(nv, 0) + f32x4.extract_lane(nv, 1) + f32x4.extract_lane(nv, 2) + f32x4.extract_lane(nv, 3);
+    let num = laneSum(nv);
     for (; p < cnt; p++) num += exp1(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
     const alpha = min(<f32>1, num / load<f32>(lse + (<usize>(2 * h + 1) << 2)));
     const o = out + (<usize>(h * d) << 2);
