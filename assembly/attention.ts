@@ -17,6 +17,7 @@
 // per chunk. Dimensions are the outer loop there, so a group's 8 i32x4 sums stay in registers.
 import { KV_F32, KV_Q8, kv_decode_row, kv_qblock } from './kv_cache';
 import { laneMax, laneSum } from './lanes';
+import { expReduced, LOG2E, LN2_HI, LN2_LO, X_MIN, X_MAX } from './simd_exp';
 
 const ROWS: i32 = 16;
 const CHUNK: i32 = 64;
@@ -84,17 +85,11 @@ function scaleRow(x: usize, c: f32, d: i32): void {
 // 1.5·2^23 (exact for |n| < 2^22, n then sits in the low mantissa bits) instead of i32x4.trunc_sat's fix-ups.
 @inline
 function expScores4(x: v128): v128 {
-  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(<f32>-120)), f32x4.splat(<f32>89));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(<f32>0.693145751953125)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(<f32>1.4286068202862268e-6)));
-  let q = f32x4.splat(<f32>(1.0 / 5040.0));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 720.0)));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 120.0)));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 24.0)));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>(1.0 / 6.0)));
-  q = f32x4.add(f32x4.mul(q, r), f32x4.splat(<f32>0.5));
-  const er = f32x4.add(f32x4.splat(<f32>1.0), f32x4.add(r, f32x4.mul(f32x4.mul(r, r), q)));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(X_MIN)), f32x4.splat(X_MAX));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const er = expReduced(r);
   const ni = i32x4.sub(f32x4.add(n, f32x4.splat(<f32>12582912)), i32x4.splat(0x4b400000));
   const a = i32x4.shr_s(ni, 1);
   const b = i32x4.sub(ni, a);
