@@ -48,6 +48,18 @@ export function kv_tile_code_bytes(type: i32): i32 {
   return type == KV_Q8 ? KT_TILE : KT_TILE >> 1;
 }
 
+/** Transposed-K tiles a head needs for `capacity` positions: whole groups of KT_GROUP tiles. */
+export function kv_t_tiles(capacity: i32): i32 {
+  const group = KT_TILE * KT_GROUP;
+  return (capacity + group - 1) / group * KT_GROUP;
+}
+
+/** Bytes of one head's transposed K with room for `tiles` tiles: the codes, then the scale plane of the quantised types. */
+export function kv_t_head_bytes(d: i32, type: i32, tiles: i32): f64 {
+  const perTileComponent = kv_tile_code_bytes(type) + (type == KV_Q8 || type == KV_Q4 ? 4 : 0);
+  return <f64>tiles * <f64>d * <f64>perTileComponent;
+}
+
 /** Address of the scale of component i in tile t (quantised types). */
 // @ts-ignore: decorator
 @inline export function kv_tile_scale_at(base: usize, d: i32, type: i32, tiles: i32, t: i32, i: i32): usize {

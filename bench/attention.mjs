@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { createRuntime } from '../dist/wasm/runtime.js';
+import { createRuntime } from '../dist/threads/create-runtime.js';
 import { KVCache } from '../dist/kv/cache.js';
 import { Attention } from '../dist/attention/index.js';
 
@@ -40,7 +40,7 @@ function lcg(seed) {
 function fill(rt, cache, S, nKV, d, rand) {
   const chunk = 256;
   const m = rt.mark();
-  const k = rt.alloc(4 * chunk * nKV * d), v = rt.alloc(4 * chunk * nKV * d);
+  const k = rt.alloc('test', 4 * chunk * nKV * d), v = rt.alloc('test', 4 * chunk * nKV * d);
   for (let p = 0; p < S; p += chunk) {
     const n = Math.min(chunk, S - p);
     const kf = rt.f32At(k, n * nKV * d), vf = rt.f32At(v, n * nKV * d);
@@ -70,7 +70,7 @@ function time(fn) {
 async function readBandwidth() {
   const rt = await createRuntime(wasm);
   const n = 64 << 20; // 256 MiB of f32
-  const p = rt.alloc(4 * n);
+  const p = rt.alloc('test', 4 * n);
   rt.f32At(p, n).fill(1);
   const ms = time(() => rt.k.read_sum_f32(p, n));
   return (4 * n) / (ms * 1e6);
@@ -87,7 +87,7 @@ for (const shape of SHAPES) {
       caches[type] = new KVCache(rt, { nLayers: 1, nKVHeads: shape.nKV, headDim: shape.d, capacity: S, kType: type, vType: type, sparqLayout: type === 'q8' });
       fill(rt, caches[type], S, shape.nKV, shape.d, rand);
     }
-    const q = rt.alloc(4 * shape.nHeads * shape.d), out = rt.alloc(4 * shape.nHeads * shape.d);
+    const q = rt.alloc('test', 4 * shape.nHeads * shape.d), out = rt.alloc('test', 4 * shape.nHeads * shape.d);
     const qf = rt.f32At(q, shape.nHeads * shape.d);
     for (let i = 0; i < qf.length; i++) qf[i] = 2 * rand();
     let denseQ8;

@@ -89,7 +89,7 @@ function fillCache(dec, S) {
   const rt = dec.rt, cache = dec.cache, cfg = dec.config;
   const width = cfg.nKVHeads * cfg.headDim, chunk = 256;
   const mark = rt.mark();
-  const k = rt.alloc(4 * width * chunk), v = rt.alloc(4 * width * chunk);
+  const k = rt.alloc('test', 4 * width * chunk), v = rt.alloc('test', 4 * width * chunk);
   let seed = 12345;
   const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed / 2 ** 32) * 2 - 1; };
   for (let l = 0; l < cfg.nLayers; l++) {

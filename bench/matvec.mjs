@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { createRuntime } from '../dist/wasm/runtime.js';
+import { createRuntime } from '../dist/threads/create-runtime.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -25,12 +25,12 @@ const PREFILL_N = 16;
 
 const rt = await createRuntime(readFileSync(join(root, 'dist', 'sparq.wasm')));
 const k = rt.k;
-const wPtr = rt.alloc(BYTES);
-const xPtr = rt.alloc(PREFILL_N * K * 4);
-const xqPtr = rt.alloc(PREFILL_N * (K / 32) * 36);
-const xwPtr = rt.alloc(PREFILL_N * (K / 32) * 80);
-const xkPtr = rt.alloc(PREFILL_N * (K / 256) * 560);
-const yPtr = rt.alloc(PREFILL_N * (BYTES / (K / 32 * 34) + 4) * 4);
+const wPtr = rt.alloc('test', BYTES);
+const xPtr = rt.alloc('test', PREFILL_N * K * 4);
+const xqPtr = rt.alloc('test', PREFILL_N * (K / 32) * 36);
+const xwPtr = rt.alloc('test', PREFILL_N * (K / 32) * 80);
+const xkPtr = rt.alloc('test', PREFILL_N * (K / 256) * 560);
+const yPtr = rt.alloc('test', PREFILL_N * (BYTES / (K / 32 * 34) + 4) * 4);
 
 // Fixed-seed generator: uniform in [0,1) and approximately N(0,1) (sum of 4 uniforms, rescaled).
 let seed = 12345;

@@ -86,10 +86,10 @@ async function parent() {
 
 /** Best of 7 streaming reads of 256 MiB on one thread, then split in 16 tasks over two. */
 async function readBandwidth() {
-  const { createRuntime } = await import(join(root, 'dist', 'wasm', 'runtime.js'));
+  const { createRuntime } = await import(join(root, 'dist', 'threads', 'create-runtime.js'));
   const rt = await createRuntime(readFileSync(join(root, 'dist', 'sparq.wasm')), { threads: 2, minParallelWork: 0 });
   const bytes = 256 * 2 ** 20, tasks = 16, part = bytes / tasks;
-  const ptr = rt.alloc(bytes);
+  const ptr = rt.alloc('test', bytes);
   rt.u8At(ptr, bytes).fill(1);
   const best = (fn) => {
     let ms = Infinity;
@@ -97,7 +97,7 @@ async function readBandwidth() {
     return ms;
   };
   const one = best(() => rt.raw.read_sum_f32(ptr, bytes / 4));
-  const two = best(() => rt.runTasks('read_sum_f32', tasks, Infinity, (t) => [ptr + t * part, part / 4]));
+  const two = best(() => rt.runTasks('read_sum_f32', tasks, Infinity, (t) => ({ ptr: ptr + t * part, n: part / 4 })));
   const threads = rt.threads;
   rt.dispose();
   return [{ threads: 1, bytes, bestMs: one, gbps: bytes / one / 1e6 }, { threads, bytes, bestMs: two, gbps: bytes / two / 1e6 }];
@@ -105,7 +105,7 @@ async function readBandwidth() {
 
 /** Median ms per decode step of one layer's attention over S cached positions, dense q8 and SparQ q8 1/8. */
 async function attentionSteps(S) {
-  const { createRuntime } = await import(join(root, 'dist', 'wasm', 'runtime.js'));
+  const { createRuntime } = await import(join(root, 'dist', 'threads', 'create-runtime.js'));
   const { KVCache } = await import(join(root, 'dist', 'kv', 'cache.js'));
   const { Attention } = await import(join(root, 'dist', 'attention', 'index.js'));
   const wasm = readFileSync(join(root, 'dist', 'sparq.wasm'));
@@ -116,13 +116,13 @@ async function attentionSteps(S) {
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType: 'q8', vType: 'q8', sparqLayout: true });
     let s = 12345;
     const rand = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
-    const chunk = 256, k = rt.alloc(4 * chunk * nKV * d), v = rt.alloc(4 * chunk * nKV * d);
+    const chunk = 256, k = rt.alloc('test', 4 * chunk * nKV * d), v = rt.alloc('test', 4 * chunk * nKV * d);
     for (let p = 0; p < S; p += chunk) {
       const kf = rt.f32At(k, chunk * nKV * d), vf = rt.f32At(v, chunk * nKV * d);
       for (let i = 0; i < kf.length; i++) { kf[i] = 3 * rand(); vf[i] = 2 * rand(); }
       cache.store(0, p, k, v, chunk);
     }
-    const q = rt.alloc(4 * nHeads * d), out = rt.alloc(4 * nHeads * d);
+    const q = rt.alloc('test', 4 * nHeads * d), out = rt.alloc('test', 4 * nHeads * d);
     const qf = rt.f32At(q, nHeads * d);
     for (let i = 0; i < qf.length; i++) qf[i] = 2 * rand();
     for (const [variant, setting] of [['dense q8', 'dense'], ['sparq q8 1/8', { kind: 'sparq', ratio: 1 / 8 }]]) {

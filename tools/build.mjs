@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds everything `npm ci` and `npm test` need: the kernel modules (asc), the host JS (esbuild, one
-// output file per source file) and the TypeScript declarations (tsc).
+// Builds everything `npm ci` and `npm test` need: the kernel modules (asc), the host's typed view of them
+// (src/kernels/abi.ts, generated from the release module's binding declarations by tools/gen-abi.mjs), the
+// host JS (esbuild, one output file per source file) and the TypeScript declarations (tsc).
 //
 // Two kernel modules from the same sources: dist/sparq.wasm imports a plain memory (every runtime), and
 // dist/sparq-threads.wasm imports a shared one (`--enable threads --sharedMemory`, asconfig target
@@ -10,15 +11,18 @@
 // already there. The stub runtime keeps no shadow stack in memory, and globals are per instance.
 //   node tools/build.mjs [--wasm-only] [--no-types]
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { readdirSync, rmSync, mkdirSync, statSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import asc from 'assemblyscript/asc';
+import { abiSource } from './gen-abi.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit' });
+process.chdir(root);
 
 function listTs(dir) {
   const out = [];
@@ -33,8 +37,32 @@ function listTs(dir) {
 mkdirSync(join(root, 'dist'), { recursive: true });
 mkdirSync(join(root, 'build'), { recursive: true });
 const WASM = ['sparq.wasm', 'sparq-threads.wasm'];
-run(bin('asc'), ['assembly/index.ts', '--target', 'release']);
-run(bin('asc'), ['assembly/index.ts', '--target', 'threads']);
+
+/** Compiles one asconfig target; files ending in .d.ts or .js (binding declarations) are returned, not written. */
+async function compile(target, extra = []) {
+  const kept = new Map();
+  const { error, stderr } = await asc.main(['assembly/index.ts', '--target', target, ...extra], {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    writeFile(name, contents, baseDir) {
+      if (/\.(d\.ts|js)$/.test(name)) { kept.set(name.replace(/.*[\\/]/, ''), contents); return; }
+      const path = resolve(root, baseDir, name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, contents);
+    },
+  });
+  if (error) { console.error(stderr.toString()); throw error; }
+  return kept;
+}
+
+const bindings = await compile('release', ['--bindings', 'raw']);
+await compile('threads');
+const abiPath = join(root, 'src', 'kernels', 'abi.ts');
+const abi = await abiSource(bindings.get('sparq.d.ts'), readFileSync(join(root, 'dist', 'sparq.wasm')), join(root, 'assembly'));
+if (!existsSync(abiPath) || readFileSync(abiPath, 'utf8') !== abi) {
+  writeFileSync(abiPath, abi);
+  console.log('src/kernels/abi.ts regenerated from the kernel module');
+}
 if (!args.has('--wasm-only')) {
   for (const d of readdirSync(join(root, 'dist'))) {
     if (!WASM.includes(d)) rmSync(join(root, 'dist', d), { recursive: true, force: true });

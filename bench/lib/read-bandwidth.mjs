@@ -5,10 +5,10 @@ import { join } from 'node:path';
 
 /** Best and median of 7 reads of 256 MiB with the module built in `dist` (a dist/ folder or a copy of it). */
 export async function readBandwidth(dist) {
-  const { createRuntime } = await import(join(dist, 'wasm', 'runtime.js'));
+  const { createRuntime } = await import(join(dist, 'threads', 'create-runtime.js'));
   const rt = await createRuntime(readFileSync(join(dist, 'sparq.wasm')));
   const bytes = 256 * 2 ** 20;
-  const ptr = rt.alloc(bytes);
+  const ptr = rt.alloc('test', bytes);
   rt.u8At(ptr, bytes).fill(1);
   const ms = [];
   for (let i = 0; i < 7; i++) {

@@ -1,22 +1,16 @@
 // Attention over the KV cache: dense (prefill, and decode when chosen or cheaper) and SparQ decode steps.
-import type { Runtime } from '../wasm/runtime.js';
+import type { Runtime } from '../kernels/runtime.js';
+import type { KernelArgs, KernelExports } from '../kernels/abi.js';
+import type { BufferGroup, Buffers } from '../kernels/memory-plan.js';
 import type { KVCache } from '../kv/cache.js';
-import { TYPE_CODE } from '../kv/layout.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_TASKS } from '../threads/layout.js';
 import { SparqStep, type SparqProbe } from './sparq.js';
-import { weighParts } from './parts.js';
-import { resolveSparq, type AttentionSetting } from './policy.js';
+import { POSITION_PART, partsOf, weighParts } from './parts.js';
+import { resolveSparq, defaultReallocation, type AttentionSetting } from './policy.js';
 
 export type { AttentionSetting } from './policy.js';
 export type { SparqProbe } from './sparq.js';
-
-/**
- * A dense decode step over more than this many positions runs as one attn_rows call per part of this many
- * positions and KV head, merged by their softmax sums (flash-decoding), so that threads share it even with
- * one KV head. The parts are the same for any thread count, and so is the result.
- */
-export const DECODE_PART = 4096;
 
 export interface AttentionOptions {
   nHeads: number;
@@ -25,12 +19,23 @@ export interface AttentionOptions {
   /** Score scale, default 1/sqrt(headDim). */
   scale?: number;
   setting?: AttentionSetting;
-  /** SparQ mean-value reallocation (the caller's default: on for MHA, off for GQA). */
+  /** SparQ mean-value reallocation (default: defaultReallocation). */
   reallocation?: boolean;
   /** Scores become softcap·tanh(score / softcap) (Gemma 2); 0 or absent: none. */
   softcap?: number;
   /** Per layer: a position attends to itself and the window - 1 positions before it; 0 or absent: all. */
   windows?: readonly number[];
+}
+
+/** What sizes the attention's buffers: the shape, the cache's capacity and layout, and the thread count. */
+export interface AttentionBuffersSpec {
+  nHeads: number;
+  nKVHeads: number;
+  headDim: number;
+  capacity: number;
+  sparqLayout: boolean;
+  reallocation: boolean;
+  threads: number;
 }
 
 export interface AttentionStatsRaw {
@@ -45,6 +50,8 @@ export interface AttentionStatsRaw {
   k?: number;
 }
 
+type AttnRows = KernelArgs<'attn_rows'>;
+
 export class Attention {
   readonly nHeads: number;
   readonly nKVHeads: number;
@@ -54,17 +61,32 @@ export class Attention {
   readonly softcap: number;
   readonly windows: readonly number[];
   private _setting: AttentionSetting;
-  private readonly scratch: number;
   private readonly scratchBytes: number;
   private readonly sparq?: SparqStep;
-  /** Per (KV head, decode part): the part's outputs f32 [g][d] and softmax (max, sum) pairs f32 [g][2]. */
   private readonly maxParts: number;
   private readonly partWeights: Float64Array;
-  private readonly partOut: number = 0;
-  private readonly partLse: number = 0;
+  private readonly ptr: Record<'scratch' | 'partOut' | 'partLse', number>;
   private steps = 0;
   private bytesRead = 0;
   private denseBytes = 0;
+
+  /**
+   * The buffers of an Attention and its SparQ step: per thread, attn_rows' scratch; per (KV head, decode
+   * part), the part's outputs f32 [g][d] and softmax (max, sum) pairs f32 [g][2] when a step can span
+   * several parts.
+   */
+  static buffers(k: Pick<KernelExports, 'attn_scratch_bytes' | 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>,
+    s: AttentionBuffersSpec): BufferGroup[] {
+    const g = s.nHeads / s.nKVHeads, d = s.headDim, parts = partsOf(s.capacity);
+    const own: Buffers<'scratch' | 'partOut' | 'partLse'> = {
+      scratch: k.attn_scratch_bytes(d) * s.threads, // a region per thread (the first is the calling thread's)
+      partOut: parts > 1 ? 4 * s.nKVHeads * parts * g * d : 0,
+      partLse: parts > 1 ? 8 * s.nKVHeads * parts * g : 0,
+    };
+    const groups: BufferGroup[] = [{ owner: 'attention', buffers: own }];
+    if (s.sparqLayout) groups.push({ owner: 'sparq', buffers: SparqStep.buffers(k, s) });
+    return groups;
+  }
 
   constructor(readonly rt: Runtime, readonly cache: KVCache, opts: AttentionOptions) {
     const { nHeads, nKVHeads, headDim } = opts;
@@ -82,17 +104,16 @@ export class Attention {
     this.softcap = opts.softcap ?? 0;
     this.windows = opts.windows ?? [];
     this._setting = 'dense';
-    this.scratchBytes = rt.k.attn_scratch_bytes(headDim) as number;
-    this.scratch = rt.alloc(this.scratchBytes * rt.threads); // a region per thread (the first is the main thread's)
-    this.maxParts = Math.ceil(cache.capacity / DECODE_PART);
+    this.scratchBytes = rt.raw.attn_scratch_bytes(headDim);
+    this.maxParts = partsOf(cache.capacity);
     this.partWeights = new Float64Array(this.maxParts);
-    if (this.maxParts > 1) {
-      this.partOut = rt.alloc(4 * nKVHeads * this.maxParts * this.group * headDim);
-      this.partLse = rt.alloc(8 * nKVHeads * this.maxParts * this.group);
-    }
-    if (cache.sparqLayout) {
-      this.sparq = new SparqStep(rt, cache, this.group, this.scale, opts.reallocation ?? this.group === 1, this.scratch, opts.softcap ?? 0);
-    }
+    const spec: AttentionBuffersSpec = {
+      nHeads, nKVHeads, headDim, capacity: cache.capacity, sparqLayout: cache.sparqLayout,
+      reallocation: opts.reallocation ?? defaultReallocation(nHeads, nKVHeads), threads: rt.threads,
+    };
+    const own = Attention.buffers(rt.raw, spec)[0];
+    this.ptr = rt.allocate(own.owner, own.buffers as Buffers<'scratch' | 'partOut' | 'partLse'>);
+    if (cache.sparqLayout) this.sparq = new SparqStep(rt, cache, spec, this.scale, this.ptr.scratch, this.softcap);
     this.setting = opts.setting ?? 'dense';
   }
 
@@ -162,6 +183,17 @@ export class Attention {
     return read;
   }
 
+  /** attn_rows' arguments for KV head h of `layer` over cache rows from `lo` on; the caller sets the query side. */
+  private rows(layer: number, h: number, lo: number): Pick<AttnRows, 'd' | 'scale' | 'k' | 'kRow' | 'kType' | 'v' | 'vRow' | 'vType' | 'scratch' | 'softcap'> {
+    const c = this.cache;
+    return {
+      d: this.headDim, scale: this.scale,
+      k: c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, kRow: c.kRowBytes, kType: c.kTypeId,
+      v: c.vPtr(layer) + h * c.vHeadStride + lo * c.vRowBytes, vRow: c.vRowBytes, vType: c.vTypeId,
+      scratch: this.ptr.scratch, softcap: this.softcap,
+    };
+  }
+
   /**
    * dense() over the cache rows from `lo` on, as if they were positions 0, 1, ... A task per (KV head, block
    * of query tokens): the blocks let several threads share a prefill even with one KV head. Blocks are a
@@ -170,40 +202,35 @@ export class Attention {
    * grow longer, so the last block's tasks go first.
    */
   private denseFrom(layer: number, q: number, out: number, pos: number, n: number, lo: number): number {
-    if (n === 1 && pos + 1 > DECODE_PART) return this.decodeByParts(layer, q, out, pos + 1, lo);
-    const c = this.cache;
+    if (n === 1 && pos + 1 > POSITION_PART) return this.decodeByParts(layer, q, out, pos + 1, lo);
     const d = this.headDim, g = this.group, nKV = this.nKVHeads;
     const rowStride = this.nHeads * d * 4;
-    const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
     const work = 2 * n * this.nHeads * (pos + n) * d;
     const block = 16 * Math.ceil(Math.ceil(n / 16) * nKV / MAX_TASKS);
     const blocks = Math.ceil(n / block);
     return this.rt.runTasks('attn_rows', nKV * blocks, work, (t) => {
       const h = t % nKV, t0 = (blocks - 1 - Math.floor(t / nKV)) * block; // the longest rows first
       const off = h * g * d * 4 + t0 * rowStride;
-      return [q + off, rowStride, out + off, rowStride, g, Math.min(block, n - t0), pos + t0, d, this.scale,
-        c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, c.kRowBytes, kType,
-        c.vPtr(layer) + h * c.vHeadStride + lo * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap];
-    }, { arg: 16, bytes: this.scratchBytes });
+      return { q: q + off, qTok: rowStride, out: out + off, outTok: rowStride, g, nTok: Math.min(block, n - t0), pos0: pos + t0,
+        ...this.rows(layer, h, lo), idx: 0, lse: 0 };
+    }, { perThread: { param: 'scratch', bytes: this.scratchBytes } });
   }
 
-  /** A dense decode step over S positions (cache rows from `lo` on) as tasks per (KV head, DECODE_PART positions), merged. */
+  /** A dense decode step over S positions (cache rows from `lo` on) as tasks per (KV head, part), merged. */
   private decodeByParts(layer: number, q: number, out: number, S: number, lo: number): number {
-    const c = this.cache, rt = this.rt;
+    const rt = this.rt;
     const d = this.headDim, g = this.group, nKV = this.nKVHeads;
-    const kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
-    const parts = Math.ceil(S / DECODE_PART);
+    const parts = partsOf(S);
     const slot = (h: number, p: number) => h * this.maxParts + p;
+    const { partOut, partLse } = this.ptr;
     const read = rt.runTasks('attn_rows', nKV * parts, 2 * this.nHeads * S * d, (t) => {
-      const h = t % nKV, p = Math.floor(t / nKV), p0 = p * DECODE_PART, len = Math.min(DECODE_PART, S - p0);
-      return [q + h * g * d * 4, 0, this.partOut + slot(h, p) * g * d * 4, 0, g, 1, len - 1, d, this.scale,
-        c.kPtr(layer) + h * c.kHeadStride + (lo + p0) * c.kRowBytes, c.kRowBytes, kType,
-        c.vPtr(layer) + h * c.vHeadStride + (lo + p0) * c.vRowBytes, c.vRowBytes, vType, 0, this.scratch, this.softcap,
-        this.partLse + slot(h, p) * g * 8];
-    }, { arg: 16, bytes: this.scratchBytes });
+      const h = t % nKV, p = Math.floor(t / nKV), p0 = p * POSITION_PART, len = Math.min(POSITION_PART, S - p0);
+      return { q: q + h * g * d * 4, qTok: 0, out: partOut + slot(h, p) * g * d * 4, outTok: 0, g, nTok: 1, pos0: len - 1,
+        ...this.rows(layer, h, lo + p0), idx: 0, lse: partLse + slot(h, p) * g * 8 };
+    }, { perThread: { param: 'scratch', bytes: this.scratchBytes } });
     // y = Σ_p w_p·y_p / Σ_p w_p with w_p the part's weight (weighParts): each part's y_p is its own
     // softmax-weighted mean, so this is the softmax over all S positions
-    const ys = rt.f32At(this.partOut, nKV * this.maxParts * g * d), lse = rt.f32At(this.partLse, nKV * this.maxParts * g * 2);
+    const ys = rt.f32At(partOut, nKV * this.maxParts * g * d), lse = rt.f32At(partLse, nKV * this.maxParts * g * 2);
     const y = rt.f32At(out, this.nHeads * d), w = this.partWeights, acc = new Float64Array(d);
     for (let h = 0; h < nKV; h++) {
       for (let j = 0; j < g; j++) {

@@ -24,6 +24,14 @@ export const SPARQ_MIN_SEQ = 320;
 export interface SparqParams { r: number; k: number }
 
 /**
+ * Whether SparQ steps apply mean-value reallocation when the caller does not say: on for MHA (a group of
+ * one query head per KV head), off for GQA, where the paper found it does not help.
+ */
+export function defaultReallocation(nHeads: number, nKVHeads: number): boolean {
+  return nHeads === nKVHeads;
+}
+
+/**
  * r and k of a SparQ step over S positions, or undefined when the step runs dense (S below SPARQ_MIN_SEQ, or
  * k + 1 >= S: the k selected positions plus the current token cover the whole sequence).
  */

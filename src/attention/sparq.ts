@@ -1,18 +1,11 @@
-// One SparQ decode step over all KV heads of a layer (../shared/research/sparq.md §1.11): per KV head,
-// the group's shared components I1, approximate scores over the transposed K tiles, the selection with the
-// local window, exact attention over the gathered rows, and optionally the mean-value reallocation.
-import type { Runtime } from '../wasm/runtime.js';
-import type { KernelExports } from '../wasm/exports.js';
+// One SparQ decode step over all KV heads of a layer (docs/sparq.md): per KV head, the group's shared
+// components I1, approximate scores over the transposed K tiles, the selection with the local window, exact
+// attention over the gathered rows, and optionally the mean-value reallocation.
+import type { Runtime } from '../kernels/runtime.js';
+import type { KernelArgs, KernelExports } from '../kernels/abi.js';
+import type { Buffers } from '../kernels/memory-plan.js';
 import type { KVCache } from '../kv/cache.js';
-import { TYPE_CODE } from '../kv/layout.js';
-import { weighParts } from './parts.js';
-
-/**
- * Step 1 of a KV head runs as one sparq_scores call per PART positions (the last part shorter), each with
- * its own running (max, sum), merged afterwards. The parts are the same for any thread count, so the
- * result is too; with several threads the (head, part) calls are the tasks. A multiple of the K^T tile.
- */
-export const SPARQ_PART = 4096;
+import { POSITION_PART, partsOf, weighParts } from './parts.js';
 
 /** Accumulates, per layer, how far SparQ steps are from exact attention (for `sparq eval`). */
 export interface SparqProbe {
@@ -24,26 +17,31 @@ export interface SparqProbe {
   count: Float64Array;
 }
 
+/** What sizes a SparQ step's buffers. */
+export interface SparqBuffersSpec {
+  nHeads: number;
+  nKVHeads: number;
+  headDim: number;
+  capacity: number;
+  reallocation: boolean;
+  threads: number;
+}
+
+type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'rank' | 'lse' | 'idx' | 'work';
+
 export class SparqStep {
   /** r and k of the last step. */
   last?: { r: number; k: number };
+  readonly group: number;
+  readonly reallocation: boolean;
   private probe?: SparqProbe;
   private probeBuf = 0;
+  /** Per-head approximate logits are only needed for α with a group of several heads. */
   private readonly perHead: boolean;
-  /** Per KV head: its components I1 (d i32) and query rows qc ((g + 1)·d f32). */
-  private readonly i1: number;
-  private readonly qc: number;
-  private readonly z: number;
-  private readonly rank: number;
-  private readonly lse: number;
-  /** Per KV head and part: the part's (max, sum) per query row, f32 [nKV][parts][g][2]. */
-  private readonly lseParts: number;
+  private readonly ptr: Record<SparqBufferName, number>;
   private readonly maxParts: number;
   /** Per part, its weight in a merge (weighParts). */
   private readonly partWeights: Float64Array;
-  private readonly idx: number;
-  private readonly work: number;
-  private readonly scoresScratch: number;
   private readonly scoresScratchBytes: number;
   /**
    * z, rank, lse and idx sets: one per KV head with several threads (the heads' selections and exact
@@ -55,68 +53,102 @@ export class SparqStep {
   /** Positions selected per KV head in the current step. */
   private readonly counts: Float64Array;
 
-  /** attnScratch: rt.threads regions of attn_scratch_bytes(headDim) bytes, one per thread. */
-  constructor(readonly rt: Runtime, readonly cache: KVCache, readonly group: number, readonly scale: number,
-    readonly reallocation: boolean, private readonly attnScratch: number, readonly softcap = 0) {
-    const d = cache.headDim, g = group, S = cache.capacity;
-    // per-head approximate logits are only needed for α with a group of several heads
-    this.perHead = reallocation && g > 1;
-    const zRows = this.perHead ? g : 1;
-    this.sets = rt.threads > 1 ? cache.nKVHeads : 1;
-    const nKV = cache.nKVHeads;
-    this.i1 = rt.alloc(4 * d * nKV);
-    this.qc = rt.alloc(4 * (g + 1) * d * nKV);
-    this.maxParts = Math.ceil(S / SPARQ_PART);
+  /**
+   * Per KV head: its components I1 (d i32), query rows qc ((g + 1)·d f32) and per part the (max, sum) of each
+   * query row (f32 [parts][g][2]); per set (sets()): the approximate scores z (rows of S), the ranking (a
+   * separate row only with per-head scores, else z itself), the merged (max, sum) pairs and the selected
+   * indices; per thread: sparq_scores' scratch and the selection's work area.
+   */
+  static buffers(k: Pick<KernelExports, 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>, s: SparqBuffersSpec): Buffers<SparqBufferName> {
+    const d = s.headDim, g = s.nHeads / s.nKVHeads, S = s.capacity, nKV = s.nKVHeads;
+    const perHead = s.reallocation && g > 1;
+    const sets = SparqStep.sets(s);
+    return {
+      i1: 4 * d * nKV,
+      qc: 4 * (g + 1) * d * nKV,
+      lseParts: 8 * g * partsOf(S) * nKV,
+      scoresScratch: k.sparq_scores_scratch_bytes() * s.threads,
+      z: 4 * (perHead ? g : 1) * S * sets,
+      rank: perHead ? 4 * S * sets : 0,
+      lse: 8 * g * sets,
+      idx: 4 * S * sets,
+      work: Math.max(4 * d, k.topk_work_bytes(S)) * s.threads,
+    };
+  }
+
+  private static sets(s: SparqBuffersSpec): number { return s.threads > 1 ? s.nKVHeads : 1; }
+
+  /** A step for the query heads of `cache` (nHeads in all); attnScratch: the threads' attn_rows scratch regions. */
+  constructor(readonly rt: Runtime, readonly cache: KVCache, opts: { nHeads: number; reallocation: boolean },
+    readonly scale: number, private readonly attnScratch: number, readonly softcap = 0) {
+    const spec: SparqBuffersSpec = {
+      nHeads: opts.nHeads, nKVHeads: cache.nKVHeads, headDim: cache.headDim, capacity: cache.capacity,
+      reallocation: opts.reallocation, threads: rt.threads,
+    };
+    const ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
+    const d = cache.headDim;
+    this.group = spec.nHeads / spec.nKVHeads;
+    this.reallocation = spec.reallocation;
+    this.perHead = this.reallocation && this.group > 1;
+    this.sets = SparqStep.sets(spec);
+    this.ptr = this.perHead ? ptr : { ...ptr, rank: ptr.z };
+    this.maxParts = partsOf(cache.capacity);
     this.partWeights = new Float64Array(this.maxParts);
-    this.lseParts = rt.alloc(8 * g * this.maxParts * nKV);
-    this.scoresScratchBytes = rt.k.sparq_scores_scratch_bytes();
-    this.scoresScratch = rt.alloc(this.scoresScratchBytes * rt.threads); // a region per thread
-    this.z = rt.alloc(4 * zRows * S * this.sets);
-    this.rank = this.perHead ? rt.alloc(4 * S * this.sets) : this.z;
-    this.lse = rt.alloc(8 * g * this.sets);
-    this.idx = rt.alloc(4 * S * this.sets);
-    this.workBytes = Math.max(4 * d, rt.k.topk_work_bytes(S));
-    this.work = rt.alloc(this.workBytes * rt.threads); // a region per thread
-    this.attnBytes = rt.k.attn_scratch_bytes(d) as number;
+    this.scoresScratchBytes = rt.raw.sparq_scores_scratch_bytes();
+    this.workBytes = Math.max(4 * d, rt.raw.topk_work_bytes(cache.capacity));
+    this.attnBytes = rt.raw.attn_scratch_bytes(d);
     this.counts = new Float64Array(cache.nKVHeads);
   }
 
   /** KV head h's buffer set (z rows zStride = S apart, rank, lse, idx). */
   private set(h: number): { z: number; rank: number; lse: number; idx: number } {
-    const s = this.sets > 1 ? h : 0, S = this.cache.capacity;
+    const s = this.sets > 1 ? h : 0, S = this.cache.capacity, b = this.ptr;
     const zBytes = 4 * (this.perHead ? this.group : 1) * S;
-    return { z: this.z + s * zBytes, rank: this.rank + s * (this.perHead ? 4 * S : zBytes), lse: this.lse + s * 8 * this.group, idx: this.idx + s * 4 * S };
+    return { z: b.z + s * zBytes, rank: b.rank + s * (this.perHead ? 4 * S : zBytes), lse: b.lse + s * 8 * this.group, idx: b.idx + s * 4 * S };
   }
 
   /**
    * With a probe, every step also runs exact attention and records its distance from it (slow: eval only).
-   * The probe's scratch is allocated on first use, so set it outside any rt.mark()/release() scope.
+   * The probe's scratch is allocated on first use (research only: it is not part of the memory plan).
    */
   setProbe(probe: SparqProbe | undefined): void {
     const c = this.cache, g = this.group, d = c.headDim;
-    if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc(4 * (2 * g * d + 2 * c.capacity + d));
+    if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc('sparq.probe', 4 * (2 * g * d + 2 * c.capacity + d));
     this.probe = probe;
+  }
+
+  /** attn_rows' arguments for one query row group of KV head h over the whole cache of `layer`, or the rows in idx. */
+  private attnArgs(layer: number, h: number, q: number, out: number, S: number, idx: number): KernelArgs<'attn_rows'> {
+    const c = this.cache;
+    return {
+      q, qTok: 0, out, outTok: 0, g: this.group, nTok: 1, pos0: S - 1, d: c.headDim, scale: this.scale,
+      k: c.kPtr(layer) + h * c.kHeadStride, kRow: c.kRowBytes, kType: c.kTypeId,
+      v: c.vPtr(layer) + h * c.vHeadStride, vRow: c.vRowBytes, vType: c.vTypeId,
+      idx, scratch: this.attnScratch, softcap: this.softcap, lse: 0,
+    };
   }
 
   /** SparQ attention of query q (f32 [nHeads][d]) at the last of S positions into out; returns cache bytes read. */
   run(layer: number, q: number, out: number, S: number, r: number, k: number): number {
-    const { rt, cache: c, group: g } = this;
-    const kx = rt.k;
+    const { rt, cache: c, group: g, ptr: b0 } = this;
     const d = c.headDim;
     const zRows = this.perHead ? g : 1;
-    const ktType = TYPE_CODE[c.ktType], kType = TYPE_CODE[c.kType], vType = TYPE_CODE[c.vType];
     const nKV = c.nKVHeads;
     let bytes = 0;
-    const parts = Math.ceil(S / SPARQ_PART);
-    const i1 = (h: number) => this.i1 + 4 * d * h, qc = (h: number) => this.qc + 4 * (g + 1) * d * h;
-    const lsePart = (h: number, p: number) => this.lseParts + 8 * g * (h * this.maxParts + p);
+    const parts = partsOf(S);
+    const i1 = (h: number) => b0.i1 + 4 * d * h, qc = (h: number) => b0.qc + 4 * (g + 1) * d * h;
+    const lsePart = (h: number, p: number) => b0.lseParts + 8 * g * (h * this.maxParts + p);
     // step 1a on this thread (O(g·d) per head); 1b, part p of head h: positions [p·PART, min(S, (p + 1)·PART))
-    for (let h = 0; h < nKV; h++) kx.sparq_query(q + 4 * h * g * d, g, d, r, this.scale, this.perHead ? 1 : 0, i1(h), qc(h), this.work);
-    const scores = (t: number): Parameters<KernelExports['sparq_scores']> => {
+    for (let h = 0; h < nKV; h++) {
+      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, perHead: this.perHead ? 1 : 0, i1: i1(h), qc: qc(h), work: b0.work });
+    }
+    const scores = (t: number): KernelArgs<'sparq_scores'> => {
       const h = Math.floor(t / parts), p = t % parts, b = this.set(h);
-      return [this.perHead ? qc(h) + 4 * r : qc(h), zRows, i1(h), r, c.ktPtr(layer) + h * c.ktHeadStride, ktType, c.ktTiles, d,
-        Math.min(S, (p + 1) * SPARQ_PART), b.z, S, this.reallocation ? lsePart(h, p) : 0, this.perHead ? b.rank : 0, p * SPARQ_PART,
-        this.scoresScratch];
+      return {
+        qc: this.perHead ? qc(h) + 4 * r : qc(h), nrow: zRows, i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId,
+        tiles: c.ktTiles, d, S: Math.min(S, (p + 1) * POSITION_PART), z: b.z, zStride: S, lse: this.reallocation ? lsePart(h, p) : 0,
+        sum: this.perHead ? b.rank : 0, p0: p * POSITION_PART, scratch: b0.scoresScratch,
+      };
     };
     const mergeLse = (h: number) => {
       if (!this.reallocation) return;
@@ -128,28 +160,28 @@ export class SparqStep {
         dst[2 * w + 1] = sum;
       }
     };
-    const select = (h: number): Parameters<KernelExports['sparq_select']> => [this.set(h).rank, S, k, this.set(h).idx, this.work];
-    const attend = (h: number): Parameters<KernelExports['attn_rows']> => [q + 4 * h * g * d, 0, out + 4 * h * g * d, 0, g, 1,
-      this.counts[h] - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, kType, c.vPtr(layer) + h * c.vHeadStride,
-      c.vRowBytes, vType, this.set(h).idx, this.attnScratch, this.softcap, 0];
+    const select = (h: number): KernelArgs<'sparq_select'> => ({ rank: this.set(h).rank, S, k, idx: this.set(h).idx, work: b0.work });
+    const attend = (h: number) => this.attnArgs(layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h).idx);
     const finish = (h: number) => {
       const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
-      if (this.reallocation) bytes += kx.sparq_realloc(oh, g, d, b.z, S, b.lse, b.idx, cnt, c.vsumPtr(layer) + 4 * h * d, S);
+      if (this.reallocation) {
+        bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
+      }
       if (this.probe) this.compare(this.probe, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
     };
     if (this.sets === 1) {
       for (let h = 0; h < nKV; h++) {
-        for (let p = 0; p < parts; p++) bytes += kx.sparq_scores(...scores(h * parts + p));
+        for (let p = 0; p < parts; p++) bytes += rt.call('sparq_scores', scores(h * parts + p));
         mergeLse(h);
-        this.counts[h] = kx.sparq_select(...select(h));
-        bytes += kx.attn_rows(...attend(h)) as number;
+        this.counts[h] = rt.call('sparq_select', select(h));
+        bytes += rt.call('attn_rows', attend(h));
         finish(h);
       }
     } else {
-      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r * zRows, scores, { arg: 14, bytes: this.scoresScratchBytes });
+      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r * zRows, scores, { perThread: { param: 'scratch', bytes: this.scoresScratchBytes } });
       for (let h = 0; h < nKV; h++) mergeLse(h);
-      rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { arg: 4, bytes: this.workBytes }, this.counts);
-      bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { arg: 16, bytes: this.attnBytes });
+      rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { perThread: { param: 'work', bytes: this.workBytes }, out: this.counts });
+      bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { perThread: { param: 'scratch', bytes: this.attnBytes } });
       for (let h = 0; h < nKV; h++) finish(h);
     }
     this.last = { r, k };
@@ -162,17 +194,16 @@ export class SparqStep {
    */
   private compare(p: SparqProbe, layer: number, h: number, qh: number, oh: number, S: number, cnt: number, idx: number): void {
     const { rt, cache: c, group: g } = this;
-    const kx = rt.k;
-    const d = c.headDim;
+    const d = c.headDim, work = this.ptr.work;
     const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * g * d;
-    kx.attn_rows(qh, 0, exact, 0, g, 1, S - 1, d, this.scale, c.kPtr(layer) + h * c.kHeadStride, c.kRowBytes, TYPE_CODE[c.kType],
-      c.vPtr(layer) + h * c.vHeadStride, c.vRowBytes, TYPE_CODE[c.vType], 0, this.attnScratch, this.softcap);
+    rt.call('attn_rows', this.attnArgs(layer, h, qh, exact, S, 0));
     const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-    kx.sparq_query(qh, g, d, d, this.scale, 0, i1, qc, this.work);
-    kx.sparq_scores(qc, 1, i1, d, c.ktPtr(layer) + h * c.ktHeadStride, TYPE_CODE[c.ktType], c.ktTiles, d, S, z, S, 0, 0, 0, this.scoresScratch);
-    const n = kx.topk_select(z, S, cnt, top, this.work);
+    rt.call('sparq_query', { q: qh, g, d, r: d, scale: this.scale, perHead: 0, i1, qc, work });
+    rt.call('sparq_scores', { qc, nrow: 1, i1, r: d, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d, S,
+      z, zStride: S, lse: 0, sum: 0, p0: 0, scratch: this.ptr.scoresScratch });
+    const n = rt.call('topk_select', { x: z, n: S, k: cnt, out: top, work });
     const chosen = new Set(rt.i32At(idx, cnt));
     let hit = 0;
     for (const j of rt.i32At(top, n)) if (chosen.has(j)) hit++;

@@ -1,12 +1,16 @@
 // `sparq info FILE`: a GGUF file's metadata, tensor table and the memory a load would need.
-import { kvCacheSizes, type KVLayout } from '../kv/sizes.js';
+import { kvCacheSizesWith, type KVLayout } from '../kv/sizes.js';
 import { ByteReader } from '../formats/source.js';
 import { readGGUFHeader, type GGUFHeader, type GGUFValue } from '../formats/gguf.js';
 import { ggmlTypeName } from '../formats/ggml-types.js';
 import { openFileInput } from '../platform/node.js';
 import { configFromGGUF } from '../model/from-gguf.js';
-import { Decoder } from '../model/decoder.js';
+import { planModel } from '../model/plan.js';
+import { planBytes } from '../kernels/memory-plan.js';
+import { sizingKernels } from '../kernels/instantiate.js';
+import type { KernelExports } from '../kernels/abi.js';
 import { KVCache } from '../kv/cache.js';
+import { readKernelModule } from '../platform/wasm-node.js';
 
 /** Context the memory estimate assumes when none is given: the loader's default (trained context, capped). */
 const DEFAULT_CONTEXT_CAP = 4096;
@@ -27,7 +31,7 @@ export async function runInfo(file: string, flags: { context?: number }): Promis
   out.push('', 'model:', ...table(summary(header).map(([k, v]) => [`  ${k}`, v])));
   out.push('', 'metadata:', ...table([...header.metadata].map(([k, v]) => [`  ${k}`, formatValue(v)])));
   out.push('', 'tensors:', ...tensorTable(header));
-  out.push('', ...memoryEstimate(header, file, flags.context));
+  out.push('', ...memoryEstimate(await sizingKernels(await readKernelModule()), header, file, flags.context));
   process.stdout.write(out.join('\n') + '\n');
   return 0;
 }
@@ -94,8 +98,11 @@ function tensorTable(h: GGUFHeader): string[] {
   return [...table(rows, [3]), `total: ${h.tensors.length} tensors, ${total} bytes (${mib(total)}); ${types}`];
 }
 
-/** Weights + KV cache x context + scratch, for the dense (f32 K/V) and SparQ (q8 K/V + transposed K) layouts. */
-function memoryEstimate(h: GGUFHeader, file: string, context: number | undefined): string[] {
+/**
+ * The memory plan of a one-thread load (weights, KV cache, everything else), for the dense (f32 K/V) and SparQ
+ * (q8 K/V + transposed K) layouts, and the KV cache's bytes per position for every type and layout.
+ */
+function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: number | undefined): string[] {
   let c;
   try {
     const tokens = h.metadata.get('tokenizer.ggml.tokens');
@@ -104,26 +111,29 @@ function memoryEstimate(h: GGUFHeader, file: string, context: number | undefined
     return [`memory estimate: not available (${(e as Error).message})`];
   }
   const ctx = context ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP);
-  const scratch = Decoder.scratchBytes(c);
-  const lines = [`memory estimate (context ${ctx}):`];
-  const rows: string[][] = [['  weights', mib(h.dataSize)], ['  scratch', mib(scratch)]];
+  const lines = [`memory estimate (context ${ctx}, one thread):`];
+  const rows: string[][] = [['  weights', mib(h.dataSize)]];
+  const weights = { owner: 'weights', buffers: { data: h.dataSize }, align: Math.max(64, h.alignment) };
   for (const [label, kv] of [
     ['dense', { kType: 'f32', vType: 'f32', sparqLayout: false }],
     ['sparq', { kType: 'q8', vType: 'q8', sparqLayout: true }],
   ] as const) {
-    const perToken = KVCache.bytesPerToken({ nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, ...kv });
-    rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(perToken * ctx)}`]);
-    rows.push([`  total, ${label}`, mib(h.dataSize + perToken * ctx + scratch)]);
+    const plan = planModel(k, c, weights, { ...kv, contextLength: ctx, limit: Infinity, threads: 1 }, file);
+    const perToken = KVCache.bytesPerToken(k, { nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, ...kv });
+    const kvBytes = planBytes(plan.groups.filter((g) => g.owner === 'kv'));
+    rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(kvBytes)}`]);
+    rows.push([`  other buffers, ${label}`, mib(plan.bytes - h.dataSize - kvBytes)]);
+    rows.push([`  total, ${label}`, mib(plan.bytes)]);
   }
-  const sizes = kvCacheSizes(c);
-  const kv = [['  K', 'V', ...LAYOUTS.map((l) => `${l} bytes/token (x dense q8)`)]];
+  const sizes = kvCacheSizesWith(k, c);
+  const kvRows = [['  K', 'V', ...LAYOUTS.map((l) => `${l} bytes/token (x dense q8)`)]];
   for (const s of sizes.filter((x) => x.layout === 'dense')) {
-    kv.push([`  ${s.kType}`, s.vType, ...LAYOUTS.map((l) => {
+    kvRows.push([`  ${s.kType}`, s.vType, ...LAYOUTS.map((l) => {
       const m = sizes.find((x) => x.kType === s.kType && x.vType === s.vType && x.layout === l)!;
       return `${m.bytesPerToken} (${m.vsDenseQ8.toFixed(2)})`;
     })]);
   }
-  return [...lines, ...table(rows), '', 'KV cache per position, every type and layout:', ...table(kv, [2, 3, 4])];
+  return [...lines, ...table(rows), '', 'KV cache per position, every type and layout:', ...table(kvRows, [2, 3, 4])];
 }
 
 const LAYOUTS: KVLayout[] = ['dense', 'sparq', 'sparq, 4-bit K^T'];

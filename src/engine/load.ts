@@ -1,5 +1,8 @@
 // loadModel: any model source -> a ready Model (weights streamed once into Wasm memory).
-import { createRuntime, alignUp, type Runtime, type RuntimeOptions } from '../wasm/runtime.js';
+import type { Runtime } from '../kernels/runtime.js';
+import type { BufferGroup } from '../kernels/memory-plan.js';
+import { WEIGHT_KERNELS } from '../kernels/weight-kernels.js';
+import { createRuntime, type RuntimeOptions } from '../threads/create-runtime.js';
 import { defaultThreadCount } from '../threads/support.js';
 import { ByteReader, sourceFromUrl, sourceFromResponse, type ByteInput } from '../formats/source.js';
 import type { HFDir } from '../formats/hf-dir.js';
@@ -10,13 +13,14 @@ import { configFromGGUF } from '../model/from-gguf.js';
 import { configFromHF } from '../model/from-hf.js';
 import type { ModelConfig } from '../model/config.js';
 import { bindWeights, GGUF_NAMES, HF_NAMES, type Tensor } from '../model/weights.js';
-import { LINEAR_TYPES } from '../model/linear.js';
 import { Decoder } from '../model/decoder.js';
+import { planModel, type ModelPlan } from '../model/plan.js';
+import { planList, planBytes } from '../kernels/memory-plan.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
-import { DECODE_PART, type AttentionSetting } from '../attention/index.js';
+import type { AttentionSetting } from '../attention/index.js';
 import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer/index.js';
 import { Model } from './model.js';
-import { AbortError, OutOfMemoryError, UnsupportedError, InvalidArgumentError } from '../errors.js';
+import { AbortError, UnsupportedError, InvalidArgumentError } from '../errors.js';
 
 /**
  * A path (Node, Deno; a page-relative URL in browsers), an http(s) URL, bytes, a Blob, a fetched Response
@@ -106,21 +110,22 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
   config.tiedOutput = !header.tensors.some((t) => t.name === GGUF_NAMES.output);
   checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
-  const plan = planMemory(config, header.dataSize, options, name);
-  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(plan.limit, options));
-  const base = rt.alloc(header.dataSize, Math.max(64, header.alignment));
-  await readGGUFData(reader, header, rt.u8At(base, header.dataSize), { onProgress: options.onProgress, signal: options.signal });
-  const byName = new Map<string, Tensor>();
-  for (const t of header.tensors) byName.set(t.name, { name: t.name, ptr: base + t.offset, type: t.type, shape: t.shape });
-  const weights = bindWeights(config, (n) => byName.get(n), GGUF_NAMES, name);
-  return finish(rt, config, weights, tokenizer, header.dataSize, plan, options);
+  const weights: BufferGroup = { owner: 'weights', buffers: { data: header.dataSize }, align: Math.max(64, header.alignment) };
+  return withRuntime(options, async (rt) => {
+    const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), name);
+    const base = rt.allocate(weights.owner, weights.buffers, weights.align).data;
+    await readGGUFData(reader, header, rt.u8At(base, header.dataSize), { onProgress: options.onProgress, signal: options.signal });
+    const byName = new Map<string, Tensor>();
+    for (const t of header.tensors) byName.set(t.name, { name: t.name, ptr: base + t.offset, type: t.type, shape: t.shape });
+    return finish(rt, config, bindWeights(config, (n) => byName.get(n), GGUF_NAMES, name), tokenizer, header.dataSize, plan, options);
+  });
 }
 
 /** Tensors the forward pass reads must be in a type the kernels read in place. */
 function checkTensorTypes(header: GGUFHeader, file: string): void {
   for (const t of header.tensors) {
-    const ok = t.shape.filter((d) => d > 1).length <= 1 ? t.type === GGMLType.F32 || LINEAR_TYPES.has(t.type) : LINEAR_TYPES.has(t.type);
-    if (!ok) throw new UnsupportedError(`tensor ${t.name} has type ${ggmlTypeName(t.type)}; supported here: ${[...LINEAR_TYPES].map(ggmlTypeName).join(', ')}`, file);
+    const ok = t.shape.filter((d) => d > 1).length <= 1 ? t.type === GGMLType.F32 || WEIGHT_KERNELS.has(t.type) : WEIGHT_KERNELS.has(t.type);
+    if (!ok) throw new UnsupportedError(`tensor ${t.name} has type ${ggmlTypeName(t.type)}; supported here: ${[...WEIGHT_KERNELS.keys()].map(ggmlTypeName).join(', ')}`, file);
   }
 }
 
@@ -137,92 +142,58 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
     const bytes = vector ? 4 * shape.reduce((a, b) => a * b, 1) : t.byteSize;
     return { t, shape, type, bytes };
   });
-  const weightBytes = stored.reduce((a, s) => a + alignUp(s.bytes, 64), 0);
-  const plan = planMemory(config, weightBytes, options, dir);
-  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(plan.limit, options));
-  const byName = new Map<string, Tensor>();
-  let loaded = 0;
-  for (const s of stored) {
-    options.signal?.throwIfAborted?.();
-    const ptr = rt.alloc(s.bytes);
-    if (s.type === GGMLType.F32 && HF_DTYPES[s.t.dtype] !== GGMLType.F32) {
-      const raw = new Uint8Array(s.t.byteSize);
-      await hf.loadTensorInto(s.t, raw);
-      rt.f32At(ptr, s.bytes / 4).set(toF32(raw, HF_DTYPES[s.t.dtype]));
-    } else {
-      await hf.loadTensorInto(s.t, rt.u8At(ptr, s.bytes));
+  const weights: BufferGroup = { owner: 'weights', buffers: Object.fromEntries(stored.map((s) => [s.t.name, s.bytes])) };
+  return withRuntime(options, async (rt) => {
+    const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), dir);
+    const byName = new Map<string, Tensor>();
+    let loaded = 0;
+    for (const s of stored) {
+      options.signal?.throwIfAborted?.();
+      const ptr = rt.alloc(`weights.${s.t.name}`, s.bytes);
+      if (s.type === GGMLType.F32 && HF_DTYPES[s.t.dtype] !== GGMLType.F32) {
+        const raw = new Uint8Array(s.t.byteSize);
+        await hf.loadTensorInto(s.t, raw);
+        rt.f32At(ptr, s.bytes / 4).set(toF32(raw, HF_DTYPES[s.t.dtype]));
+      } else {
+        await hf.loadTensorInto(s.t, rt.u8At(ptr, s.bytes));
+      }
+      byName.set(s.t.name, { name: s.t.name, ptr, type: s.type, shape: s.shape });
+      loaded += s.t.byteSize;
+      options.onProgress?.(loaded, hf.totalBytes);
     }
-    byName.set(s.t.name, { name: s.t.name, ptr, type: s.type, shape: s.shape });
-    loaded += s.t.byteSize;
-    options.onProgress?.(loaded, hf.totalBytes);
-  }
-  const weights = bindWeights(config, (n) => byName.get(n), HF_NAMES, dir);
-  return finish(rt, config, weights, tokenizer, weightBytes, plan, options);
+    return finish(rt, config, bindWeights(config, (n) => byName.get(n), HF_NAMES, dir), tokenizer, planBytes([weights]), plan, options);
+  });
 }
 
 const HF_DTYPES: Record<string, number> = { F32: GGMLType.F32, F16: GGMLType.F16, BF16: GGMLType.BF16 };
 
-interface MemoryPlan { limit: number; contextLength: number; kvBytes: number }
-
-/** Weights + KV cache + scratch must fit the budget; refuse up front, naming the numbers. */
-function planMemory(c: ModelConfig, weightBytes: number, options: LoadOptions, file: string): MemoryPlan {
+/** A runtime for `options` handed to `load`; disposed (its threads ended) when loading fails. */
+async function withRuntime(options: LoadOptions, load: (rt: Runtime) => Promise<Model>): Promise<Model> {
   const limit = Math.min(options.memoryLimit ?? host.defaultMemoryLimit, FOUR_GIB);
-  const kv = kvOptions(c, options);
-  const kvPerPosition = KVCache.bytesPerToken(kv);
-  // SparQ also keeps per-position scores, ranks and indices (at most 4 * (group + 3) bytes per position).
-  // With threads, SparqStep keeps a set per KV head (counted wherever threads may be more than 1).
-  const sets = (options.threads ?? (host.threads ? 2 : 1)) > 1 ? c.nKVHeads : 1;
-  // Decode steps over more than DECODE_PART positions keep, per part, every head's output and softmax pair
-  // (dense) and every head's softmax pair (SparQ step 1): about 4·nHeads·(d + 4) bytes a part; the 1 MiB of
-  // slack below covers the rounding up to whole parts.
-  const partsPerPosition = (4 * c.nHeads * (c.headDim + 4)) / DECODE_PART;
-  const scratchPerPosition = (kv.sparqLayout ? 4 * (c.nHeads / c.nKVHeads + 3) * sets : 0) + partsPerPosition;
-  const fixed = weightBytes + Decoder.scratchBytes(c) + (1 << 20);
-  const auto = options.contextLength === 'auto';
-  const contextLength = auto
-    ? Math.min(c.trainedContext, Math.max(0, Math.floor((limit - fixed) / (kvPerPosition + scratchPerPosition))))
-    : options.contextLength ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP);
-  if (!auto && (!Number.isSafeInteger(contextLength) || (contextLength as number) < 1)) {
-    throw new InvalidArgumentError(`contextLength must be a positive integer or 'auto', got ${contextLength}`);
+  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(limit, options));
+  try {
+    return await load(rt);
+  } catch (e) {
+    rt.dispose();
+    throw e;
   }
-  const positions = Math.max(1, contextLength as number);
-  const kvBytes = kvPerPosition * positions;
-  const scratch = Decoder.scratchBytes(c) + scratchPerPosition * positions;
-  const total = weightBytes + kvBytes + scratch + (1 << 20);
-  if (total > limit && auto) {
-    throw new OutOfMemoryError(
-      `${file}: weights ${mb(weightBytes)} and scratch ${mb(scratch)} leave no room for a KV cache (${kvPerPosition} bytes a position) ` +
-      `within the memory limit of ${mb(limit)}; one position needs ${mb(total)}`, total, limit);
-  }
-  if (total > limit) {
-    throw new OutOfMemoryError(
-      `${file}: needs ${mb(total)} (weights ${mb(weightBytes)}, KV cache ${mb(kvBytes)} for ${positions} positions, ` +
-      `scratch ${mb(scratch)}) but the memory limit is ${mb(limit)}`, total, limit);
-  }
-  return { limit, contextLength: positions, kvBytes };
 }
 
-function kvOptions(c: ModelConfig, options: LoadOptions) {
-  const sparq = options.attention !== undefined && options.attention !== 'dense';
+function planOptions(rt: Runtime, c: ModelConfig, o: LoadOptions) {
   return {
-    nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim,
-    kType: options.kType ?? (sparq ? 'q8' : 'f32') as KType,
-    vType: options.vType ?? (sparq ? 'q8' : 'f32') as VType,
-    sparqLayout: options.sparqLayout ?? sparq,
-    kTType: options.kTType,
+    contextLength: o.contextLength ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP), limit: rt.memoryLimit, threads: rt.threads, attention: o.attention,
+    reallocation: o.reallocation, kType: o.kType, vType: o.vType, kTType: o.kTType, sparqLayout: o.sparqLayout,
   };
 }
 
 function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bindWeights>, tokenizer: Tokenizer,
-  weightBytes: number, plan: MemoryPlan, options: LoadOptions): Model {
+  weightBytes: number, plan: ModelPlan, options: LoadOptions): Model {
   if (options.signal?.aborted) throw new AbortError();
-  const kv = kvOptions(config, options);
-  const decoder = new Decoder(rt, config, weights, {
-    contextLength: plan.contextLength, attention: options.attention, reallocation: options.reallocation, kType: kv.kType, vType: kv.vType,
-    kTType: kv.kTType, sparqLayout: kv.sparqLayout,
-  });
+  const decoder = new Decoder(rt, config, weights, plan.decoder);
+  const kv = plan.decoder.kv;
   return new Model(tokenizer, decoder, {
-    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(kv), contextLength: plan.contextLength, memoryBytes: rt.used, threads: rt.threads,
+    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: rt.used,
+    memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads,
   });
 }
 
@@ -236,4 +207,3 @@ async function runtimeOptions(memoryLimit: number, o: LoadOptions): Promise<Runt
   return { memoryLimit, threads, threadsModule, minParallelWork: o.parallelMinWork };
 }
 
-function mb(bytes: number): string { return `${(bytes / 2 ** 20).toFixed(1)} MiB`; }

@@ -17,6 +17,8 @@ export interface ModelInfo {
   contextLength: number;
   /** Total Wasm memory in use after loading. */
   memoryBytes: number;
+  /** Every buffer allocated at load, by name (`weights.*`, `kv.*`, `attention.*`, ...), with its bytes. */
+  memoryPlan: readonly { name: string; bytes: number }[];
   /** Threads the kernels run on (1 where threads were not asked for or are not available). */
   threads: number;
 }

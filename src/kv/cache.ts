@@ -1,15 +1,20 @@
 // The KV cache in Wasm memory: per layer and KV head, K rows and V rows position-major; with the SparQ
 // layout also K transposed in tiles of KT_TILE positions and an f32 running sum of V per KV head.
-import type { Runtime } from '../wasm/runtime.js';
+import type { Runtime } from '../kernels/runtime.js';
+import type { Buffers } from '../kernels/memory-plan.js';
+import { KT_TILE } from '../kernels/abi.js';
 import { InvalidArgumentError } from '../errors.js';
-import { TYPE_CODE, KT_TILE, KT_GROUP, rowBytes, tileRowBytes, checkType, type KType, type VType, type ElemType } from './layout.js';
+import { TYPE_ID, checkType, type KType, type VType, type ElemType, type LayoutKernels } from './layout.js';
 
 export type { KType, VType } from './layout.js';
 
-export interface KVCacheOptions {
+export interface KVShape {
   nLayers: number;
   nKVHeads: number;
   headDim: number;
+}
+
+export interface KVCacheOptions extends KVShape {
   capacity: number;
   kType?: KType;
   vType?: VType;
@@ -19,24 +24,41 @@ export interface KVCacheOptions {
   kTType?: 'same' | 'q4';
 }
 
-type Resolved = Required<Omit<KVCacheOptions, 'capacity'>>;
+/** KVCacheOptions with every default filled in and checked. */
+export type KVSpec = Readonly<Required<KVCacheOptions>>;
 
-function resolve(o: Omit<KVCacheOptions, 'capacity'>): Resolved {
-  for (const f of ['nLayers', 'nKVHeads', 'headDim'] as const) {
+export function resolveKV(k: LayoutKernels, o: KVCacheOptions): KVSpec {
+  for (const f of ['nLayers', 'nKVHeads', 'headDim', 'capacity'] as const) {
     if (!Number.isInteger(o[f]) || o[f] < 1) throw new InvalidArgumentError(`KV cache ${f} must be a positive integer, got ${o[f]}`);
   }
-  const r: Resolved = {
-    nLayers: o.nLayers, nKVHeads: o.nKVHeads, headDim: o.headDim,
+  const r: KVSpec = {
+    nLayers: o.nLayers, nKVHeads: o.nKVHeads, headDim: o.headDim, capacity: o.capacity,
     kType: o.kType ?? 'f32', vType: o.vType ?? 'f32', sparqLayout: o.sparqLayout ?? false, kTType: o.kTType ?? 'same',
   };
-  checkType(r.kType, ['f32', 'f16', 'q8'], 'kType', r.headDim);
-  checkType(r.vType, ['f32', 'f16', 'q8', 'q4'], 'vType', r.headDim);
-  checkType(r.kTType, ['same', 'q4'], 'kTType', r.headDim);
-  if (r.kTType === 'q4') checkType('q4', ['q4'], 'kTType', r.headDim);
+  checkType(k, r.kType, ['f32', 'f16', 'q8'], 'kType', r.headDim);
+  checkType(k, r.vType, ['f32', 'f16', 'q8', 'q4'], 'vType', r.headDim);
+  checkType(k, r.kTType, ['same', 'q4'], 'kTType', r.headDim);
+  if (r.kTType === 'q4') checkType(k, 'q4', ['q4'], 'kTType', r.headDim);
   return r;
 }
 
+/** Byte sizes and strides of a cache of spec `s`. */
+function geometry(k: LayoutKernels, s: KVSpec) {
+  const d = s.headDim;
+  const ktType: ElemType = s.kTType === 'q4' ? 'q4' : s.kType;
+  const kRowBytes = k.kv_row_bytes(d, TYPE_ID[s.kType]);
+  const vRowBytes = k.kv_row_bytes(d, TYPE_ID[s.vType]);
+  const ktTiles = k.kv_t_tiles(s.capacity);
+  return {
+    ktType, kRowBytes, vRowBytes, ktTiles,
+    kHeadStride: s.capacity * kRowBytes,
+    vHeadStride: s.capacity * vRowBytes,
+    ktHeadStride: s.sparqLayout ? k.kv_t_head_bytes(d, TYPE_ID[ktType], ktTiles) : 0,
+  };
+}
+
 export class KVCache {
+  readonly spec: KVSpec;
   readonly capacity: number;
   readonly nLayers: number;
   readonly nKVHeads: number;
@@ -52,52 +74,53 @@ export class KVCache {
   readonly kHeadStride: number;
   readonly vHeadStride: number;
   readonly ktHeadStride: number;
-  /** Transposed-K tiles per KV head: capacity rounded up to whole groups of KT_GROUP tiles. */
+  /** Transposed-K tiles per KV head (whole groups of tiles covering the capacity). */
   readonly ktTiles: number;
-  private readonly k: number;
-  private readonly v: number;
-  private readonly kt: number;
-  private readonly vsum: number;
-  private readonly tmp: number;
+  private readonly ptr: Record<'k' | 'v' | 'kt' | 'vsum' | 'tmp', number>;
   private readonly layerLen: Int32Array;
 
-  constructor(readonly rt: Runtime, opts: KVCacheOptions) {
-    const o = resolve(opts);
-    if (!Number.isInteger(opts.capacity) || opts.capacity < 1) {
-      throw new InvalidArgumentError(`KV cache capacity must be a positive integer, got ${opts.capacity}`);
-    }
-    this.capacity = opts.capacity;
-    this.nLayers = o.nLayers;
-    this.nKVHeads = o.nKVHeads;
-    this.headDim = o.headDim;
-    this.kType = o.kType;
-    this.vType = o.vType;
-    this.sparqLayout = o.sparqLayout;
-    this.ktType = o.kTType === 'q4' ? 'q4' : o.kType;
-    const d = o.headDim;
-    this.kRowBytes = rowBytes(d, o.kType);
-    this.vRowBytes = rowBytes(d, o.vType);
-    this.kHeadStride = this.capacity * this.kRowBytes;
-    this.vHeadStride = this.capacity * this.vRowBytes;
-    this.ktTiles = Math.ceil(this.capacity / (KT_TILE * KT_GROUP)) * KT_GROUP;
-    this.ktHeadStride = o.sparqLayout ? this.ktTiles * d * tileRowBytes(this.ktType) : 0;
-    const heads = o.nLayers * o.nKVHeads;
-    this.k = rt.alloc(heads * this.kHeadStride);
-    this.v = rt.alloc(heads * this.vHeadStride);
-    this.kt = o.sparqLayout ? rt.alloc(heads * this.ktHeadStride) : 0;
-    this.vsum = o.sparqLayout ? rt.alloc(heads * d * 4) : 0;
-    this.tmp = rt.alloc(d * 4);
-    this.layerLen = new Int32Array(o.nLayers);
+  /** The cache's buffers for spec `s`: what the constructor allocates and the memory plan counts. */
+  static buffers(k: LayoutKernels, s: KVSpec): Buffers<'k' | 'v' | 'kt' | 'vsum' | 'tmp'> {
+    const g = geometry(k, s);
+    const heads = s.nLayers * s.nKVHeads;
+    return {
+      k: heads * g.kHeadStride,
+      v: heads * g.vHeadStride,
+      kt: heads * g.ktHeadStride,
+      vsum: s.sparqLayout ? heads * s.headDim * 4 : 0,
+      tmp: s.headDim * 4,
+    };
   }
 
   /** Cache bytes per stored position over all layers (the running V sums are per head, not per token; the
-   *  transposed K is allocated in groups of 1024 positions, so a smaller capacity pays for a whole group). */
-  static bytesPerToken(opts: Omit<KVCacheOptions, 'capacity'>): number {
-    const o = resolve(opts);
-    const d = o.headDim;
-    let perHead = rowBytes(d, o.kType) + rowBytes(d, o.vType);
-    if (o.sparqLayout) perHead += (d * tileRowBytes(o.kTType === 'q4' ? 'q4' : o.kType)) / KT_TILE;
-    return o.nLayers * o.nKVHeads * perHead;
+   *  transposed K is allocated in whole groups of tiles, so a smaller capacity pays for a whole group). */
+  static bytesPerToken(k: LayoutKernels, opts: KVShape & Omit<KVCacheOptions, 'capacity' | keyof KVShape>): number {
+    const s = resolveKV(k, { ...opts, capacity: 1 });
+    const g = geometry(k, s);
+    const kt = s.sparqLayout ? k.kv_t_head_bytes(s.headDim, TYPE_ID[g.ktType], 1) / KT_TILE : 0; // one tile holds KT_TILE positions
+    return s.nLayers * s.nKVHeads * (g.kRowBytes + g.vRowBytes + kt);
+  }
+
+  constructor(readonly rt: Runtime, opts: KVCacheOptions) {
+    const s = resolveKV(rt.raw, opts);
+    this.spec = s;
+    this.capacity = s.capacity;
+    this.nLayers = s.nLayers;
+    this.nKVHeads = s.nKVHeads;
+    this.headDim = s.headDim;
+    this.kType = s.kType;
+    this.vType = s.vType;
+    this.sparqLayout = s.sparqLayout;
+    const g = geometry(rt.raw, s);
+    this.ktType = g.ktType;
+    this.kRowBytes = g.kRowBytes;
+    this.vRowBytes = g.vRowBytes;
+    this.kHeadStride = g.kHeadStride;
+    this.vHeadStride = g.vHeadStride;
+    this.ktHeadStride = g.ktHeadStride;
+    this.ktTiles = g.ktTiles;
+    this.ptr = rt.allocate('kv', KVCache.buffers(rt.raw, s));
+    this.layerLen = new Int32Array(s.nLayers);
   }
 
   /** Positions stored in every layer. */
@@ -110,11 +133,16 @@ export class KVCache {
   /** Positions stored in one layer. */
   layerLength(layer: number): number { return this.layerLen[layer]; }
 
-  kPtr(layer: number): number { return this.k + layer * this.nKVHeads * this.kHeadStride; }
-  vPtr(layer: number): number { return this.v + layer * this.nKVHeads * this.vHeadStride; }
-  ktPtr(layer: number): number { return this.kt + layer * this.nKVHeads * this.ktHeadStride; }
+  kPtr(layer: number): number { return this.ptr.k + layer * this.nKVHeads * this.kHeadStride; }
+  vPtr(layer: number): number { return this.ptr.v + layer * this.nKVHeads * this.vHeadStride; }
+  ktPtr(layer: number): number { return this.ptr.kt + layer * this.nKVHeads * this.ktHeadStride; }
   /** f32 [nKVHeads][headDim] sums of the stored V rows of `layer` (SparQ layout only). */
-  vsumPtr(layer: number): number { return this.vsum + layer * this.nKVHeads * this.headDim * 4; }
+  vsumPtr(layer: number): number { return this.ptr.vsum + layer * this.nKVHeads * this.headDim * 4; }
+
+  /** Kernel type ids of K, V and the transposed K. */
+  get kTypeId(): number { return TYPE_ID[this.kType]; }
+  get vTypeId(): number { return TYPE_ID[this.vType]; }
+  get ktTypeId(): number { return TYPE_ID[this.ktType]; }
 
   /** Store n new positions [pos, pos+n) of one layer. k, v: byte offsets of f32 [n][nKVHeads*headDim] (k already rotated). */
   store(layer: number, pos: number, k: number, v: number, n: number): void {
@@ -122,12 +150,15 @@ export class KVCache {
     const len = this.layerLen[layer];
     if (!Number.isInteger(pos) || pos < 0 || pos > len) throw new InvalidArgumentError(`KV cache store at position ${pos}: layer ${layer} holds ${len} positions`);
     if (!Number.isInteger(n) || n < 1 || pos + n > this.capacity) throw new InvalidArgumentError(`KV cache store of ${n} positions at ${pos} exceeds the capacity ${this.capacity}`);
-    const kx = this.rt.k;
-    const { nKVHeads: h, headDim: d } = this;
+    const rt = this.rt, tmp = this.ptr.tmp;
+    const { nKVHeads: nKV, headDim: d } = this;
     if (pos < len) this.setLayerLength(layer, pos);
-    kx.kv_store(k, n, h, d, this.kPtr(layer), this.kHeadStride, pos, TYPE_CODE[this.kType], 0, this.tmp);
-    kx.kv_store(v, n, h, d, this.vPtr(layer), this.vHeadStride, pos, TYPE_CODE[this.vType], this.sparqLayout ? this.vsumPtr(layer) : 0, this.tmp);
-    if (this.sparqLayout) kx.kv_store_t(k, n, h, d, this.ktPtr(layer), this.ktHeadStride, pos, TYPE_CODE[this.ktType], this.ktTiles);
+    rt.call('kv_store', { src: k, n, nKV, d, dst: this.kPtr(layer), headStride: this.kHeadStride, pos, type: this.kTypeId, vsum: 0, tmp });
+    rt.call('kv_store', { src: v, n, nKV, d, dst: this.vPtr(layer), headStride: this.vHeadStride, pos, type: this.vTypeId,
+      vsum: this.sparqLayout ? this.vsumPtr(layer) : 0, tmp });
+    if (this.sparqLayout) {
+      rt.call('kv_store_t', { src: k, n, nKV, d, dst: this.ktPtr(layer), headStride: this.ktHeadStride, pos, type: this.ktTypeId, tiles: this.ktTiles });
+    }
     this.layerLen[layer] = pos + n;
   }
 
@@ -140,7 +171,8 @@ export class KVCache {
   private setLayerLength(layer: number, len: number): void {
     this.layerLen[layer] = len;
     if (this.sparqLayout) {
-      this.rt.k.kv_vsum(this.vPtr(layer), this.vHeadStride, this.nKVHeads, this.headDim, TYPE_CODE[this.vType], len, this.vsumPtr(layer), this.tmp);
+      this.rt.call('kv_vsum', { v: this.vPtr(layer), headStride: this.vHeadStride, nKV: this.nKVHeads, d: this.headDim, type: this.vTypeId,
+        len, vsum: this.vsumPtr(layer), tmp: this.ptr.tmp });
     }
   }
 }

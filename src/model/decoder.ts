@@ -3,13 +3,17 @@
 // sliding windows, local RoPE base) is read from the ModelConfig and from which weights exist.
 // Prefill runs in batches of up to BATCH tokens with matrix-matrix kernels; decode (one token) with
 // matrix-vector kernels. Every buffer is allocated once, at construction.
-import type { Runtime } from '../wasm/runtime.js';
+import type { Runtime } from '../kernels/runtime.js';
+import type { KernelExports } from '../kernels/abi.js';
+import type { BufferGroup, Buffers } from '../kernels/memory-plan.js';
 import type { ModelConfig } from './config.js';
 import { prepareWeights, type Weights, type Tensor } from './weights.js';
 import type { ModelCore, AttentionStats } from '../engine/types.js';
-import { KVCache, type KType, type VType } from '../kv/cache.js';
+import { KVCache, resolveKV, type KVSpec, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
-import { linear, linearMany, embeddingRow, q8aBytes } from './linear.js';
+import { defaultReallocation } from '../attention/policy.js';
+import { linear, linearMany, embeddingRow } from './linear.js';
+import { activationBytes } from '../kernels/weight-kernels.js';
 import { ropeInvFreq } from './rope-freqs.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -21,6 +25,7 @@ export interface DecoderOptions {
   attention?: AttentionSetting;
   /** SparQ mean-value reallocation; default on for MHA models, off for GQA (as the paper found). */
   reallocation?: boolean;
+  /** Default: q8 with the SparQ layout, else f32. */
   kType?: KType;
   vType?: VType;
   /** 'q4' stores the transposed K (read only to rank positions) in 4 bits; default: kType. */
@@ -29,74 +34,86 @@ export interface DecoderOptions {
   sparqLayout?: boolean;
 }
 
+/** DecoderOptions with every default decided: the cache's spec, the attention setting and reallocation. */
+export interface DecoderSpec {
+  kv: KVSpec;
+  attention: AttentionSetting;
+  reallocation: boolean;
+}
+
+export function resolveDecoder(k: Pick<KernelExports, 'kv_qblock' | 'kv_row_bytes' | 'kv_t_tiles' | 'kv_t_head_bytes'>, c: ModelConfig,
+  opts: DecoderOptions): DecoderSpec {
+  const attention = opts.attention ?? 'dense';
+  const sparq = opts.sparqLayout ?? attention !== 'dense';
+  const kv = resolveKV(k, {
+    nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: opts.contextLength,
+    kType: opts.kType ?? (sparq ? 'q8' : 'f32'), vType: opts.vType ?? (sparq ? 'q8' : 'f32'), sparqLayout: sparq, kTType: opts.kTType,
+  });
+  return { kv, attention, reallocation: opts.reallocation ?? defaultReallocation(c.nHeads, c.nKVHeads) };
+}
+
+type DecoderBufferName = 'x' | 'xb' | 'q' | 'k' | 'v' | 'att' | 'gate' | 'up' | 'xb2' | 'xq' | 'logits' | 'invFreq' | 'invFreqLocal';
+
 export class Decoder implements ModelCore {
   readonly vocabSize: number;
   readonly contextLength: number;
   readonly cache: KVCache;
   private readonly attention: Attention;
-  private readonly invFreq: number;
-  /** Inverse frequencies of the sliding-window layers when they have their own RoPE base (else invFreq). */
-  private readonly invFreqLocal: number;
-  // activations, [BATCH][width] f32
-  private readonly x: number;
-  private readonly xb: number;
-  private readonly q: number;
-  private readonly k: number;
-  private readonly v: number;
-  private readonly att: number;
-  private readonly gate: number;
-  private readonly up: number;
-  /** The MLP branch of a parallel-residual layer. */
-  private readonly xb2: number;
-  private readonly xq: number;
-  private readonly logits: number;
+  /**
+   * Activations [BATCH][width] f32 (xb2: the MLP branch of a parallel-residual layer), the quantised
+   * activations xq, the logits, and the RoPE inverse frequencies (invFreqLocal: of the sliding-window layers
+   * when they have their own base, else 0 and invFreq serves them).
+   */
+  private readonly buf: Record<DecoderBufferName, number>;
   private statsBase = { bytesRead: 0, denseBytes: 0 };
 
-  constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, opts: DecoderOptions) {
+  /** Every buffer a decoder allocates, its own and its KV cache's and attention's, in allocation order. */
+  static buffers(k: Parameters<typeof Attention.buffers>[0] & Parameters<typeof KVCache.buffers>[0], c: ModelConfig,
+    spec: DecoderSpec, threads: number): BufferGroup[] {
+    const f = (n: number) => 4 * n * BATCH;
+    const own: Buffers<DecoderBufferName> = {
+      x: f(c.dim),
+      xb: f(Math.max(c.dim, c.nHeads * c.headDim)),
+      q: f(c.nHeads * c.headDim),
+      k: f(c.nKVHeads * c.headDim),
+      v: f(c.nKVHeads * c.headDim),
+      att: f(c.nHeads * c.headDim),
+      gate: f(c.ffnDim),
+      up: f(Math.max(c.ffnDim, c.dim)),
+      xb2: f(c.dim),
+      xq: activationBytes(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim), BATCH),
+      logits: 4 * c.vocabSize * BATCH,
+      invFreq: 4 * (c.rope.dim / 2),
+      invFreqLocal: c.rope.localTheta === undefined ? 0 : 4 * (c.rope.dim / 2),
+    };
+    const s = spec.kv;
+    return [
+      { owner: 'kv', buffers: KVCache.buffers(k, s) },
+      ...Attention.buffers(k, {
+        nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: s.capacity, sparqLayout: s.sparqLayout,
+        reallocation: spec.reallocation, threads,
+      }),
+      { owner: 'decoder', buffers: own },
+    ];
+  }
+
+  constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, spec: DecoderSpec) {
     const c = config;
     prepareWeights(rt, c, weights);
     this.vocabSize = c.vocabSize;
-    this.contextLength = opts.contextLength;
-    const setting = opts.attention ?? 'dense';
-    const sparq = opts.sparqLayout ?? setting !== 'dense';
-    this.cache = new KVCache(rt, {
-      nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: opts.contextLength,
-      kType: opts.kType ?? (sparq ? 'q8' : 'f32'), vType: opts.vType ?? (sparq ? 'q8' : 'f32'), sparqLayout: sparq,
-      kTType: opts.kTType,
-    });
+    this.contextLength = spec.kv.capacity;
+    this.cache = new KVCache(rt, spec.kv);
     this.attention = new Attention(rt, this.cache, {
-      nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting,
-      reallocation: opts.reallocation ?? c.nKVHeads === c.nHeads,
+      nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, setting: spec.attention, reallocation: spec.reallocation,
       scale: c.attnScale, softcap: c.attnSoftcap, windows: c.layerWindows,
     });
-    const f = (n: number) => rt.alloc(4 * n * BATCH);
-    this.x = f(c.dim);
-    this.xb = f(Math.max(c.dim, c.nHeads * c.headDim));
-    this.q = f(c.nHeads * c.headDim);
-    this.k = f(c.nKVHeads * c.headDim);
-    this.v = f(c.nKVHeads * c.headDim);
-    this.att = f(c.nHeads * c.headDim);
-    this.gate = f(c.ffnDim);
-    this.up = f(Math.max(c.ffnDim, c.dim));
-    this.xb2 = f(c.dim);
-    this.xq = rt.alloc(q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH));
-    this.logits = rt.alloc(4 * c.vocabSize * BATCH);
+    const own = Decoder.buffers(rt.raw, c, spec, rt.threads).find((g) => g.owner === 'decoder')!;
+    this.buf = rt.allocate('decoder', own.buffers as Buffers<DecoderBufferName>);
     const freqFactors = weights.ropeFreqs ? rt.f32At(weights.ropeFreqs.ptr, c.rope.dim / 2).slice() : undefined;
-    const table = (inv: Float32Array): number => {
-      const p = rt.alloc(4 * inv.length);
-      rt.f32At(p, inv.length).set(inv);
-      return p;
-    };
-    this.invFreq = table(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.theta, scaling: c.rope.scaling, freqFactors }));
-    this.invFreqLocal = c.rope.localTheta === undefined ? this.invFreq
-      : table(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.localTheta }));
-  }
-
-  /** Scratch bytes a decoder allocates besides its KV cache (for memory planning). */
-  static scratchBytes(c: ModelConfig): number {
-    const widths = c.dim + Math.max(c.dim, c.nHeads * c.headDim) + 2 * c.nHeads * c.headDim + 2 * c.nKVHeads * c.headDim
-      + c.ffnDim + Math.max(c.ffnDim, c.dim) + c.dim + c.vocabSize;
-    return 4 * widths * BATCH + q8aBytes(Math.ceil(Math.max(c.dim, c.ffnDim, c.nHeads * c.headDim) / 32) * 32, BATCH) + 4 * c.rope.dim + 4096;
+    rt.f32At(this.buf.invFreq, c.rope.dim / 2).set(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.theta, scaling: c.rope.scaling, freqFactors }));
+    if (c.rope.localTheta !== undefined) {
+      rt.f32At(this.buf.invFreqLocal, c.rope.dim / 2).set(ropeInvFreq({ rotDim: c.rope.dim, theta: c.rope.localTheta }));
+    }
   }
 
   get length(): number { return this.cache.length; }
@@ -158,7 +175,7 @@ export class Decoder implements ModelCore {
         const rows = allLogits ? m : 1;
         const from = allLogits ? 0 : m - 1;
         this.head(from, rows);
-        const view = this.rt.f32At(this.logits, rows * this.vocabSize);
+        const view = this.rt.f32At(this.buf.logits, rows * this.vocabSize);
         if (out) out.set(view, i * this.vocabSize);
         else last = view;
       }
@@ -172,38 +189,40 @@ export class Decoder implements ModelCore {
     const k = rt.k;
     const m = tokens.length;
     const neox = c.rope.neox ? 1 : 0;
-    for (let t = 0; t < m; t++) embeddingRow(rt, w.tokenEmbd, tokens[t], this.x + 4 * t * c.dim);
-    if (c.embedScale !== 1) k.scale_f32(this.x, c.embedScale, c.dim * m);
+    const b = this.buf;
+    const invLocal = b.invFreqLocal || b.invFreq;
+    for (let t = 0; t < m; t++) embeddingRow(rt, w.tokenEmbd, tokens[t], this.buf.x + 4 * t * c.dim);
+    if (c.embedScale !== 1) k.scale_f32(this.buf.x, c.embedScale, c.dim * m);
     for (let l = 0; l < c.nLayers; l++) {
       const L = w.layers[l];
-      const inv = c.layerWindows[l] > 0 ? this.invFreqLocal : this.invFreq;
-      this.norm(this.x, L.attnNorm, L.attnNormB, this.xb, m);
-      linearMany(rt, [L.wq, L.wk, L.wv], this.xb, [this.q, this.k, this.v], m, this.xq);
-      this.bias(L.bq, this.q, m);
-      this.bias(L.bk, this.k, m);
-      this.bias(L.bv, this.v, m);
+      const inv = c.layerWindows[l] > 0 ? invLocal : b.invFreq;
+      this.norm(this.buf.x, L.attnNorm, L.attnNormB, this.buf.xb, m);
+      linearMany(rt, [L.wq, L.wk, L.wv], this.buf.xb, [this.buf.q, this.buf.k, this.buf.v], m, this.buf.xq);
+      this.bias(L.bq, this.buf.q, m);
+      this.bias(L.bk, this.buf.k, m);
+      this.bias(L.bv, this.buf.v, m);
       if (L.qNorm && L.kNorm) { // one RMSNorm per head: rows of headDim
-        k.rmsnorm(this.q, L.qNorm.ptr, this.q, c.headDim, m * c.nHeads, c.normEps);
-        k.rmsnorm(this.k, L.kNorm.ptr, this.k, c.headDim, m * c.nKVHeads, c.normEps);
+        k.rmsnorm(this.buf.q, L.qNorm.ptr, this.buf.q, c.headDim, m * c.nHeads, c.normEps);
+        k.rmsnorm(this.buf.k, L.kNorm.ptr, this.buf.k, c.headDim, m * c.nKVHeads, c.normEps);
       }
-      k.rope(this.q, inv, m, c.nHeads, c.headDim, c.rope.dim, pos, neox);
-      k.rope(this.k, inv, m, c.nKVHeads, c.headDim, c.rope.dim, pos, neox);
-      this.cache.store(l, pos, this.k, this.v, m);
-      this.attention.run(l, this.q, this.att, pos, m);
-      this.project(L.wo, L.bo, this.att, this.xb, m);
-      if (L.postAttnNorm) k.rmsnorm(this.xb, L.postAttnNorm.ptr, this.xb, c.dim, m, c.normEps);
+      k.rope(this.buf.q, inv, m, c.nHeads, c.headDim, c.rope.dim, pos, neox);
+      k.rope(this.buf.k, inv, m, c.nKVHeads, c.headDim, c.rope.dim, pos, neox);
+      this.cache.store(l, pos, this.buf.k, this.buf.v, m);
+      this.attention.run(l, this.buf.q, this.buf.att, pos, m);
+      this.project(L.wo, L.bo, this.buf.att, this.buf.xb, m);
+      if (L.postAttnNorm) k.rmsnorm(this.buf.xb, L.postAttnNorm.ptr, this.buf.xb, c.dim, m, c.normEps);
       if (c.parallelResidual) {
         // x + attn(norm1(x)) + mlp(norm2(x)): the MLP reads x from before the attention branch is added
-        this.norm(this.x, L.ffnNorm, L.ffnNormB, this.xb2, m);
-        this.mlp(l, this.xb2, m);
-        k.add_f32(this.x, this.xb, c.dim * m);
-        k.add_f32(this.x, this.xb2, c.dim * m);
+        this.norm(this.buf.x, L.ffnNorm, L.ffnNormB, this.buf.xb2, m);
+        this.mlp(l, this.buf.xb2, m);
+        k.add_f32(this.buf.x, this.buf.xb, c.dim * m);
+        k.add_f32(this.buf.x, this.buf.xb2, c.dim * m);
       } else {
-        k.add_f32(this.x, this.xb, c.dim * m);
-        this.norm(this.x, L.ffnNorm, L.ffnNormB, this.xb, m);
-        this.mlp(l, this.xb, m);
-        if (L.postFfnNorm) k.rmsnorm(this.xb, L.postFfnNorm.ptr, this.xb, c.dim, m, c.normEps);
-        k.add_f32(this.x, this.xb, c.dim * m);
+        k.add_f32(this.buf.x, this.buf.xb, c.dim * m);
+        this.norm(this.buf.x, L.ffnNorm, L.ffnNormB, this.buf.xb, m);
+        this.mlp(l, this.buf.xb, m);
+        if (L.postFfnNorm) k.rmsnorm(this.buf.xb, L.postFfnNorm.ptr, this.buf.xb, c.dim, m, c.normEps);
+        k.add_f32(this.buf.x, this.buf.xb, c.dim * m);
       }
     }
   }
@@ -217,7 +236,7 @@ export class Decoder implements ModelCore {
 
   /** y = W·x (+ b) for m rows. */
   private project(wt: Tensor, b: Tensor | undefined, x: number, y: number, m: number): void {
-    linear(this.rt, wt, x, y, m, this.xq);
+    linear(this.rt, wt, x, y, m, this.buf.xq);
     this.bias(b, y, m);
   }
 
@@ -232,22 +251,22 @@ export class Decoder implements ModelCore {
     const L = this.weights.layers[l];
     const n = c.ffnDim * m;
     if (c.mlp === 'gelu') {
-      this.project(L.wUp, L.bUp, io, this.gate, m);
-      rt.k.gelu(this.gate, this.gate, n);
+      this.project(L.wUp, L.bUp, io, this.buf.gate, m);
+      rt.k.gelu(this.buf.gate, this.buf.gate, n);
     } else {
-      linearMany(rt, [L.wGate!, L.wUp], io, [this.gate, this.up], m, this.xq);
-      if (c.mlp === 'geglu') rt.k.gelu_tanh_mul(this.gate, this.up, this.gate, n);
-      else rt.k.silu_mul(this.gate, this.up, this.gate, n);
+      linearMany(rt, [L.wGate!, L.wUp], io, [this.buf.gate, this.buf.up], m, this.buf.xq);
+      if (c.mlp === 'geglu') rt.k.gelu_tanh_mul(this.buf.gate, this.buf.up, this.buf.gate, n);
+      else rt.k.silu_mul(this.buf.gate, this.buf.up, this.buf.gate, n);
     }
-    this.project(L.wDown, L.bDown, this.gate, io, m);
+    this.project(L.wDown, L.bDown, this.buf.gate, io, m);
   }
 
   /** Final norm and output projection for rows [from, from+rows) of the current batch into `logits`. */
   private head(from: number, rows: number): void {
     const { rt, config: c, weights: w } = this;
-    const src = this.x + 4 * from * c.dim;
-    this.norm(src, w.outputNorm, w.outputNormB, this.xb, rows);
-    linear(rt, w.output, this.xb, this.logits, rows, this.xq);
-    if (c.finalSoftcap > 0) rt.k.softcap_f32(this.logits, c.finalSoftcap, rows * c.vocabSize);
+    const src = this.buf.x + 4 * from * c.dim;
+    this.norm(src, w.outputNorm, w.outputNormB, this.buf.xb, rows);
+    linear(rt, w.output, this.buf.xb, this.buf.logits, rows, this.buf.xq);
+    if (c.finalSoftcap > 0) rt.k.softcap_f32(this.buf.logits, c.finalSoftcap, rows * c.vocabSize);
   }
 }

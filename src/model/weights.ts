@@ -2,7 +2,7 @@
 // Every family binds to one set of roles (LayerWeights); a file convention (GGUF, HF per family) names them.
 // Fused tensors (QKV, gate+up) are split into row views, so the forward pass always sees separate matrices.
 import type { ModelConfig } from './config.js';
-import type { Runtime } from '../wasm/runtime.js';
+import type { Runtime } from '../kernels/runtime.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 import { GGMLType, tensorByteSize } from '../formats/ggml-types.js';
 

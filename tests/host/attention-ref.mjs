@@ -1,7 +1,7 @@
 // Shared by the KV/attention/SparQ host tests: a deterministic generator, the runtime, and scalar f64
 // references written from the definitions (independent of the kernels).
 import { readFileSync } from 'node:fs';
-import { createRuntime } from '../../dist/wasm/runtime.js';
+import { createRuntime } from '../../dist/threads/create-runtime.js';
 
 export async function runtime(options = {}) {
   return createRuntime(readFileSync(new URL('../../dist/sparq.wasm', import.meta.url)), options);
@@ -20,7 +20,7 @@ export function randn(rand, n, scale = 1) {
 
 /** Write a Float32Array into fresh runtime memory; returns its offset. */
 export function put(rt, arr) {
-  const p = rt.alloc(arr.length * 4);
+  const p = rt.alloc('test', arr.length * 4);
   rt.f32At(p, arr.length).set(arr);
   return p;
 }

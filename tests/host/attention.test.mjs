@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
-import { Attention, DECODE_PART } from '../../dist/attention/index.js';
+import { Attention } from '../../dist/attention/index.js';
+import { POSITION_PART } from '../../dist/attention/parts.js';
 import { InvalidArgumentError } from '../../dist/errors.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff, f16round } from './attention-ref.mjs';
 
@@ -24,7 +25,7 @@ async function check({ nHeads, nKV, d, S, prefill, batch, kType = 'f32', vType =
     const k = randn(rand, n * nKV * d, 1.5);
     const v = randn(rand, n * nKV * d);
     const m = rt.mark();
-    const qp = put(rt, q), kp = put(rt, k), vp = put(rt, v), op = rt.alloc(4 * n * nHeads * d);
+    const qp = put(rt, q), kp = put(rt, k), vp = put(rt, v), op = rt.alloc('test', 4 * n * nHeads * d);
     cache.store(layer, pos, kp, vp, n);
     att.run(layer, qp, op, pos, n);
     const got = rt.f32At(op, n * nHeads * d).slice();
@@ -66,7 +67,7 @@ test('MQA prefill of 200 tokens on a q8 cache: bitwise the same on 1 and 2 threa
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: n, kType: 'q8', vType: 'q8' });
     const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
     const qp = put(rt, randn(rand, n * nHeads * d, 1.5)), kp = put(rt, randn(rand, n * nKV * d, 1.5)), vp = put(rt, randn(rand, n * nKV * d));
-    const op = rt.alloc(4 * n * nHeads * d);
+    const op = rt.alloc('test', 4 * n * nHeads * d);
     cache.store(0, 0, kp, vp, n);
     att.run(0, qp, op, 0, n);
     assert.equal(rt.threads, threads);
@@ -76,10 +77,10 @@ test('MQA prefill of 200 tokens on a q8 cache: bitwise the same on 1 and 2 threa
   assert.deepEqual(outs[1], outs[0]);
 });
 
-// A decode step over more than DECODE_PART positions runs as parts merged by their softmax sums: it still
+// A decode step over more than POSITION_PART positions runs as parts merged by their softmax sums: it still
 // matches the reference, and is bitwise the same on 1 and 2 threads (where the parts are the tasks).
 test('MQA decode steps over 2 parts + 900 positions (q8 and f32 caches): within 2e-5 of the reference (f32), bitwise the same on 1 and 2 threads', async () => {
-  const nHeads = 3, nKV = 1, d = 32, S = 2 * DECODE_PART + 900;
+  const nHeads = 3, nKV = 1, d = 32, S = 2 * POSITION_PART + 900;
   for (const kType of ['f32', 'q8']) {
     const outs = [];
     for (const threads of [1, 2]) {
@@ -89,7 +90,7 @@ test('MQA decode steps over 2 parts + 900 positions (q8 and f32 caches): within 
       const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
       const q = randn(rand, nHeads * d, 2), k = randn(rand, S * nKV * d, 1.5), v = randn(rand, S * nKV * d);
       cache.store(0, 0, put(rt, k), put(rt, v), S);
-      const op = rt.alloc(4 * nHeads * d);
+      const op = rt.alloc('test', 4 * nHeads * d);
       att.run(0, put(rt, q), op, S - 1, 1);
       const got = Float32Array.from(rt.f32At(op, nHeads * d));
       if (threads === 1 && kType === 'f32') {

@@ -4,14 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
 import { Attention } from '../../dist/attention/index.js';
-import { qblock, TYPE_CODE } from '../../dist/kv/layout.js';
+import { TYPE_ID } from '../../dist/kv/layout.js';
 import { InvalidArgumentError, UnsupportedError } from '../../dist/errors.js';
 import { runtime, lcg, randn, put, maxAbsDiff } from './attention-ref.mjs';
 
 const shape = { nLayers: 2, nKVHeads: 8, headDim: 64 };
 
-test('bytes per token: SparQ layout with q8 K/V within 1.5x dense q8, about 1.25x with a 4-bit K^T', () => {
-  const bpt = (o) => KVCache.bytesPerToken({ ...shape, ...o });
+test('bytes per token: SparQ layout with q8 K/V within 1.5x dense q8, about 1.25x with a 4-bit K^T', async () => {
+  const { raw } = await runtime();
+  const bpt = (o) => KVCache.bytesPerToken(raw, { ...shape, ...o });
   const dense8 = bpt({ kType: 'q8', vType: 'q8' });
   assert.equal(dense8, 2 * 8 * 2 * (64 + 8)); // 64 i8 codes + 2 f32 scales per row, K and V
   assert.equal(bpt({}), 2 * 8 * 2 * 64 * 4);
@@ -20,8 +21,8 @@ test('bytes per token: SparQ layout with q8 K/V within 1.5x dense q8, about 1.25
   const sparq4 = bpt({ kType: 'q8', vType: 'q8', sparqLayout: true, kTType: 'q4' });
   assert.ok(sparq8 / dense8 <= 1.5, `${sparq8 / dense8}`);
   assert.ok(Math.abs(sparq4 / dense8 - 1.25) < 0.05, `${sparq4 / dense8}`);
-  assert.throws(() => KVCache.bytesPerToken({ nLayers: 1, nKVHeads: 1, headDim: 20, kType: 'q8' }), UnsupportedError);
-  assert.throws(() => KVCache.bytesPerToken({ nLayers: 1, nKVHeads: 1, headDim: 64, vType: 'q5' }), InvalidArgumentError);
+  assert.throws(() => KVCache.bytesPerToken(raw, { nLayers: 1, nKVHeads: 1, headDim: 20, kType: 'q8' }), UnsupportedError);
+  assert.throws(() => KVCache.bytesPerToken(raw, { nLayers: 1, nKVHeads: 1, headDim: 64, vType: 'q5' }), InvalidArgumentError);
 });
 
 test('q8 and q4 rows decode within max|x|/254 and max|x|/14 of each block; f16 within half an ulp', async () => {
@@ -30,12 +31,12 @@ test('q8 and q4 rows decode within max|x|/254 and max|x|/14 of each block; f16 w
   for (const d of [8, 48, 64, 128]) {
     const x = randn(rand, d, 3);
     x[d - 1] = 0; // zeros and an all-small block still round-trip
-    const src = put(rt, x), row = rt.alloc(4 * d + 64), back = rt.alloc(4 * d);
+    const src = put(rt, x), row = rt.alloc('test', 4 * d + 64), back = rt.alloc('test', 4 * d);
     for (const [type, div] of [['q8', 254], ['q4', 14], ['f16', 0]]) {
-      rt.k.kv_encode_row(src, row, d, TYPE_CODE[type]);
-      rt.k.kv_decode_row(row, back, d, TYPE_CODE[type]);
+      rt.k.kv_encode_row(src, row, d, TYPE_ID[type]);
+      rt.k.kv_decode_row(row, back, d, TYPE_ID[type]);
       const y = rt.f32At(back, d);
-      const qb = qblock(d);
+      const qb = rt.raw.kv_qblock(d);
       for (let i = 0; i < d; i++) {
         const b = Math.floor(i / qb) * qb;
         const amax = Math.max(...Array.from(x.slice(b, b + qb), Math.abs));
@@ -62,7 +63,7 @@ test('transposed K tiles: f32 exact, q8 within 2 steps and q4 within 2 steps of 
     for (let h = 0; h < nKV; h++) {
       for (let p = 0; p < S; p++) {
         for (let i = 0; i < d; i++) {
-          const got = rt.k.kv_t_get(cache.ktPtr(0) + h * cache.ktHeadStride, d, TYPE_CODE[cache.ktType], cache.ktTiles, p, i);
+          const got = rt.k.kv_t_get(cache.ktPtr(0) + h * cache.ktHeadStride, d, cache.ktTypeId, cache.ktTiles, p, i);
           const want = k[(p * nKV + h) * d + i];
           if (!div) { assert.equal(got, want); continue; }
           const t0 = Math.floor(p / 64) * 64;
@@ -81,11 +82,11 @@ test('running V sum equals a recomputed sum after appends, overwrites and trunca
   const nKV = 2, d = 32, cap = 200;
   for (const vType of ['f32', 'q8', 'q4']) {
     const cache = new KVCache(rt, { nLayers: 2, nKVHeads: nKV, headDim: d, capacity: cap, kType: 'f32', vType, sparqLayout: true });
-    const tmp = rt.alloc(4 * d);
+    const tmp = rt.alloc('test', 4 * d);
     const recomputed = (layer, len) => {
       const s = new Float64Array(nKV * d);
       for (let h = 0; h < nKV; h++) for (let p = 0; p < len; p++) {
-        rt.k.kv_decode_row(cache.vPtr(layer) + h * cache.vHeadStride + p * cache.vRowBytes, tmp, d, TYPE_CODE[vType]);
+        rt.k.kv_decode_row(cache.vPtr(layer) + h * cache.vHeadStride + p * cache.vRowBytes, tmp, d, TYPE_ID[vType]);
         const row = rt.f32At(tmp, d);
         for (let i = 0; i < d; i++) s[h * d + i] += row[i];
       }
@@ -127,7 +128,7 @@ async function quantError(kType, vType, sparq) {
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType: kt, vType: vt, sparqLayout: true });
     cache.store(0, 0, put(rt, k), put(rt, v), S);
     const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d, setting: sparq ? { kind: 'sparq', r: 16, k: 128 } : 'dense' });
-    const op = rt.alloc(4 * nHeads * d);
+    const op = rt.alloc('test', 4 * nHeads * d);
     att.run(0, put(rt, q), op, S - 1, 1);
     out.push(rt.f32At(op, nHeads * d).slice());
   }

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
 import { Attention } from '../../dist/attention/index.js';
-import { SparqStep, SPARQ_PART } from '../../dist/attention/sparq.js';
+import { SparqStep } from '../../dist/attention/sparq.js';
+import { POSITION_PART } from '../../dist/attention/parts.js';
 import { resolveSparq, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff } from './attention-ref.mjs';
 
@@ -18,7 +19,7 @@ async function setup({ nHeads, nKV, d, S, kType = 'f32', vType = 'f32', kTType =
   const K = [], V = [];
   for (let p = 0; p < S; p++) { K.push(k.slice(p * nKV * d, (p + 1) * nKV * d)); V.push(v.slice(p * nKV * d, (p + 1) * nKV * d)); }
   const q = randn(rand, nHeads * d, 2);
-  return { rt, cache, K, V, q, qp: put(rt, q), op: rt.alloc(4 * nHeads * d) };
+  return { rt, cache, K, V, q, qp: put(rt, q), op: rt.alloc('test', 4 * nHeads * d) };
 }
 
 /** The SparQ step by its per-head definition (sparq.md §1.2-1.7), f64, for one group; returns [g][d]. */
@@ -69,7 +70,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 333;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, g, 1 / Math.sqrt(shape.d), realloc, rt.alloc(rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
       step.run(0, qp, op, S, shape.d, S);
       const want = denseRef(q, K, V, { nHeads: shape.nHeads, nKV: shape.nKV, d: shape.d, pos: S - 1, n: 1 });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -80,7 +81,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 300, r = Math.max(2, shape.d / 4), k = 40;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 11 });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, g, 1 / Math.sqrt(shape.d), realloc, rt.alloc(rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
       const bytes = step.run(0, qp, op, S, r, k);
       const want = sparqRef(q, K, V, { ...shape, S, r, k, realloc });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -93,17 +94,17 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
   }
 }
 
-// Step 1 over more positions than one part (SparqStep runs a call per SPARQ_PART positions, merging the
+// Step 1 over more positions than one part (SparqStep runs a call per POSITION_PART positions, merging the
 // parts' softmax sums): still the per-head definition, and bitwise the same on 1 and 2 threads, where the
 // (head, part) calls are the tasks.
 for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['GQA 4/2 d 16', { nHeads: 4, nKV: 2, d: 16 }]]) {
   test(`${name}, S = 2 parts + 300: sparse step equals the per-head definition, bitwise the same on 1 and 2 threads`, async () => {
-    const S = 2 * SPARQ_PART + 300, r = shape.d / 4, k = 256;
+    const S = 2 * POSITION_PART + 300, r = shape.d / 4, k = 256;
     const outs = [];
     for (const threads of [1, 2]) {
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 5, threads });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, g, 1 / Math.sqrt(shape.d), true, rt.alloc(rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
       step.run(0, qp, op, S, r, k);
       const got = Float32Array.from(rt.f32At(op, shape.nHeads * shape.d));
       if (threads === 1) {
@@ -141,7 +142,7 @@ test('Attention with a SparQ setting: decode steps use SparQ and read less than 
 /** Checks out[0..cnt) are exactly the indices of the k largest of x. */
 function checkTopk(rt, x, k) {
   const m = rt.mark();
-  const xp = put(rt, x), out = rt.alloc(4 * x.length), work = rt.alloc(rt.k.topk_work_bytes(x.length));
+  const xp = put(rt, x), out = rt.alloc('test', 4 * x.length), work = rt.alloc('test', rt.k.topk_work_bytes(x.length));
   const cnt = rt.k.topk_select(xp, x.length, k, out, work);
   const idx = Array.from(rt.i32At(out, cnt));
   rt.release(m);

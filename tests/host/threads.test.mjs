@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel, SparqError } from '../../dist/index.js';
-import { createRuntime } from '../../dist/wasm/runtime.js';
+import { createRuntime } from '../../dist/threads/create-runtime.js';
 import { whenAllThreadsEnded } from '../../dist/threads/pool.js';
 import { convertHFToGGUF } from '../../dist/formats/convert.js';
 import { quantizeGGUF } from '../../dist/formats/quantize-gguf.js';
@@ -159,13 +159,13 @@ test('a kernel failure on the pool is an error of that call; a dead worker fails
   const rt = await createRuntime(wasm, { threads: 2, minParallelWork: 0 });
   assert.equal(rt.threads, 2);
   const rows = 96, cols = 64;
-  const w = rt.alloc(4 * rows * cols), x = rt.alloc(4 * cols), y = rt.alloc(4 * rows), want = rt.alloc(4 * rows);
+  const w = rt.alloc('test', 4 * rows * cols), x = rt.alloc('test', 4 * cols), y = rt.alloc('test', 4 * rows), want = rt.alloc('test', 4 * rows);
   rt.f32At(w, rows * cols).forEach((_, i, a) => { a[i] = Math.sin(i); });
   rt.f32At(x, cols).forEach((_, i, a) => { a[i] = Math.cos(i); });
   rt.raw.matvec_f32(w, x, want, rows, cols);
   // every task reads far outside memory: whichever thread runs one traps
   assert.throws(() => rt.k.matvec_f32(0xfff00000, x, y, rows, cols), (e) => e instanceof SparqError && /out of bounds/.test(e.message));
-  const pool = rt.pool;
+  const pool = rt.dispatcher.pool; // (private: the test ends a worker on purpose)
   assert.equal(pool.alive, true);
   rt.k.matvec_f32(w, x, y, rows, cols);
   assert.deepEqual(rt.f32At(y, rows), rt.f32At(want, rows));
