@@ -205,8 +205,8 @@ export class Decoder implements ModelCore {
         k.rmsnorm(this.buf.q, L.qNorm.ptr, this.buf.q, c.headDim, m * c.nHeads, c.normEps);
         k.rmsnorm(this.buf.k, L.kNorm.ptr, this.buf.k, c.headDim, m * c.nKVHeads, c.normEps);
       }
-      k.rope(this.buf.q, inv, m, c.nHeads, c.headDim, c.rope.dim, pos, neox);
-      k.rope(this.buf.k, inv, m, c.nKVHeads, c.headDim, c.rope.dim, pos, neox);
+      rt.call('rope', { x: b.q, invFreq: inv, nTokens: m, nHeads: c.nHeads, headDim: c.headDim, rotDim: c.rope.dim, pos0: pos, neox });
+      rt.call('rope', { x: b.k, invFreq: inv, nTokens: m, nHeads: c.nKVHeads, headDim: c.headDim, rotDim: c.rope.dim, pos0: pos, neox });
       this.cache.store(l, pos, this.buf.k, this.buf.v, m);
       this.attention.run(l, this.buf.q, this.buf.att, pos, m);
       this.project(L.wo, L.bo, this.buf.att, this.buf.xb, m);
@@ -230,7 +230,7 @@ export class Decoder implements ModelCore {
   /** y = norm(x) for m rows of dim: RMSNorm or LayerNorm (with bias b) as the family uses. */
   private norm(x: number, wt: Tensor, b: Tensor | undefined, y: number, m: number): void {
     const c = this.config;
-    if (c.norm === 'layer') this.rt.k.layernorm(x, wt.ptr, b ? b.ptr : 0, y, c.dim, m, c.normEps);
+    if (c.norm === 'layer') this.rt.call('layernorm', { x, w: wt.ptr, b: b ? b.ptr : 0, y, n: c.dim, rows: m, eps: c.normEps });
     else this.rt.k.rmsnorm(x, wt.ptr, y, c.dim, m, c.normEps);
   }
 
