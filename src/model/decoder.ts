@@ -6,7 +6,7 @@
 import type { Runtime } from '../wasm/runtime.js';
 import type { ModelConfig } from './config.js';
 import { prepareWeights, type Weights, type Tensor } from './weights.js';
-import type { ModelCore, AttentionStats } from '../engine/types.js';
+import type { ModelCore, AttentionStats } from './core.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
 import { linear, linearMany, embeddingRow, q8aBytes } from './linear.js';
