@@ -125,7 +125,7 @@ function checkTensorTypes(header: GGUFHeader, file: string): void {
 }
 
 async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<Model> {
-  const { toF32 } = await import('../formats/quantize.js');
+  const { toF32 } = await import('../formats/half-floats.js');
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
   // 1-D tensors (norms) become f32 so the norm kernels read one type; matrices stay as stored.

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../dist/index.js';
-import { convertHFToGGUF } from '../../dist/formats/convert.js';
+import { convertHFToGGUF } from '../../dist/convert/index.js';
 import { ByteReader } from '../../dist/formats/source.js';
 import { readGGUFHeader } from '../../dist/formats/gguf.js';
 

@@ -3,7 +3,7 @@
 // 'llama' for SentencePiece-style BPE with byte fallback (tokens, scores, types). Ids missing from the
 // vocabulary become "[PAD<id>]" tokens of type UNUSED.
 import { FormatError, UnsupportedError } from '../errors.js';
-import { GGUFValueType as T } from './gguf.js';
+import { GGUFValueType as T } from '../formats/gguf.js';
 import type { GGUFMetadataEntry } from './gguf-writer.js';
 
 /** tokenizer.ggml.token_type values. */

@@ -6,13 +6,15 @@
 // dropped; GPT-NeoX's per-head interleaved query_key_value rows are regrouped to [q; k; v]. Other families
 // keep HF's layout (llama.cpp runs them with NeoX-style rotation).
 import { FormatError, UnsupportedError, InvalidArgumentError } from '../errors.js';
-import { GGMLType, tensorByteSize } from './ggml-types.js';
-import { GGUFValueType as T } from './gguf.js';
+import { GGMLType, tensorByteSize } from '../formats/ggml-types.js';
+import { GGUFValueType as T } from '../formats/gguf.js';
 import type { GGUFMetadataEntry, GGUFTensorEntry } from './gguf-writer.js';
-import { readHFDir, type HFTensor } from './hf-dir.js';
+import { readHFDir, type HFTensor } from '../formats/hf-dir.js';
 import { convertTokenizer } from './convert-tokenizer.js';
-import { toF32, f32ToF16Array, quantizeQ8_0 } from './quantize.js';
-import { readFileRange, writeGGUFFile } from '../platform/node.js';
+import { toF32, f32ToF16Array } from '../formats/half-floats.js';
+import { readFileRange } from '../formats/file-range.js';
+import { quantizeQ8_0 } from './quantize.js';
+import { writeGGUFFile } from './gguf-file.js';
 import { configFromHF } from '../model/from-hf.js';
 import { FAMILIES, type ModelConfig } from '../model/config.js';
 import { GGUF_NAMES, hfNames, type LayerNames } from '../model/weights.js';
