@@ -10,7 +10,7 @@ import { GGMLType, tensorByteSize } from '../dist/formats/ggml-types.js';
 import { f32ToF16Array } from '../dist/formats/half-floats.js';
 import { writeGGUFFile } from '../dist/convert/index.js';
 import { quantizeQ8_0 } from '../dist/convert/quantize.js';
-import { llama3RopeFactors } from '../dist/convert/convert.js';
+import { llama3RopeFactors } from '../dist/convert/tensor-fixes.js';
 
 const PRESETS = {
   'llama-3.2-1b': {

@@ -5,5 +5,6 @@ export { convertHFToGGUF, type ConvertType, type ConvertOptions } from './conver
 export { quantizeGGUF, type QuantizeOptions } from './quantize-gguf.js';
 export { parseFileType, planTypes, FILE_TYPES, type FileTypeName } from './quant-mix.js';
 export { quantizeRows, dequantizeRows, QUANT_KINDS } from './quantize.js';
-export { writeGGUF, type GGUFOutput, type GGUFMetadataEntry, type GGUFTensorEntry, type GGUFWriteSpec, type TensorBytes } from './gguf-writer.js';
+export { writeGGUF, type GGUFOutput, type GGUFTensorEntry, type GGUFWriteSpec, type TensorBytes } from './gguf-writer.js';
+export type { GGUFMetadataEntry } from '../formats/gguf.js';
 export { writeGGUFFile, writeFileAtomic } from './gguf-file.js';

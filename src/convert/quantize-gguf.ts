@@ -2,9 +2,9 @@
 // The metadata is copied with its stored value types (scanned from the header bytes), general.file_type
 // and general.quantization_version are set, and the output is written atomically (temp file + rename).
 import { ByteReader } from '../formats/source.js';
-import { readGGUFHeader, GGUFValueType as T, type GGUFHeader } from '../formats/gguf.js';
+import { readGGUFHeader, GGUFValueType as T, type GGUFHeader, type GGUFMetadataEntry } from '../formats/gguf.js';
 import { GGMLType, ggmlTypeName, tensorByteSize } from '../formats/ggml-types.js';
-import type { GGUFMetadataEntry, GGUFTensorEntry } from './gguf-writer.js';
+import type { GGUFTensorEntry } from './gguf-writer.js';
 import { toF32, f32ToF16Array } from '../formats/half-floats.js';
 import { quantizeRows } from './quantize.js';
 import { planTypes, FILE_TYPES, type FileTypeName } from './quant-mix.js';

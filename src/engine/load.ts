@@ -9,7 +9,8 @@ import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
 import { configFromHF } from '../model/from-hf.js';
 import type { ModelConfig } from '../model/config.js';
-import { bindWeights, GGUF_NAMES, HF_NAMES, type Tensor } from '../model/weights.js';
+import { bindWeights, prepareWeights, GGUF_NAMES, type Tensor } from '../model/weights.js';
+import { familyOf } from '../model/families/index.js';
 import { LINEAR_TYPES } from '../model/linear.js';
 import { Decoder } from '../model/decoder.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
@@ -101,9 +102,7 @@ async function loadGGUF(input: ByteInput, name: string, size: number | undefined
 
 async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions): Promise<Model> {
   const header = await readGGUFHeader(reader);
-  const tokens = header.metadata.get('tokenizer.ggml.tokens');
-  const config = configFromGGUF(header.metadata, Array.isArray(tokens) ? tokens.length : undefined, name);
-  config.tiedOutput = !header.tensors.some((t) => t.name === GGUF_NAMES.output);
+  const config = configFromGGUF(header, name);
   checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
   const plan = planMemory(config, header.dataSize, options, name);
@@ -156,7 +155,8 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
     loaded += s.t.byteSize;
     options.onProgress?.(loaded, hf.totalBytes);
   }
-  const weights = bindWeights(config, (n) => byName.get(n), HF_NAMES, dir);
+  const { hf: family } = familyOf(config.arch);
+  const weights = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
   return finish(rt, config, weights, tokenizer, weightBytes, plan, options);
 }
 

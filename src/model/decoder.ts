@@ -5,7 +5,7 @@
 // matrix-vector kernels. Every buffer is allocated once, at construction.
 import type { Runtime } from '../wasm/runtime.js';
 import type { ModelConfig } from './config.js';
-import { prepareWeights, type Weights, type Tensor } from './weights.js';
+import type { Weights, Tensor } from './weights.js';
 import type { ModelCore, AttentionStats } from './core.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
@@ -54,7 +54,6 @@ export class Decoder implements ModelCore {
 
   constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, opts: DecoderOptions) {
     const c = config;
-    prepareWeights(rt, c, weights);
     this.vocabSize = c.vocabSize;
     this.contextLength = opts.contextLength;
     const setting = opts.attention ?? 'dense';
