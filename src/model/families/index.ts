@@ -1,5 +1,5 @@
 // Every supported family, and the lookups the generic readers and the converter use. A new family is one
-// file next to this one plus its line here (see families.test.mjs for the fixture it needs).
+// file next to this one plus its line here, and a test fixture (docs/families.md, "Adding a family").
 import type { Family } from './family.js';
 import { UnsupportedError } from '../../errors.js';
 import { llama } from './llama.js';
