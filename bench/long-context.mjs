@@ -26,6 +26,7 @@ const lengths = a.lengths.split(',').map(Number).sort((x, y) => y - x); // longe
 const steps = Number(a.steps);
 
 const { loadModel } = await import(join(root, 'dist', 'index.js'));
+const { decoderOf } = await import(join(root, 'dist', 'engine', 'model.js'));
 const { table } = await import(join(root, 'dist', 'cli', 'eval.js'));
 
 mkdirSync(a.cache, { recursive: true });
@@ -39,7 +40,7 @@ const model = await loadModel(file, { contextLength: lengths[0] + steps + 2, spa
   threads: a.threads === undefined ? undefined : Number(a.threads) });
 // The engine has no public "fill the cache" call (session restore will be one); the benchmark reaches the
 // decoder directly for it.
-const dec = model['decoder'];
+const dec = decoderOf(model);
 fillCache(dec, lengths[0]);
 
 const settings = [

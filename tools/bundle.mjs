@@ -31,7 +31,9 @@ const TARGETS = {
 };
 
 /** Modules that only the Node build may contain. */
-const NODE_ONLY = /^src\/(platform\/(node|node-host|node-bundle|wasm-node|host)\.ts|formats\/hf-dir\.ts)$/;
+const NODE_ONLY = /^src\/(platform\/(node|node-host|node-bundle|wasm-node|host)\.ts|formats\/(hf-dir|file-range)\.ts)$/;
+/** The offline tools (sparq-wasm/convert), which no runtime bundle contains. */
+const TOOLS = /^src\/convert\//;
 
 /** Links src/platform/<host> wherever the sources import platform/host.js; keeps the .wasm import external. */
 function hostPlugin(name, hostFile, nodeModules) {
@@ -77,8 +79,10 @@ async function bundle(name, t) {
     logLevel: 'warning',
     plugins: [hostPlugin(name, t.host, t.nodeModules)],
   });
+  const inputs = Object.keys(result.metafile.inputs);
+  const tools = inputs.filter((p) => TOOLS.test(p));
+  if (tools.length) throw new Error(`${name} bundle contains the offline tools: ${tools.join(', ')}`);
   if (name !== 'node') {
-    const inputs = Object.keys(result.metafile.inputs);
     const leaked = inputs.filter((p) => NODE_ONLY.test(p));
     const imports = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
     const nodeImports = imports.filter((p) => (t.nodeModules !== 'external' && p.startsWith('node:')) || ['fs', 'path', 'worker_threads'].includes(p));

@@ -5,11 +5,12 @@
 // BOS/EOS, the rest "[PAD<id>]" placeholders): enough to encode text and decode ids. Tensors are generated and
 // written piece by piece, so memory stays at a few MiB whatever the model size. Needs `node tools/build.mjs` first.
 import { parseArgs } from 'node:util';
-import { writeGGUFFile } from '../dist/platform/node.js';
 import { GGUFValueType as T } from '../dist/formats/gguf.js';
 import { GGMLType, tensorByteSize } from '../dist/formats/ggml-types.js';
-import { f32ToF16Array, quantizeQ8_0 } from '../dist/formats/quantize.js';
-import { llama3RopeFactors } from '../dist/formats/convert.js';
+import { f32ToF16Array } from '../dist/formats/half-floats.js';
+import { writeGGUFFile } from '../dist/convert/index.js';
+import { quantizeQ8_0 } from '../dist/convert/quantize.js';
+import { llama3RopeFactors } from '../dist/convert/tensor-fixes.js';
 
 const PRESETS = {
   'llama-3.2-1b': {

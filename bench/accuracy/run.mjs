@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../dist/index.js';
+import { perplexityBySetting, greedyBySetting } from '../../dist/research/index.js';
 import { evalSettings, documentWindows, table } from '../../dist/cli/eval.js';
 
 const { values: a } = parseArgs({ options: {
@@ -47,7 +48,7 @@ function rng(seed) {
 
 function perplexity(L) {
   const docs = documentWindows(textIds, bos, L, nDocs);
-  return model.perplexityBySetting(docs, { prefill: L - steps - 1, settings, probe: true });
+  return perplexityBySetting(model, docs, { prefill: L - steps - 1, settings, probe: true });
 }
 
 function repetition(L) {
@@ -58,7 +59,7 @@ function repetition(L) {
     const body = bos === null ? w : w.slice(1);
     const prompt = [...w, ...body.slice(0, REP_LEAD)];
     const want = body.slice(REP_LEAD, REP_LEAD + repNew);
-    model.greedyBySetting(prompt, repNew, settings).forEach((got, si) => {
+    greedyBySetting(model, prompt, repNew, settings).forEach((got, si) => {
       let n = 0;
       while (n < got.length && got[n] === want[n]) n++;
       matched[si] += n / windows.length;
@@ -81,7 +82,7 @@ function passkey(L) {
       const filler = fillerIds.slice(off, off + fill);
       const at = Math.round(depth * fill);
       const prompt = [...(bos === null ? [] : [bos]), ...filler.slice(0, at), ...needle, ...filler.slice(at), ...question];
-      model.greedyBySetting(prompt, 6, settings).forEach((got, si) => {
+      greedyBySetting(model, prompt, 6, settings).forEach((got, si) => {
         if (tok.decode(got).trim().startsWith(key)) hits[si]++;
       });
       total++;

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../dist/index.js';
+import { perplexityBySetting } from '../../dist/research/index.js';
 import { documentWindows, table } from '../../dist/cli/eval.js';
 
 const { values: a } = parseArgs({ options: {
@@ -28,7 +29,7 @@ async function score(reallocation, settings) {
   try {
     const ids = model.tokenize(readFileSync(a.text, 'utf8'), { addSpecial: false });
     const docs = documentWindows(ids, model.tokenizer.bos, L, nDocs);
-    return { d: model.info.config.headDim, results: model.perplexityBySetting(docs, { prefill: L - steps - 1, settings, probe: true }) };
+    return { d: model.info.config.headDim, results: perplexityBySetting(model, docs, { prefill: L - steps - 1, settings, probe: true }) };
   } finally {
     model.dispose();
   }

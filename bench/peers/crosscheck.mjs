@@ -62,11 +62,11 @@ const KV_LABEL = {
 
 const dist = (p) => import(join(root, 'dist', ...p.split('/')));
 const { loadModel } = await dist('index.js');
-const { convertHFToGGUF } = await dist('formats/convert.js');
+const { convertHFToGGUF } = await dist('convert/index.js');
 const { readGGUFHeader } = await dist('formats/gguf.js');
 const { ByteReader } = await dist('formats/source.js');
 const { ggmlTypeName } = await dist('formats/ggml-types.js');
-const { dequantizeRows } = await dist('formats/quantize.js');
+const { dequantizeRows } = await dist('convert/index.js');
 
 for (const k of kvModes) if (!KV_CONTEXT[k]) throw new Error(`--kv takes f32 and/or f16, got ${k}`);
 mkdirSync(work, { recursive: true });

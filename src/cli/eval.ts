@@ -2,7 +2,7 @@
 // output error and top-k recall against exact attention, as one table (the paper's teacher-forced scoring).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { KType, VType } from '../kv/layout.js';
-import type { EvalSetting, PerplexityResult } from '../engine/eval.js';
+import { perplexityBySetting, type EvalSetting, type PerplexityResult } from '../research/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { modelSource } from './generate.js';
 import { loadingProgress } from './progress.js';
@@ -63,7 +63,7 @@ export async function runEval(flags: EvalFlags): Promise<number> {
     const docs = documentWindows(ids, model.tokenizer.bos, length, flags.docs);
     const settings = evalSettings(flags.ratios);
     const t0 = performance.now();
-    const results = model.perplexityBySetting(docs, {
+    const results = perplexityBySetting(model, docs, {
       prefill: flags.prefill, settings, probe: flags.probe,
       onDocument: (done, total) => process.stderr.write(`\rdocument ${done}/${total}`),
     });

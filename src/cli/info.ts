@@ -105,8 +105,7 @@ function tensorTable(h: GGUFHeader): string[] {
 function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: number | undefined): string[] {
   let c;
   try {
-    const tokens = h.metadata.get('tokenizer.ggml.tokens');
-    c = configFromGGUF(h.metadata, Array.isArray(tokens) ? tokens.length : undefined, file);
+    c = configFromGGUF(h, file);
   } catch (e) {
     return [`memory estimate: not available (${(e as Error).message})`];
   }

@@ -4,8 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDirectory } from '../platform/node.js';
-import { quantizeGGUF } from '../formats/quantize-gguf.js';
-import { parseFileType } from '../formats/quant-mix.js';
+import { convertHFToGGUF, quantizeGGUF, parseFileType } from '../convert/index.js';
 import { ggmlTypeName } from '../formats/ggml-types.js';
 
 export interface QuantizeFlags { type: string; pure?: boolean; quiet?: boolean }
@@ -17,7 +16,6 @@ export async function runQuantize(input: string, output: string, flags: Quantize
     log(`[${i + 1}/${n}] ${name}: ${ggmlTypeName(from)} -> ${ggmlTypeName(to)}`);
   const started = Date.now();
   if (await isDirectory(input)) {
-    const { convertHFToGGUF } = await import('../formats/convert.js');
     const dir = await mkdtemp(join(tmpdir(), 'sparq-quantize-'));
     try {
       const tmp = join(dir, 'f32.gguf');

@@ -12,7 +12,8 @@ import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
 import { configFromHF } from '../model/from-hf.js';
 import type { ModelConfig } from '../model/config.js';
-import { bindWeights, GGUF_NAMES, HF_NAMES, type Tensor } from '../model/weights.js';
+import { bindWeights, prepareWeights, GGUF_NAMES, type Tensor } from '../model/weights.js';
+import { familyOf } from '../model/families/index.js';
 import { Decoder } from '../model/decoder.js';
 import { planModel, type ModelPlan } from '../model/plan.js';
 import { planList, planBytes } from '../kernels/memory-plan.js';
@@ -105,9 +106,7 @@ async function loadGGUF(input: ByteInput, name: string, size: number | undefined
 
 async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions): Promise<Model> {
   const header = await readGGUFHeader(reader);
-  const tokens = header.metadata.get('tokenizer.ggml.tokens');
-  const config = configFromGGUF(header.metadata, Array.isArray(tokens) ? tokens.length : undefined, name);
-  config.tiedOutput = !header.tensors.some((t) => t.name === GGUF_NAMES.output);
+  const config = configFromGGUF(header, name);
   checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
   const weights: BufferGroup = { owner: 'weights', buffers: { data: header.dataSize }, align: Math.max(64, header.alignment) };
@@ -130,7 +129,7 @@ function checkTensorTypes(header: GGUFHeader, file: string): void {
 }
 
 async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<Model> {
-  const { toF32 } = await import('../formats/quantize.js');
+  const { toF32 } = await import('../formats/half-floats.js');
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
   // 1-D tensors (norms) become f32 so the norm kernels read one type; matrices stay as stored.
@@ -161,7 +160,9 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
       loaded += s.t.byteSize;
       options.onProgress?.(loaded, hf.totalBytes);
     }
-    return finish(rt, config, bindWeights(config, (n) => byName.get(n), HF_NAMES, dir), tokenizer, planBytes([weights]), plan, options);
+    const { hf: family } = familyOf(config.arch);
+    const bound = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
+    return finish(rt, config, bound, tokenizer, planBytes([weights]), plan, options);
   });
 }
 

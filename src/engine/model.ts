@@ -5,8 +5,13 @@ import type { Decoder } from '../model/decoder.js';
 import type { Generation, GenerateOptions } from './types.js';
 import type { AttentionSetting } from '../attention/index.js';
 import { generate } from './generate.js';
-import { perplexityBySetting, greedyBySetting, type EvalSetting, type PerplexityOptions, type PerplexityResult } from './eval.js';
 import { SparqError, InvalidArgumentError } from '../errors.js';
+
+/**
+ * Key of the method that hands an idle model's decoder to decoderOf. A registered symbol, so a model from one
+ * copy of this module (a bundle) and decoderOf from another (the file-by-file build) agree on it.
+ */
+const DECODER = Symbol.for('sparq-wasm.model.decoder');
 
 export interface ModelInfo {
   config: ModelConfig;
@@ -26,15 +31,18 @@ export interface ModelInfo {
 export class Model {
   private busy = false;
   private disposed = false;
+  readonly #decoder: Decoder;
 
-  constructor(readonly tokenizer: Tokenizer, private readonly decoder: Decoder, readonly info: ModelInfo) {}
+  constructor(readonly tokenizer: Tokenizer, decoder: Decoder, readonly info: ModelInfo) {
+    this.#decoder = decoder;
+  }
 
   /** Stream text for `prompt`; iterate for chunks, then await `.result` for the text, ids and stats. */
   generate(prompt: string | number[], options: GenerateOptions = {}): Generation {
     this.checkAlive();
     if (this.busy) throw new InvalidArgumentError('a generation is already running on this model');
     this.busy = true;
-    const gen = generate(this.decoder, this.tokenizer, prompt, options);
+    const gen = generate(this.#decoder, this.tokenizer, prompt, options);
     const release = () => { this.busy = false; };
     gen.result.then(release, release);
     return gen;
@@ -56,11 +64,11 @@ export class Model {
    */
   logits(ids: readonly number[]): Float32Array {
     this.checkIdle();
-    return this.decoder.evaluateAll(ids, 0);
+    return this.#decoder.evaluateAll(ids, 0);
   }
 
   /** The attention of decode steps in later generations. */
-  get attention(): AttentionSetting { return this.decoder.attentionSetting; }
+  get attention(): AttentionSetting { return this.#decoder.attentionSetting; }
 
   /**
    * Switch decode-step attention between 'dense' and SparQ settings. SparQ needs the SparQ cache layout:
@@ -68,25 +76,19 @@ export class Model {
    */
   setAttention(setting: AttentionSetting): void {
     this.checkIdle();
-    this.decoder.attentionSetting = setting;
+    this.#decoder.attentionSetting = setting;
   }
 
-  /** Perplexity of decode steps under several attention settings after one shared dense prefill per document. */
-  perplexityBySetting(docs: readonly (readonly number[])[], options: PerplexityOptions): PerplexityResult[] {
+  /** Not public API: decoderOf is how the research tools call it. */
+  [DECODER](): Decoder {
     this.checkIdle();
-    return perplexityBySetting(this.decoder, docs, options);
-  }
-
-  /** Greedy continuations of `prompt` (ids) under several attention settings, sharing one dense prefill. */
-  greedyBySetting(prompt: readonly number[], maxNew: number, settings: EvalSetting[]): number[][] {
-    this.checkIdle();
-    return greedyBySetting(this.decoder, prompt, maxNew, settings, [...this.tokenizer.stopIds]);
+    return this.#decoder;
   }
 
   /** Release the model's memory. The model cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
-    this.decoder.rt.dispose(); // ends the worker threads
+    this.#decoder.rt.dispose(); // ends the worker threads
   }
 
   private checkIdle(): void {
@@ -97,4 +99,14 @@ export class Model {
   private checkAlive(): void {
     if (this.disposed) throw new SparqError('the model was disposed');
   }
+}
+
+/**
+ * The decoder of an idle model (InvalidArgumentError while a generation runs), for the research tools of
+ * src/research and for benchmarks. The package entry does not export it.
+ */
+export function decoderOf(model: Model): Decoder {
+  const get = (model as Partial<Pick<Model, typeof DECODER>>)[DECODER];
+  if (typeof get !== 'function') throw new InvalidArgumentError('decoderOf: not a Model');
+  return get.call(model);
 }

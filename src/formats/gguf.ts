@@ -15,6 +15,14 @@ export type GGUFValueType = (typeof GGUFValueType)[keyof typeof GGUFValueType];
 export type GGUFValue = number | bigint | boolean | string | GGUFValue[] | Float32Array | Int32Array | Uint32Array
   | Int8Array | Uint8Array | Int16Array | Uint16Array | Float64Array | BigInt64Array | BigUint64Array;
 
+/** One metadata pair as a writer takes it (the reader gives a Map of values). Arrays give `itemType`; an array of arrays gives `value` as a list of `{ itemType, value }`. */
+export interface GGUFMetadataEntry {
+  key: string;
+  type: GGUFValueType;
+  value: unknown;
+  itemType?: GGUFValueType;
+}
+
 export interface GGUFTensorInfo {
   name: string;
   /** ne[0] first (the contiguous dimension). */

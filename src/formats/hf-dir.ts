@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { FormatError, InvalidArgumentError } from '../errors.js';
 import { safetensorsHeaderLength, parseSafetensorsHeader } from './safetensors.js';
-import { readFileRange } from '../platform/node.js';
+import { readFileRange } from './file-range.js';
 
 export interface HFTensor {
   name: string;

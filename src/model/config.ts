@@ -1,122 +1,78 @@
 // One description of a decoder-only transformer. Architectures differ by these fields, not by code: the
-// loaders fill them from each family's traits (FAMILIES) and its file's settings, and the decoder reads them.
+// readers (from-gguf.ts, from-hf.ts) fill them from the family record (families/) and the file's settings,
+// and the decoder reads them. A config is frozen once read: it means the same thing for its whole life.
+import { FormatError } from '../errors.js';
+
 export type RopeScaling =
-  | { kind: 'none' }
-  | { kind: 'linear'; factor: number }
-  | { kind: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalContext: number };
+  | { readonly kind: 'none' }
+  | { readonly kind: 'linear'; readonly factor: number }
+  | {
+    readonly kind: 'llama3'; readonly factor: number; readonly lowFreqFactor: number; readonly highFreqFactor: number;
+    readonly originalContext: number;
+  };
 
 /** 'rms': RMSNorm, x / rms(x) · w. 'layer': LayerNorm with bias, (x - mean) / std · w + b. */
 export type NormKind = 'rms' | 'layer';
 /** 'swiglu': silu(gate)·up. 'geglu': gelu_tanh(gate)·up. 'gelu': erf GELU of up (no gate), with biases. */
 export type MlpKind = 'swiglu' | 'geglu' | 'gelu';
 
+export interface RopeConfig {
+  readonly theta: number;
+  /** Number of leading components of each head that are rotated. */
+  readonly dim: number;
+  /** false: rotate pairs (2i, 2i+1) (GGUF llama layout); true: pairs (i, i + dim/2) (HF layout). */
+  readonly neox: boolean;
+  readonly scaling: RopeScaling;
+  /** Base of the sliding-window layers, which rotate without scaling (Gemma 3); absent: as the others. */
+  readonly localTheta?: number;
+}
+
 export interface ModelConfig {
   /** Architecture name as GGUF writes it (general.architecture), e.g. 'llama'. */
-  arch: string;
-  name: string;
-  nLayers: number;
+  readonly arch: string;
+  readonly name: string;
+  readonly nLayers: number;
   /** Model (residual stream) width. */
-  dim: number;
-  nHeads: number;
-  nKVHeads: number;
-  headDim: number;
-  ffnDim: number;
-  vocabSize: number;
+  readonly dim: number;
+  readonly nHeads: number;
+  readonly nKVHeads: number;
+  readonly headDim: number;
+  readonly ffnDim: number;
+  readonly vocabSize: number;
   /** Context length the model was trained for (from its metadata). */
-  trainedContext: number;
-  normEps: number;
-  rope: {
-    theta: number;
-    /** Number of leading components of each head that are rotated. */
-    dim: number;
-    /** false: rotate pairs (2i, 2i+1) (GGUF llama layout); true: pairs (i, i + dim/2) (HF layout). */
-    neox: boolean;
-    scaling: RopeScaling;
-    /** Base of the sliding-window layers, which rotate without scaling (Gemma 3); absent: as the others. */
-    localTheta?: number;
-  };
+  readonly trainedContext: number;
+  readonly normEps: number;
+  readonly rope: RopeConfig;
   /** The output projection reuses the token embedding. */
-  tiedOutput: boolean;
-  norm: NormKind;
-  /**
-   * Added to every norm weight once, when the decoder is built: HF Gemma checkpoints store w where the norm
-   * multiplies by 1 + w (GGUF converters store 1 + w, so 0 there).
-   */
-  normOffset: number;
-  mlp: MlpKind;
+  readonly tiedOutput: boolean;
+  readonly norm: NormKind;
+  readonly mlp: MlpKind;
   /** x + attn(norm1(x)) + mlp(norm2(x)) instead of two sequential residual blocks (GPT-NeoX). */
-  parallelResidual: boolean;
+  readonly parallelResidual: boolean;
   /** RMSNorm of the attention output and of the MLP output before each residual add (Gemma 2, 3). */
-  postNorms: boolean;
+  readonly postNorms: boolean;
   /** Per-head RMSNorm of q and k before RoPE (Qwen3, Gemma 3). */
-  qkNorm: boolean;
-  /** The Q, K, V rows of an HF fused query_key_value are interleaved per head ([head][q|k|v][headDim], GPT-NeoX). */
-  qkvInterleaved: boolean;
+  readonly qkNorm: boolean;
   /** The up projection holds [gate; up] rows (Phi-3's gate_up_proj, stored as GGUF ffn_up). */
-  fusedGateUp: boolean;
+  readonly fusedGateUp: boolean;
   /** Token embeddings are multiplied by this (Gemma: sqrt(dim)); 1 elsewhere. */
-  embedScale: number;
+  readonly embedScale: number;
   /** Attention score scale (1/sqrt(headDim) for most; Gemma 2/3 use query_pre_attn_scalar). */
-  attnScale: number;
+  readonly attnScale: number;
   /** score → cap·tanh(score/cap) before the softmax; 0: none (Gemma 2). */
-  attnSoftcap: number;
+  readonly attnSoftcap: number;
   /** logit → cap·tanh(logit/cap); 0: none (Gemma 2, some Gemma 3). */
-  finalSoftcap: number;
+  readonly finalSoftcap: number;
   /** Per layer: sliding-window length (a position sees itself and the window - 1 before it), 0 = full. */
-  layerWindows: number[];
+  readonly layerWindows: readonly number[];
 }
 
-/** What a family fixes, whatever its file says. Everything else comes from the file's settings. */
-export interface FamilyTraits {
-  norm: NormKind;
-  mlp: MlpKind;
-  /** Default when the file does not say (HF tie_word_embeddings, GPT-NeoX use_parallel_residual). */
-  tied: boolean;
-  parallelResidual: boolean;
-  postNorms: boolean;
-  qkNorm: boolean;
-  fusedGateUp: boolean;
-  embedScaled: boolean;
-  /** HF RMSNorm multiplies by 1 + w. */
-  normPlusOne: boolean;
-  /** GGUF Q/K rows in llama.cpp's interleaved rotary layout (only 'llama': its converter permutes them). */
-  ggufInterleavedRope: boolean;
-  /** llama.cpp's sliding-window layer pattern: layer l slides when l % n < n - 1 (0: no sliding layers). */
-  ggufSwaPattern: number;
-}
-
-const BASE: FamilyTraits = {
-  norm: 'rms', mlp: 'swiglu', tied: false, parallelResidual: false, postNorms: false, qkNorm: false,
-  fusedGateUp: false, embedScaled: false, normPlusOne: false, ggufInterleavedRope: false, ggufSwaPattern: 0,
-};
-
-/** Traits of each supported family, by GGUF architecture name. */
-export const FAMILIES: Readonly<Record<string, FamilyTraits>> = {
-  llama: { ...BASE, ggufInterleavedRope: true },
-  qwen2: { ...BASE },
-  qwen3: { ...BASE, qkNorm: true },
-  gemma: { ...BASE, mlp: 'geglu', tied: true, embedScaled: true, normPlusOne: true },
-  gemma2: { ...BASE, mlp: 'geglu', tied: true, embedScaled: true, normPlusOne: true, postNorms: true, ggufSwaPattern: 2 },
-  gemma3: { ...BASE, mlp: 'geglu', tied: true, embedScaled: true, normPlusOne: true, postNorms: true, qkNorm: true, ggufSwaPattern: 6 },
-  phi3: { ...BASE, fusedGateUp: true },
-  gptneox: { ...BASE, norm: 'layer', mlp: 'gelu', parallelResidual: true },
-};
-
-/** The fields every family shares a default for; loaders spread this and override what the file says. */
-export function familyDefaults(arch: string, dim: number, headDim: number, nLayers: number): Pick<ModelConfig,
-  'norm' | 'normOffset' | 'mlp' | 'parallelResidual' | 'postNorms' | 'qkNorm' | 'qkvInterleaved' | 'fusedGateUp' |
-  'embedScale' | 'attnScale' | 'attnSoftcap' | 'finalSoftcap' | 'layerWindows' | 'tiedOutput'> {
-  const f = FAMILIES[arch];
-  return {
-    norm: f.norm, normOffset: 0, mlp: f.mlp, parallelResidual: f.parallelResidual, postNorms: f.postNorms,
-    qkNorm: f.qkNorm, qkvInterleaved: false, fusedGateUp: f.fusedGateUp,
-    embedScale: f.embedScaled ? Math.fround(Math.sqrt(dim)) : 1, attnScale: 1 / Math.sqrt(headDim),
-    attnSoftcap: 0, finalSoftcap: 0, layerWindows: new Array<number>(nLayers).fill(0), tiedOutput: f.tied,
-  };
-}
-
-/** Sanity checks shared by every loader: what the forward pass relies on. */
-export function validateConfig(c: ModelConfig, check: (ok: boolean, field: string, expected: string) => void): void {
+/**
+ * The readers' last step: the checks the forward pass relies on (a failure names the field of `file`), then
+ * the config frozen, its nested objects included.
+ */
+export function finishConfig(c: ModelConfig, file: string): ModelConfig {
+  const check = (ok: boolean, field: string, expected: string) => { if (!ok) throw new FormatError(`${field} must be ${expected}`, file, field); };
   for (const [field, v] of [
     ['nLayers', c.nLayers], ['dim', c.dim], ['nHeads', c.nHeads], ['nKVHeads', c.nKVHeads],
     ['headDim', c.headDim], ['ffnDim', c.ffnDim], ['vocabSize', c.vocabSize],
@@ -132,4 +88,8 @@ export function validateConfig(c: ModelConfig, check: (ok: boolean, field: strin
   check(c.finalSoftcap >= 0 && Number.isFinite(c.finalSoftcap), 'finalSoftcap', `0 or a positive number, got ${c.finalSoftcap}`);
   check(c.layerWindows.length === c.nLayers && c.layerWindows.every((w) => Number.isSafeInteger(w) && w >= 0),
     'layerWindows', `one non-negative integer per layer (${c.nLayers})`);
+  Object.freeze(c.rope.scaling);
+  Object.freeze(c.rope);
+  Object.freeze(c.layerWindows);
+  return Object.freeze(c);
 }

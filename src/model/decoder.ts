@@ -7,8 +7,8 @@ import type { Runtime } from '../kernels/runtime.js';
 import type { KernelExports } from '../kernels/abi.js';
 import type { BufferGroup, Buffers } from '../kernels/memory-plan.js';
 import type { ModelConfig } from './config.js';
-import { prepareWeights, type Weights, type Tensor } from './weights.js';
-import type { ModelCore, AttentionStats } from '../engine/types.js';
+import type { Weights, Tensor } from './weights.js';
+import type { ModelCore, AttentionStats } from './core.js';
 import { KVCache, resolveKV, type KVSpec, type KType, type VType } from '../kv/cache.js';
 import { Attention, type AttentionSetting, type SparqProbe } from '../attention/index.js';
 import { defaultReallocation } from '../attention/policy.js';
@@ -99,7 +99,6 @@ export class Decoder implements ModelCore {
 
   constructor(readonly rt: Runtime, readonly config: ModelConfig, readonly weights: Weights, spec: DecoderSpec) {
     const c = config;
-    prepareWeights(rt, c, weights);
     this.vocabSize = c.vocabSize;
     this.contextLength = spec.kv.capacity;
     this.cache = new KVCache(rt, spec.kv);

@@ -1,17 +1,17 @@
-// ModelConfig from GGUF metadata (llama.cpp's key names: `<arch>.block_count`, ...). What llama.cpp's
-// converters leave out of the file, llama.cpp fixes per architecture, and so do we: Gemma's embedding scale
-// and sliding-window layer pattern, Gemma 3's local RoPE base, the NeoX rotary layout of every family but
-// llama, and the attention scale of the 27B Gemmas.
+// ModelConfig from a GGUF header (llama.cpp's key names: `<arch>.block_count`, ...). What llama.cpp's
+// converters leave out of the file, llama.cpp fixes per architecture, and so does each family record here
+// (families/): the rotary layout, the sliding-window layer pattern and the family's own adjustments.
 import type { ModelConfig, RopeScaling } from './config.js';
-import { FAMILIES, familyDefaults, validateConfig } from './config.js';
+import { finishConfig } from './config.js';
+import { familyDefaults } from './config-defaults.js';
+import { familyOf } from './families/index.js';
+import { GGUF_NAMES } from './weights.js';
+import type { GGUFHeader } from '../formats/gguf.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 
-/** Gemma 3's sliding-window layers rotate with this base (llama.cpp hard-codes it; the file does not say). */
-const GEMMA3_LOCAL_THETA = 10000;
-/** Layer counts of the 27B Gemma 2 and Gemma 3, which scale scores by 1/sqrt(dim / heads) instead of 1/sqrt(headDim). */
-const GEMMA_27B_LAYERS: Record<string, number> = { gemma2: 46, gemma3: 62 };
-
-export function configFromGGUF(meta: Map<string, unknown>, tokenCount: number | undefined, file: string): ModelConfig {
+/** The config a GGUF describes: its metadata, and its tensor list for what only that tells (a tied output). */
+export function configFromGGUF(header: Pick<GGUFHeader, 'metadata' | 'tensors'>, file: string): ModelConfig {
+  const meta = header.metadata;
   const get = (key: string): unknown => meta.get(key);
   const num = (key: string, fallback?: number): number => {
     const v = get(key) ?? fallback;
@@ -23,10 +23,8 @@ export function configFromGGUF(meta: Map<string, unknown>, tokenCount: number | 
   };
   const arch = get('general.architecture');
   if (typeof arch !== 'string') throw new FormatError(`metadata general.architecture must be a string, got ${describe(arch)}`, file, 'general.architecture');
-  const fam = FAMILIES[arch];
-  if (!fam) {
-    throw new UnsupportedError(`architecture '${arch}' is not supported (supported: ${Object.keys(FAMILIES).join(', ')})`, file);
-  }
+  const fam = familyOf(arch, file);
+  const tokens = get('tokenizer.ggml.tokens');
   const dim = num(`${arch}.embedding_length`);
   const nHeads = num(`${arch}.attention.head_count`);
   const headDim = num(`${arch}.attention.key_length`, dim / nHeads);
@@ -41,32 +39,25 @@ export function configFromGGUF(meta: Map<string, unknown>, tokenCount: number | 
     nKVHeads: num(`${arch}.attention.head_count_kv`, nHeads),
     headDim,
     ffnDim: num(`${arch}.feed_forward_length`),
-    vocabSize: num(`${arch}.vocab_size`, tokenCount),
+    vocabSize: num(`${arch}.vocab_size`, Array.isArray(tokens) ? tokens.length : undefined),
     trainedContext: num(`${arch}.context_length`),
-    normEps: fam.norm === 'layer' ? num(`${arch}.attention.layer_norm_epsilon`) : num(`${arch}.attention.layer_norm_rms_epsilon`),
+    normEps: fam.traits.norm === 'layer' ? num(`${arch}.attention.layer_norm_epsilon`) : num(`${arch}.attention.layer_norm_rms_epsilon`),
     rope: {
       theta: num(`${arch}.rope.freq_base`, 10000), dim: num(`${arch}.rope.dimension_count`, headDim),
-      neox: !fam.ggufInterleavedRope, scaling: ropeScaling(meta, arch, file),
+      neox: !fam.gguf.interleavedRope, scaling: ropeScaling(meta, arch, file),
     },
-    ...familyDefaults(arch, dim, headDim, nLayers),
+    ...familyDefaults(fam, dim, headDim, nLayers),
+    tiedOutput: !header.tensors.some((t) => t.name === GGUF_NAMES.output),
+    attnSoftcap: num(`${arch}.attn_logit_softcapping`, 0),
+    finalSoftcap: num(`${arch}.final_logit_softcapping`, 0),
+    layerWindows: slidingLayers(num(`${arch}.attention.sliding_window`, 0), fam.gguf.slidingPattern, nLayers),
   };
-  if (arch === 'gptneox') {
-    const par = get('gptneox.use_parallel_residual');
-    if (typeof par === 'boolean') c.parallelResidual = par;
-  }
-  if (GEMMA_27B_LAYERS[arch] !== undefined) {
-    c.attnScale = 1 / Math.sqrt(nLayers === GEMMA_27B_LAYERS[arch] ? dim / nHeads : headDim);
-  }
-  c.attnSoftcap = num(`${arch}.attn_logit_softcapping`, 0);
-  c.finalSoftcap = num(`${arch}.final_logit_softcapping`, 0);
-  const window = num(`${arch}.attention.sliding_window`, 0);
-  if (fam.ggufSwaPattern > 0 && window > 0) {
-    const p = fam.ggufSwaPattern;
-    c.layerWindows = c.layerWindows.map((_, l) => (l % p < p - 1 ? window : 0));
-    if (arch === 'gemma3') c.rope.localTheta = GEMMA3_LOCAL_THETA;
-  }
-  validateConfig(c, (ok, field, expected) => { if (!ok) throw new FormatError(`${field} must be ${expected}`, file, field); });
-  return c;
+  return finishConfig(fam.gguf.adjust?.(c, (key) => get(`${arch}.${key}`)) ?? c, file);
+}
+
+/** llama.cpp's pattern: with a window, layer l slides when l % pattern < pattern - 1 (pattern 0: none does). */
+function slidingLayers(window: number, pattern: number, nLayers: number): number[] {
+  return Array.from({ length: nLayers }, (_, l) => (pattern > 0 && window > 0 && l % pattern < pattern - 1 ? window : 0));
 }
 
 function ropeScaling(meta: Map<string, unknown>, arch: string, file: string): RopeScaling {

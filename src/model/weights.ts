@@ -64,11 +64,23 @@ export interface TensorNaming {
   output: string;
   ropeFreqs?: string;
   layer(i: number): LayerNames;
-  /** The convention's names for one architecture, where they differ by family (HF). */
-  forArch?(arch: string): TensorNaming;
 }
 
-/** llama.cpp's names: one set for every architecture (a role's meaning is the family's, see LayerWeights). */
+/** How a file stores weights where that differs from what the forward pass reads (prepareWeights undoes it). */
+export interface StoredLayout {
+  /** Norm weights are stored as w where the norm multiplies by normOffset + w (HF Gemma: 1). */
+  readonly normOffset: number;
+  /** A fused QKV's rows are interleaved per head, [head][q|k|v][headDim] (HF GPT-NeoX). */
+  readonly qkvInterleaved: boolean;
+}
+
+/** The layout the forward pass reads, and every GGUF holds. */
+export const RUNTIME_LAYOUT: StoredLayout = Object.freeze({ normOffset: 0, qkvInterleaved: false });
+
+/**
+ * llama.cpp's names: one set for every architecture (a role's meaning is the family's, see LayerWeights).
+ * HF names differ by family: each family record holds its own (families/).
+ */
 export const GGUF_NAMES: TensorNaming = {
   tokenEmbd: 'token_embd.weight',
   outputNorm: 'output_norm.weight',
@@ -93,61 +105,6 @@ export const GGUF_NAMES: TensorNaming = {
   },
 };
 
-/** HF names of the Llama-shaped families (model.layers.N...), with each family's module names. */
-function hfLlamaLike(arch: string): TensorNaming {
-  const gemmaNorms = arch === 'gemma2' || arch === 'gemma3';
-  return {
-    tokenEmbd: 'model.embed_tokens.weight',
-    outputNorm: 'model.norm.weight',
-    output: 'lm_head.weight',
-    layer: (i) => {
-      const b = `model.layers.${i}.`;
-      const a = `${b}self_attn.`;
-      return {
-        attnNorm: `${b}input_layernorm.weight`,
-        wq: `${a}q_proj.weight`, wk: `${a}k_proj.weight`, wv: `${a}v_proj.weight`,
-        bq: `${a}q_proj.bias`, bk: `${a}k_proj.bias`, bv: `${a}v_proj.bias`,
-        wqkv: `${a}qkv_proj.weight`,
-        qNorm: `${a}q_norm.weight`, kNorm: `${a}k_norm.weight`,
-        wo: `${a}o_proj.weight`, bo: `${a}o_proj.bias`,
-        // Gemma 2/3 reuse the Llama name for the post-attention norm and call the pre-MLP one differently
-        ...(gemmaNorms
-          ? { postAttnNorm: `${b}post_attention_layernorm.weight`, ffnNorm: `${b}pre_feedforward_layernorm.weight`,
-              postFfnNorm: `${b}post_feedforward_layernorm.weight` }
-          : { ffnNorm: `${b}post_attention_layernorm.weight` }),
-        wGate: `${b}mlp.gate_proj.weight`,
-        wUp: arch === 'phi3' ? `${b}mlp.gate_up_proj.weight` : `${b}mlp.up_proj.weight`,
-        wDown: `${b}mlp.down_proj.weight`,
-      };
-    },
-  };
-}
-
-const HF_GPTNEOX: TensorNaming = {
-  tokenEmbd: 'gpt_neox.embed_in.weight',
-  outputNorm: 'gpt_neox.final_layer_norm.weight',
-  outputNormB: 'gpt_neox.final_layer_norm.bias',
-  output: 'embed_out.weight',
-  layer: (i) => {
-    const b = `gpt_neox.layers.${i}.`;
-    return {
-      attnNorm: `${b}input_layernorm.weight`, attnNormB: `${b}input_layernorm.bias`,
-      wqkv: `${b}attention.query_key_value.weight`, bqkv: `${b}attention.query_key_value.bias`,
-      wo: `${b}attention.dense.weight`, bo: `${b}attention.dense.bias`,
-      ffnNorm: `${b}post_attention_layernorm.weight`, ffnNormB: `${b}post_attention_layernorm.bias`,
-      wUp: `${b}mlp.dense_h_to_4h.weight`, bUp: `${b}mlp.dense_h_to_4h.bias`,
-      wDown: `${b}mlp.dense_4h_to_h.weight`, bDown: `${b}mlp.dense_4h_to_h.bias`,
-    };
-  },
-};
-
-/** HF names of one family. */
-export function hfNames(arch: string): TensorNaming {
-  return arch === 'gptneox' ? HF_GPTNEOX : hfLlamaLike(arch);
-}
-
-export const HF_NAMES: TensorNaming = { ...hfLlamaLike('llama'), forArch: hfNames };
-
 /** Rows [r0, r0 + n) of a matrix (or elements of an f32 vector) as a tensor of its own, in place. */
 function rowView(t: Tensor, r0: number, n: number, part: string): Tensor {
   if (t.shape.length === 1) {
@@ -158,8 +115,7 @@ function rowView(t: Tensor, r0: number, n: number, part: string): Tensor {
 }
 
 /** Find every weight the config needs and check its shape (ggml order: [in, out]). */
-export function bindWeights(c: ModelConfig, lookup: (name: string) => Tensor | undefined, convention: TensorNaming, file: string): Weights {
-  const names = convention.forArch?.(c.arch) ?? convention;
+export function bindWeights(c: ModelConfig, lookup: (name: string) => Tensor | undefined, names: TensorNaming, file: string): Weights {
   const check = (t: Tensor, name: string, shape: number[]): Tensor => {
     const got = t.shape.filter((d, i) => i < shape.length || d !== 1);
     if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) {
@@ -239,40 +195,42 @@ function fusedQKV(w: Tensor, b: Tensor | undefined, q: number, kv: number): Pick
 }
 
 /**
- * Layout fixes applied once to the weights in Wasm memory before the first forward pass, after which the
- * config records them as done: the norm offset (HF Gemma's 1 + w) is added to every norm weight, and a
- * per-head interleaved fused QKV (HF GPT-NeoX, rows [head][q|k|v][headDim]) is regrouped to [q; k; v] so the
- * row views of bindWeights are right.
+ * Weights stored in `stored` layout brought, in Wasm memory and once, to the layout the forward pass reads:
+ * the norm offset (HF Gemma's 1 + w) is added to every norm weight, and a per-head interleaved fused QKV
+ * (HF GPT-NeoX) is regrouped to [q; k; v] so the row views of bindWeights are right. Returns the weights,
+ * which from then on are in RUNTIME_LAYOUT; the config is not touched.
  */
-export function prepareWeights(rt: Runtime, c: ModelConfig, w: Weights): void {
-  if (c.normOffset !== 0) {
+export function prepareWeights(rt: Runtime, c: ModelConfig, w: Weights, stored: StoredLayout): Weights {
+  if (stored.normOffset !== 0) {
     const norms = [w.outputNorm, ...w.layers.flatMap((L) => [L.attnNorm, L.ffnNorm, L.postAttnNorm, L.postFfnNorm, L.qNorm, L.kNorm])];
     for (const t of norms) {
       if (!t) continue;
       const v = rt.f32At(t.ptr, t.shape[0]);
-      for (let i = 0; i < v.length; i++) v[i] += c.normOffset;
+      for (let i = 0; i < v.length; i++) v[i] += stored.normOffset;
     }
-    c.normOffset = 0;
   }
-  if (c.qkvInterleaved) {
+  if (stored.qkvInterleaved) {
     for (const L of w.layers) {
-      if (L.wqkv) regroupQKV(rt, L.wqkv.ptr, tensorByteSize(L.wqkv.type, [L.wqkv.shape[0]]), c.nHeads, c.headDim);
-      if (L.bqkv) regroupQKV(rt, L.bqkv.ptr, 4, c.nHeads, c.headDim);
+      for (const t of [L.wqkv, L.bqkv]) {
+        if (!t) continue;
+        const bytes = tensorByteSize(t.type, t.shape);
+        regroupQKV(rt.u8At(t.ptr, bytes).slice(), rt.u8At(t.ptr, bytes), c.nHeads, bytes / (3 * c.nHeads));
+      }
     }
-    c.qkvInterleaved = false;
   }
+  return w;
 }
 
-/** Rows [head][part][d] -> [part][head][d] in place (part: q, k, v), for rows of rowBytes bytes. */
-function regroupQKV(rt: Runtime, ptr: number, rowBytes: number, nHeads: number, d: number): void {
-  const bytes = 3 * nHeads * d * rowBytes;
-  const src = rt.u8At(ptr, bytes).slice();
-  const dst = rt.u8At(ptr, bytes);
-  const block = d * rowBytes;
+/**
+ * The rows of a fused QKV stored per head, [head][q|k|v][block], copied from src to dst as [q|k|v][head][block],
+ * where a block is one head's part (headDim rows) in elements of src.
+ */
+export function regroupQKV<T extends Uint8Array | Float32Array>(src: T, dst: T, nHeads: number, block: number): T {
   for (let h = 0; h < nHeads; h++) {
     for (let part = 0; part < 3; part++) {
       const from = (h * 3 + part) * block;
       dst.set(src.subarray(from, from + block), (part * nHeads + h) * block);
     }
   }
+  return dst;
 }

@@ -1,9 +1,6 @@
-// Node-only file access for the format readers: large-chunk streaming file input, directory checks and
-// atomic file output (temp file + rename, so a failed write never leaves a half-written file behind).
-import { open, stat, rename, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+// Node-only file access for loading: large-chunk streaming file input and directory checks.
+import { open, stat } from 'node:fs/promises';
 import { FormatError } from '../errors.js';
-import { writeGGUF, type GGUFWriteSpec } from '../formats/gguf-writer.js';
 
 const CHUNK = 8 << 20;
 
@@ -34,54 +31,6 @@ export async function openFileInput(path: string, start = 0, length?: number): P
   return { input: chunks(), size };
 }
 
-/** Read exactly dst.length bytes at `offset` of `path` straight into dst (no intermediate buffer). */
-export async function readFileRange(path: string, offset: number, dst: Uint8Array): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    for (let done = 0; done < dst.length;) {
-      const n = Math.min(dst.length - done, 1 << 30);
-      const { bytesRead } = await fh.read(dst, done, n, offset + done);
-      if (bytesRead === 0) {
-        throw new FormatError(`file is truncated: ${dst.length} bytes wanted at offset ${offset}, got ${done}`, path);
-      }
-      done += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-}
-
 export async function isDirectory(path: string): Promise<boolean> {
   try { return (await stat(path)).isDirectory(); } catch { return false; }
-}
-
-/**
- * Write `path` atomically: bytes go to a temp file next to it, which is renamed over `path` only after
- * `produce` finished and the data was flushed; on any failure the temp file is removed.
- */
-export async function writeFileAtomic(path: string, produce: (out: { write(chunk: Uint8Array): Promise<void> }) => Promise<void>): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fh = await open(tmp, 'w');
-  let ok = false;
-  try {
-    await produce({
-      async write(chunk) {
-        for (let done = 0; done < chunk.length;) {
-          const { bytesWritten } = await fh.write(chunk, done, chunk.length - done);
-          done += bytesWritten;
-        }
-      },
-    });
-    await fh.sync();
-    ok = true;
-  } finally {
-    await fh.close();
-    if (!ok) await unlink(tmp).catch(() => {});
-  }
-  await rename(tmp, path);
-}
-
-/** writeGGUF into a file, atomically. */
-export async function writeGGUFFile(path: string, spec: GGUFWriteSpec): Promise<void> {
-  await writeFileAtomic(path, (out) => writeGGUF(out, spec));
 }

@@ -1,7 +1,19 @@
-// Sampling options: defaults (llama.cpp's) and validation.
-import type { SamplingOptions } from '../engine/types.js';
+// Sampling options: what callers set, defaults (llama.cpp's) and validation.
 import { InvalidArgumentError } from '../errors.js';
 import { randomSeed } from './rng.js';
+
+export interface SamplingOptions {
+  /** 0 means greedy (argmax). Default 0.8. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  /** How many recent tokens the repetition penalty looks at (default 64). */
+  repeatLastN?: number;
+  /** RNG seed; the same seed, prompt and options give the same text. */
+  seed?: number;
+}
 
 export interface SamplerSettings {
   temperature: number;

@@ -7,8 +7,7 @@
 //   5. temperature: sample from softmax(logit / T) over what is left; T = 0 picks the argmax (lowest id on ties)
 // Stages 3 and 4 do not depend on T. The vocabulary is never sorted: top-k uses a size-k heap, top-p
 // without top-k a probability histogram (see select.ts).
-import type { SamplingOptions } from '../engine/types.js';
-import { resolveSampling, type SamplerSettings } from './options.js';
+import { resolveSampling, type SamplerSettings, type SamplingOptions } from './options.js';
 import { Rng } from './rng.js';
 import { argmax, topKIds, nucleus, nucleusCut } from './select.js';
 

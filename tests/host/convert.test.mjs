@@ -5,15 +5,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convertHFToGGUF, permuteQK, llama3RopeFactors } from '../../dist/formats/convert.js';
-import { convertTokenizer, TokenKind } from '../../dist/formats/convert-tokenizer.js';
+import { convertHFToGGUF } from '../../dist/convert/index.js';
+import { permuteQK, llama3RopeFactors } from '../../dist/convert/tensor-fixes.js';
+import { convertTokenizer, TokenKind } from '../../dist/convert/convert-tokenizer.js';
 import { encodeSafetensors } from '../../dist/formats/safetensors.js';
 import { ByteReader } from '../../dist/formats/source.js';
 import { readGGUFHeader, readGGUFData } from '../../dist/formats/gguf.js';
 import { GGMLType } from '../../dist/formats/ggml-types.js';
-import {
-  f32ToF16Bits, f16BitsToF32, f32ToBF16Bits, bf16BitsToF32, quantizeQ8_0, dequantizeQ8_0, toF32,
-} from '../../dist/formats/quantize.js';
+import { f32ToF16Bits, f16BitsToF32, f32ToBF16Bits, bf16BitsToF32, toF32 } from '../../dist/formats/half-floats.js';
+import { quantizeQ8_0, dequantizeQ8_0 } from '../../dist/convert/quantize.js';
 
 // ---------- quantize.ts ----------
 

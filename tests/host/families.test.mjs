@@ -1,30 +1,28 @@
-// HF transformers as the reference for every supported family: the random-init fixtures of
-// tools/make-fixtures.py --families (Qwen2, Qwen3, Gemma, Gemma 2, Gemma 3, Phi-3, GPT-NeoX), each loaded as
-// its HF directory and as the F32 GGUF our converter writes with llama.cpp's names, must give transformers'
-// logits on the 106-token prompt within 1e-3 and its 32 greedy ids.
+// HF transformers as the reference for every supported family. Each fixture directory with an
+// expected-gguf.json (the random-init models of tools/make-fixtures.py; see tests/fixtures/README.md) is
+// loaded as its HF directory and as the F32 GGUF our converter writes with llama.cpp's names: both must give
+// transformers' logits on the 106-token prompt within 1e-3 and its 32 greedy ids, and the GGUF must name the
+// family's architecture and hold (or lack) the tensors the file lists. Every family the runtime lists
+// (src/model/families/index.ts) needs such a fixture.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../dist/index.js';
-import { convertHFToGGUF } from '../../dist/formats/convert.js';
+import { convertHFToGGUF } from '../../dist/convert/index.js';
+import { FAMILIES } from '../../dist/model/families/index.js';
 import { ByteReader } from '../../dist/formats/source.js';
 import { readGGUFHeader } from '../../dist/formats/gguf.js';
 
 const root = fileURLToPath(new URL('../fixtures/', import.meta.url));
-// fixture -> GGUF architecture, and tensors llama.cpp's converter writes that show the family's layout
-const FAMILIES = {
-  qwen2: { arch: 'qwen2', tensors: ['blk.0.attn_q.bias', 'blk.0.attn_k.bias', 'blk.0.attn_v.bias'] },
-  qwen3: { arch: 'qwen3', tensors: ['blk.0.attn_q_norm.weight', 'blk.0.attn_k_norm.weight'] },
-  gemma: { arch: 'gemma', tensors: ['blk.1.ffn_gate.weight'], absent: ['output.weight'] },
-  gemma2: { arch: 'gemma2', tensors: ['blk.0.post_attention_norm.weight', 'blk.0.post_ffw_norm.weight'], absent: ['output.weight'] },
-  gemma3: { arch: 'gemma3', tensors: ['blk.5.attn_q_norm.weight', 'blk.5.post_ffw_norm.weight'], absent: ['output.weight'] },
-  phi3: { arch: 'phi3', tensors: ['blk.0.attn_qkv.weight', 'blk.1.ffn_up.weight', 'output.weight'], absent: ['blk.0.ffn_gate.weight'] },
-  gptneox: { arch: 'gptneox', tensors: ['blk.0.attn_qkv.bias', 'blk.0.attn_norm.bias', 'output_norm.bias', 'blk.1.ffn_down.bias'] },
-};
 const BOUND = 1e-3;
+
+/** Fixture directory name -> what its F32 GGUF must show (arch, tensors, absent). */
+const EXPECTED = new Map(readdirSync(root)
+  .filter((name) => existsSync(join(root, name, 'expected-gguf.json')))
+  .map((name) => [name, JSON.parse(readFileSync(join(root, name, 'expected-gguf.json'), 'utf8'))]));
 
 function fixture(name) {
   const dir = join(root, name);
@@ -55,7 +53,12 @@ async function check(model, fx, label) {
   return worst;
 }
 
-for (const [name, want] of Object.entries(FAMILIES)) {
+test('every family has a fixture with an expected-gguf.json', () => {
+  const covered = new Set([...EXPECTED.values()].map((e) => e.arch));
+  assert.deepEqual(FAMILIES.map((f) => f.arch).filter((arch) => !covered.has(arch)), []);
+});
+
+for (const [name, want] of EXPECTED) {
   test(`${name}: HF directory and our F32 GGUF (${want.arch}) match transformers within ${BOUND}, greedy identical`, async () => {
     const fx = fixture(name);
     const hf = await loadModel(fx.dir);
@@ -73,7 +76,7 @@ for (const [name, want] of Object.entries(FAMILIES)) {
       assert.equal(header.metadata.get('general.architecture'), want.arch);
       const names = new Set(header.tensors.map((t) => t.name));
       for (const t of want.tensors) assert.ok(names.has(t), `GGUF has ${t}`);
-      for (const t of want.absent ?? []) assert.ok(!names.has(t), `GGUF has no ${t}`);
+      for (const t of want.absent) assert.ok(!names.has(t), `GGUF has no ${t}`);
       const gg = await loadModel(out);
       try {
         console.log(`${name} GGUF F32: max |Δlogit| ${(await check(gg, fx, 'gguf')).toExponential(2)}`);

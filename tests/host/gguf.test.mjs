@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import { ByteReader, sourceFromUrl } from '../../dist/formats/source.js';
 import { readGGUFHeader, readGGUFData, checkSupportedTypes, metaString, metaNumber, metaArray, GGUFValueType as T } from '../../dist/formats/gguf.js';
-import { writeGGUF } from '../../dist/formats/gguf-writer.js';
 import { GGMLType, ggmlTypeName, tensorByteSize } from '../../dist/formats/ggml-types.js';
-import { openFileInput, writeGGUFFile } from '../../dist/platform/node.js';
+import { openFileInput } from '../../dist/platform/node.js';
+import { writeGGUF, writeGGUFFile } from '../../dist/convert/index.js';
 import { FormatError, UnsupportedError, AbortError } from '../../dist/errors.js';
 
 const data = new URL('../../../shared/data/', import.meta.url);

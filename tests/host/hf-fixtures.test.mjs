@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModel } from '../../dist/index.js';
-import { convertHFToGGUF } from '../../dist/formats/convert.js';
+import { convertHFToGGUF } from '../../dist/convert/index.js';
 
 const root = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const FIXTURES = ['llama-gqa', 'llama-mha-tied', 'llama-mqa-f32'];

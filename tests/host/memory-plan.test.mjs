@@ -6,12 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadModel, OutOfMemoryError } from '../../dist/index.js';
+import { decoderOf } from '../../dist/engine/model.js';
 
 const DEFAULT = fileURLToPath(new URL('../../models/default.gguf', import.meta.url));
 const GQA = fileURLToPath(new URL('../fixtures/llama-gqa', import.meta.url));
 
 /** The loaded model's runtime (internal: the test reads its allocation log). */
-const runtimeOf = (model) => model.decoder.rt;
+const runtimeOf = (model) => decoderOf(model).rt;
 
 function assertPlanIsAllocations(model, label) {
   const rt = runtimeOf(model);

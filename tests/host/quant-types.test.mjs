@@ -6,15 +6,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { quantizeRows, dequantizeRows, toF32 } from '../../dist/formats/quantize.js';
 import { GGMLType } from '../../dist/formats/ggml-types.js';
-import { planTypes, useMoreBits } from '../../dist/formats/quant-mix.js';
-import { quantizeGGUF } from '../../dist/formats/quantize-gguf.js';
-import { convertHFToGGUF } from '../../dist/formats/convert.js';
+import { toF32 } from '../../dist/formats/half-floats.js';
+import { useMoreBits } from '../../dist/convert/quant-mix.js';
+import { convertHFToGGUF, quantizeGGUF, quantizeRows, dequantizeRows, planTypes } from '../../dist/convert/index.js';
 import { ByteReader } from '../../dist/formats/source.js';
 import { readGGUFHeader, readGGUFData } from '../../dist/formats/gguf.js';
 import { openFileInput } from '../../dist/platform/node.js';
 import { loadModel } from '../../dist/index.js';
+import { greedyBySetting } from '../../dist/research/index.js';
+import { decoderOf } from '../../dist/engine/model.js';
 
 const STORIES = fileURLToPath(new URL('../../../shared/data/stories260K/stories260K.gguf', import.meta.url));
 const GQA = fileURLToPath(new URL('../fixtures/llama-gqa', import.meta.url));
@@ -102,13 +103,13 @@ test('Q4_K_M mixture follows llama.cpp: output Q6_K, attn_v / ffn_down Q6_K on t
 /** Logits of every prompt position and 24 greedy tokens. */
 async function run(model, prompt) {
   const logits = model.logits(prompt);
-  const greedy = model.greedyBySetting(prompt, 24, [{ label: 'dense', setting: 'dense' }])[0];
+  const greedy = greedyBySetting(model, prompt, 24, [{ label: 'dense', setting: 'dense' }])[0];
   return { logits, greedy };
 }
 
 /** Replace every 2-D weight of an F32-loaded model by dequant(quant(w)) in `type` (the model's kernel then sees the same weights). */
 function dequantizeInPlace(model, type) {
-  const dec = model.decoder, w = dec.weights;
+  const dec = decoderOf(model), w = dec.weights;
   const mats = [w.tokenEmbd, w.output, ...w.layers.flatMap((L) => [L.wq, L.wk, L.wv, L.wo, L.wGate, L.wUp, L.wDown])];
   for (const t of new Set(mats)) {
     const [cols, rows] = t.shape;
@@ -140,7 +141,7 @@ test('llama-gqa (HF fixture) quantised to every type: kernels match the dequanti
       const out = join(dir, `${name}.gguf`);
       await quantizeGGUF(f32, out, name === 'Q3_K' ? 'Q3_K_S' : name === 'Q4_K' ? 'Q4_K_S' : name === 'Q5_K' ? 'Q5_K_S' : name, { pure: true });
       const q = await loadModel(out);
-      assert.equal(q.decoder.weights.layers[0].wq.type, GGMLType[name], `${name}: stored type`);
+      assert.equal(decoderOf(q).weights.layers[0].wq.type, GGMLType[name], `${name}: stored type`);
       const got = await run(q, prompt);
       q.dispose();
       const deq = await loadModel(f32);

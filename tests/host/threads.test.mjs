@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadModel, SparqError } from '../../dist/index.js';
 import { createRuntime } from '../../dist/threads/create-runtime.js';
 import { whenAllThreadsEnded } from '../../dist/threads/pool.js';
-import { convertHFToGGUF } from '../../dist/formats/convert.js';
-import { quantizeGGUF } from '../../dist/formats/quantize-gguf.js';
+import { convertHFToGGUF, quantizeGGUF } from '../../dist/convert/index.js';
 
 const stories = fileURLToPath(new URL('../../../shared/data/stories260K/stories260K.gguf', import.meta.url));
 const skipStories = existsSync(stories) ? false : 'needs ../shared/data/stories260K (absent)';

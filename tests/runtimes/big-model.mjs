@@ -10,7 +10,7 @@ const ZERO = new Uint8Array(1 << 22);
 
 export async function writeOverBudgetModel(path) {
   const dist = join(bundles, '..');
-  const { writeGGUF } = await import(join(dist, 'formats', 'gguf-writer.js'));
+  const { writeGGUF } = await import(join(dist, 'convert', 'gguf-writer.js'));
   const { readGGUFHeader, GGUFValueType: T } = await import(join(dist, 'formats', 'gguf.js'));
   const { ByteReader } = await import(join(dist, 'formats', 'source.js'));
   const { GGMLType, tensorByteSize } = await import(join(dist, 'formats', 'ggml-types.js'));

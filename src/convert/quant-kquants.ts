@@ -6,7 +6,7 @@
 //   Q4_K/Q5_K: per 32 values, scale and min by the least-squares search (weights rms + |x|), 6-bit scales/mins;
 //   Q6_K: per 16 values, the symmetric scale search over 19 candidates (x^2 weights), 8-bit signed scales.
 // Then every value is re-rounded against the stored (f16 x integer) scales. f32 rounding where ggml uses f32.
-import { f32ToF16Bits, f16BitsToF32 } from './quantize.js';
+import { f32ToF16Bits, f16BitsToF32 } from '../formats/half-floats.js';
 
 const fr = Math.fround;
 const QK = 256;

@@ -9,7 +9,7 @@
 //   - rows not a multiple of the block: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K/Q3_K -> Q4_0
 //     (llama.cpp uses IQ4_NL there, which this runtime does not have), then F16 if still not a multiple.
 // Not modelled: the 70B, mixture-of-experts and Falcon special cases. `pure` gives every 2-D weight the base type.
-import { GGMLType, ggmlTypeInfo } from './ggml-types.js';
+import { GGMLType, ggmlTypeInfo } from '../formats/ggml-types.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export const FILE_TYPES = {

@@ -1,18 +1,10 @@
 // GGUF v3 writer: metadata, tensor infos, aligned tensor data, streamed through `out.write` in pieces
 // (tensor bytes may come from a generator so that a multi-GB file never sits in memory).
 import { InvalidArgumentError } from '../errors.js';
-import { GGUFValueType, GGUF_MAGIC, GGUF_DEFAULT_ALIGNMENT, GGML_MAX_DIMS } from './gguf.js';
-import { tensorByteSize, ggmlTypeName } from './ggml-types.js';
+import { GGUFValueType, GGUF_MAGIC, GGUF_DEFAULT_ALIGNMENT, GGML_MAX_DIMS, type GGUFMetadataEntry } from '../formats/gguf.js';
+import { tensorByteSize, ggmlTypeName } from '../formats/ggml-types.js';
 
 export interface GGUFOutput { write(chunk: Uint8Array): Promise<void> | void }
-
-/** One metadata pair. Arrays give `itemType`; an array of arrays gives `value` as a list of `{ itemType, value }`. */
-export interface GGUFMetadataEntry {
-  key: string;
-  type: GGUFValueType;
-  value: unknown;
-  itemType?: GGUFValueType;
-}
 
 export type TensorBytes = Uint8Array | (() => Iterable<Uint8Array> | AsyncIterable<Uint8Array>);
 

@@ -3,8 +3,7 @@
 // 'llama' for SentencePiece-style BPE with byte fallback (tokens, scores, types). Ids missing from the
 // vocabulary become "[PAD<id>]" tokens of type UNUSED.
 import { FormatError, UnsupportedError } from '../errors.js';
-import { GGUFValueType as T } from './gguf.js';
-import type { GGUFMetadataEntry } from './gguf-writer.js';
+import { GGUFValueType as T, type GGUFMetadataEntry } from '../formats/gguf.js';
 
 /** tokenizer.ggml.token_type values. */
 export const TokenKind = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;

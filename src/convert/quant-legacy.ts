@@ -4,7 +4,7 @@
 // is bit 4 of value j. Symmetric types: d = (signed value of largest |x|) / -8 (or -16), q = trunc(x/d + 8.5)
 // clamped to 15 (31). Min types: d = (max - min) / 15 (31), m = min, q = trunc((x - min)/d + 0.5).
 // Arithmetic is rounded to f32 where ggml computes in f32.
-import { f32ToF16Bits, f16BitsToF32 } from './quantize.js';
+import { f32ToF16Bits, f16BitsToF32 } from '../formats/half-floats.js';
 
 const fr = Math.fround;
 

@@ -1,13 +1,16 @@
 // GGUF (F32/F16/BF16 weights) -> quantised GGUF, tensor by tensor, so memory stays near one tensor's size.
 // The metadata is copied with its stored value types (scanned from the header bytes), general.file_type
 // and general.quantization_version are set, and the output is written atomically (temp file + rename).
-import { ByteReader } from './source.js';
-import { readGGUFHeader, GGUFValueType as T, type GGUFHeader } from './gguf.js';
-import { GGMLType, ggmlTypeName, tensorByteSize } from './ggml-types.js';
-import type { GGUFMetadataEntry, GGUFTensorEntry } from './gguf-writer.js';
-import { toF32, quantizeRows, f32ToF16Array } from './quantize.js';
+import { ByteReader } from '../formats/source.js';
+import { readGGUFHeader, GGUFValueType as T, type GGUFHeader, type GGUFMetadataEntry } from '../formats/gguf.js';
+import { GGMLType, ggmlTypeName, tensorByteSize } from '../formats/ggml-types.js';
+import type { GGUFTensorEntry } from './gguf-writer.js';
+import { toF32, f32ToF16Array } from '../formats/half-floats.js';
+import { quantizeRows } from './quantize.js';
 import { planTypes, FILE_TYPES, type FileTypeName } from './quant-mix.js';
-import { openFileInput, readFileRange, writeGGUFFile } from '../platform/node.js';
+import { readFileRange } from '../formats/file-range.js';
+import { openFileInput } from '../platform/node.js';
+import { writeGGUFFile } from './gguf-file.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 
 export interface QuantizeOptions {

@@ -1,8 +1,10 @@
 // Accuracy of decode-step attention settings against dense, as the SparQ paper scores them: a dense prefill,
 // then teacher-forced (or greedy) single-token decode steps through the chosen attention. The prefill is
-// shared by every setting: the cache is rolled back to its end before each setting runs.
+// shared by every setting: the cache is rolled back to its end before each setting runs. These work on the
+// model's decoder (engine/model.ts decoderOf), which the public Model does not expose.
 import type { Decoder } from '../model/decoder.js';
 import type { AttentionSetting, SparqProbe } from '../attention/index.js';
+import { decoderOf, type Model } from '../engine/model.js';
 import { InvalidArgumentError } from '../errors.js';
 
 export interface EvalSetting {
@@ -56,8 +58,10 @@ function checkDocs(dec: Decoder, docs: readonly (readonly number[])[], prefill: 
 /**
  * Perplexity of every setting over the decode-step part of each document: tokens [0, prefill) go through a
  * dense prefill, then token t (t >= prefill) is fed as a decode step and scored on predicting token t+1.
+ * The model must be idle (no generation running); its attention setting is restored afterwards.
  */
-export function perplexityBySetting(dec: Decoder, docs: readonly (readonly number[])[], opts: PerplexityOptions): PerplexityResult[] {
+export function perplexityBySetting(model: Model, docs: readonly (readonly number[])[], opts: PerplexityOptions): PerplexityResult[] {
+  const dec = decoderOf(model);
   const { prefill, settings } = opts;
   checkDocs(dec, docs, prefill, 2);
   const nLayers = dec.config.nLayers;
@@ -112,19 +116,19 @@ export function perplexityBySetting(dec: Decoder, docs: readonly (readonly numbe
 }
 
 /**
- * Greedy continuations of `prompt` under every setting: the prompt minus its last token is prefilled densely
- * once; per setting the cache rolls back there and the last prompt token plus up to maxNew - 1 generated
- * tokens run as decode steps. Stops early at any id in `stopIds`.
+ * Greedy continuations of `prompt` (ids) under every setting: the prompt minus its last token is prefilled
+ * densely once; per setting the cache rolls back there and the last prompt token plus up to maxNew - 1
+ * generated tokens run as decode steps. Stops early at any of the tokenizer's stop ids.
  */
-export function greedyBySetting(dec: Decoder, prompt: readonly number[], maxNew: number, settings: EvalSetting[],
-  stopIds: readonly number[] = []): number[][] {
+export function greedyBySetting(model: Model, prompt: readonly number[], maxNew: number, settings: EvalSetting[]): number[][] {
+  const dec = decoderOf(model);
   if (prompt.length < 2) throw new InvalidArgumentError('greedy evaluation needs a prompt of at least 2 tokens');
   if (!Number.isInteger(maxNew) || maxNew < 1) throw new InvalidArgumentError(`maxNew must be a positive integer, got ${maxNew}`);
   if (prompt.length + maxNew - 1 > dec.contextLength) {
     throw new InvalidArgumentError(`prompt (${prompt.length}) + ${maxNew} tokens do not fit the context of ${dec.contextLength}`);
   }
   const saved = dec.attentionSetting;
-  const stop = new Set(stopIds);
+  const stop = new Set(model.tokenizer.stopIds);
   try {
     dec.attentionSetting = 'dense';
     const base = prompt.length - 1;

@@ -1,0 +1,19 @@
+// Typed reads of a Hugging Face config.json; a bad value raises FormatError naming the field.
+import { FormatError } from '../errors.js';
+
+export type HFConfig = Readonly<Record<string, unknown>>;
+
+/** j[key] as a finite number, or `fallback` when the key is absent. */
+export function jsonNumber(j: HFConfig, key: string, file: string, fallback?: number): number {
+  const v = j[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`field ${key} must be a number, got ${JSON.stringify(j[key])}`, file, key);
+  return v;
+}
+
+/** A soft-cap setting: null means none (0); absent means `fallback`. */
+export function softcap(j: HFConfig, key: string, fallback: number, file: string): number {
+  const v = key in j ? j[key] : fallback;
+  if (v === null) return 0;
+  if (typeof v !== 'number' || !(v >= 0)) throw new FormatError(`field ${key} must be null or a positive number, got ${JSON.stringify(v)}`, file, key);
+  return v;
+}

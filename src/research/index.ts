@@ -1,0 +1,3 @@
+// Research tools, the package entry `sparq-wasm/research`: accuracy of decode-step attention settings on a
+// loaded model (perplexity and greedy continuations by setting, one shared dense prefill each).
+export { perplexityBySetting, greedyBySetting, type EvalSetting, type PerplexityOptions, type PerplexityResult } from './by-setting.js';
