@@ -1,76 +1,48 @@
-// A Cloudflare Worker that streams generated text as server-sent events:
-//   GET /generate?prompt=Once%20upon%20a%20time&max_tokens=32[&model=stories260K.gguf]
-//   -> event: token  data: {"text":"..."}   (one per piece of text)
-//      event: done   data: {"tokens":[...],"text":"...","stats":{...}}
-// The model is streamed into Wasm memory from an R2 bucket (binding MODELS_BUCKET) when there is one,
-// otherwise from the static assets (binding ASSETS); the weights are never held twice. Loading is
-// planned against the Workers budget (128 MiB by default): a model that does not fit is refused with a
-// 507 and the OutOfMemoryError's message, before anything is allocated.
-import { loadModel, OutOfMemoryError, SparqError } from 'sparq-wasm';
+// A Cloudflare Worker serving sparq-wasm's OpenAI-compatible API: the same createOpenAIHandler that
+// `sparq serve` runs in Node, so POST /v1/chat/completions and /v1/completions (streamed as server-sent
+// events with "stream": true), GET /v1/models and GET /health work with any OpenAI client.
+//   curl http://127.0.0.1:8787/v1/completions -d '{"model":"default","prompt":"Once upon a time","max_tokens":32}'
+// The request's "model" names the file: "default" is default.gguf, streamed into Wasm memory from an R2
+// bucket (binding MODELS_BUCKET) when there is one, else from the static assets (binding ASSETS); the
+// weights are never held twice. One model at a time per isolate, loaded by the first request that names it.
+// Loading is planned against the Workers budget (128 MiB by default): a model that does not fit gets a 507
+// with the OutOfMemoryError's numbers, before anything is allocated, and the worker goes on serving.
+import { loadModel, createOpenAIHandler, OutOfMemoryError } from 'sparq-wasm';
 
-const DEFAULT_MODEL = 'stories260K.gguf';
-let loaded; // { name, model } kept for the isolate's lifetime
-let queue = Promise.resolve(); // one generation at a time per isolate
+let served; // { id, model, handler }
 
 export default {
   async fetch(request, env) {
-    const url = new URL(request.url);
-    if (url.pathname !== '/generate') return json({ error: 'NotFound', message: 'try GET /generate?prompt=...' }, 404);
-    const prompt = url.searchParams.get('prompt') ?? 'Once upon a time';
-    const maxTokens = Number(url.searchParams.get('max_tokens') ?? 64);
-    const name = url.searchParams.get('model') ?? DEFAULT_MODEL;
-    const turn = queue.then(() => serve(env, name, prompt, maxTokens));
-    queue = turn.then((r) => r.done, () => {});
-    return (await turn).response;
+    let id = env.MODEL ?? 'default';
+    let forward = request;
+    if (request.method === 'POST') {
+      // the body names the model: read it once and hand the handler an identical request
+      const body = await request.text();
+      try { id = JSON.parse(body).model ?? id; } catch { /* the handler answers 400 for a malformed body */ }
+      forward = new Request(request, { body });
+    }
+    try {
+      return (await handlerFor(env, String(id)))(forward);
+    } catch (e) {
+      return failure(e);
+    }
   },
 };
 
-/** The response, and a promise that settles when its generation has finished. */
-async function serve(env, name, prompt, maxTokens) {
-  let model;
-  try {
-    model = await modelFor(env, name);
-  } catch (e) {
-    return { response: failure(e), done: Promise.resolve() };
-  }
-  let gen;
-  try {
-    gen = model.generate(prompt, { temperature: 0, maxTokens });
-  } catch (e) {
-    return { response: failure(e), done: Promise.resolve() };
-  }
-  const { readable, writable } = new TransformStream();
-  const done = stream(gen, writable.getWriter());
-  const headers = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
-  return { response: new Response(readable, { headers }), done };
-}
-
-async function stream(gen, writer) {
-  const encoder = new TextEncoder();
-  const send = (event, data) => writer.write(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-  try {
-    for await (const text of gen) await send('token', { text });
-    const { tokens, text, stats } = await gen.result;
-    await send('done', { tokens, text, stats });
-  } catch (e) {
-    await send('error', { error: e.name, message: e.message }).catch(() => {});
-  } finally {
-    await writer.close().catch(() => {});
-  }
-}
-
-async function modelFor(env, name) {
-  if (loaded?.name === name) return loaded.model;
-  loaded?.model.dispose();
-  loaded = undefined;
-  const model = await loadModel(await openModel(env, name), { contextLength: 'auto' });
-  loaded = { name, model };
-  return model;
+async function handlerFor(env, id) {
+  if (served?.id === id) return served.handler;
+  const source = await openModel(env, id);
+  served?.model.dispose();
+  served = undefined;
+  const model = await loadModel(source, { contextLength: 'auto' });
+  served = { id, model, handler: createOpenAIHandler(model, { modelName: id }) };
+  return served.handler;
 }
 
 /** The model file as a stream with its size: an R2 object ({ body, size }) or a static asset Response. */
-async function openModel(env, name) {
-  if (!/^[\w.-]+\.gguf$/.test(name)) throw new ModelNotFound(`model must be a .gguf file name, got ${name}`);
+async function openModel(env, id) {
+  if (!/^[\w.-]+$/.test(id)) throw new ModelNotFound(`'model' must be a model file name without .gguf, got ${JSON.stringify(id)}`);
+  const name = `${id}.gguf`;
   if (env.MODELS_BUCKET) {
     const object = await env.MODELS_BUCKET.get(name);
     if (!object) throw new ModelNotFound(`no object ${name} in the bucket`);
@@ -83,14 +55,14 @@ async function openModel(env, name) {
 
 class ModelNotFound extends Error {}
 
+/** Loading failures in OpenAI's error shape: 404 for a missing model, 507 for one over the memory budget. */
 function failure(e) {
-  if (e instanceof ModelNotFound) return json({ error: 'NotFound', message: e.message }, 404);
-  if (e instanceof OutOfMemoryError) {
-    return json({ error: e.name, message: e.message, requiredBytes: e.requiredBytes, limitBytes: e.limitBytes }, 507);
-  }
-  return json({ error: e.name, message: e.message }, e instanceof SparqError ? 400 : 500);
+  if (e instanceof ModelNotFound) return error(404, e.message, 'model_not_found');
+  if (e instanceof OutOfMemoryError) return error(507, e.message, 'out_of_memory', { requiredBytes: e.requiredBytes, limitBytes: e.limitBytes });
+  return error(500, `${e.name}: ${e.message}`, 'load_failed');
 }
 
-function json(body, status) {
+function error(status, message, code, extra = {}) {
+  const body = { error: { message, type: status === 404 ? 'invalid_request_error' : 'server_error', param: 'model', code, ...extra } };
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }

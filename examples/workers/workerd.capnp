@@ -1,7 +1,7 @@
 # Runs examples/workers/worker.js in workerd (the Workers runtime), as the conformance test does:
 #   node tools/build.mjs && node tools/bundle.mjs
 #   npx workerd serve examples/workers/workerd.capnp --directory-path assets=$PWD/models
-#   curl -N 'http://127.0.0.1:8787/generate?prompt=Once%20upon%20a%20time&max_tokens=32&model=default.gguf'
+#   curl -N http://127.0.0.1:8787/v1/completions -d '{"model":"default","prompt":"Once upon a time","max_tokens":32,"stream":true}'
 # The bare import 'sparq-wasm' is the workers bundle, given to workerd under that module name; its
 # `import ... from './sparq.wasm'` is the compiled kernel module. The ASSETS binding is a read-only disk
 # service standing in for Workers static assets (--directory-path points it at the folder of .gguf files).

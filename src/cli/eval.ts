@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { KType, VType } from '../kv/layout.js';
 import { perplexityBySetting, type EvalSetting, type PerplexityResult } from '../research/index.js';
 import { InvalidArgumentError } from '../errors.js';
-import { modelSource } from './generate.js';
+import { modelSource } from './model-flags.js';
 import { loadingProgress } from './progress.js';
 
 export interface EvalFlags {

@@ -3,8 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { SparqError } from '../errors.js';
-import { integer, number, ratio, ratioList, collectEscaped } from './parse.js';
+import { integer, ratioList } from './parse.js';
+import { addModelOptions, addSamplingOptions, addChatTemplateOption } from './model-flags.js';
 import type { GenerateFlags } from './generate.js';
+import type { ChatFlags } from './chat.js';
+import type { ServeFlags } from './serve.js';
 import type { EvalFlags } from './eval.js';
 
 /** Runs the command line `argv` (as process.argv: node, script, args...); returns the exit code. */
@@ -16,30 +19,38 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 
-  program.command('generate')
+  const generate = program.command('generate')
     .description('generate a continuation of PROMPT, streamed to stdout; stats go to stderr')
-    .argument('<PROMPT>', 'the prompt text')
-    .option('-m, --model <FILE>', 'GGUF file, Hugging Face directory or URL (default: models/default.gguf)')
-    .option('-n, --max-tokens <N>', 'most tokens to generate (default 256)', integer(0))
-    .option('-t, --temperature <T>', '0 = greedy (default 0.8)', number((n) => n >= 0, 'a number >= 0'))
-    .option('--top-k <K>', 'keep the K most likely tokens, 0 = off (default 40)', integer(0))
-    .option('--top-p <P>', 'nucleus sampling, 1 = off (default 0.95)', number((n) => n > 0 && n <= 1, 'a number in (0, 1]'))
-    .option('--min-p <P>', 'drop tokens below P times the most likely, 0 = off (default 0.05)', number((n) => n >= 0 && n <= 1, 'a number in [0, 1]'))
-    .option('--repeat-penalty <R>', 'repetition penalty over the last 64 tokens, 1 = off (default 1)', number((n) => n > 0, 'a number > 0'))
-    .option('-s, --seed <S>', 'random seed (default: random)', integer(-Number.MAX_SAFE_INTEGER))
-    .option('--stop <STR>', 'stop before this text (repeatable; \\n, \\t, \\r, \\\\ are unescaped)', collectEscaped)
-    .option('-c, --context <N>', 'KV-cache capacity in positions (default: the model\'s, at most 4096)', integer(1))
-    .addOption(new Option('--attention <KIND>', 'attention for decode steps (default dense)').choices(['dense', 'sparq']))
-    .option('--sparq-ratio <RATIO>', 'SparQ: compression ratio, as 1/8 or 0.125 (default 1/8)', ratio)
-    .option('--sparq-r <R>', 'SparQ: query components used to approximate scores', integer(1))
-    .option('--sparq-k <K>', 'SparQ: positions fetched in full (with --sparq-r)', integer(1))
-    .addOption(new Option('--k-type <T>', 'K cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8']))
-    .addOption(new Option('--v-type <T>', 'V cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8', 'q4']))
-    .addOption(new Option('--kt-type <T>', 'SparQ: store the transposed K in 4 bits (cache 1.25x dense q8 instead of 1.5x)').choices(['q4']))
-    .option('--threads <N>', 'threads for the kernels (default: the number of cores; 1 = single-threaded)', integer(1))
+    .argument('<PROMPT>', 'the prompt text');
+  addSamplingOptions(addModelOptions(generate))
     .action(async (prompt: string, flags: GenerateFlags) => {
       const { runGenerate } = await import('./generate.js');
       code = await runGenerate(prompt, flags);
+    });
+
+  const chat = program.command('chat')
+    .description('chat with the model in the terminal (its chat template; streamed replies, /reset, /exit, Ctrl-C stops a reply); ' +
+      'with stdin not a terminal, one message per line and one reply per message')
+    .option('--system <TEXT>', 'system message')
+    .option('--stats', 'print each reply\'s stats to stderr');
+  addChatTemplateOption(addSamplingOptions(addModelOptions(chat), 'most tokens per reply (default 256)'))
+    .action(async (flags: ChatFlags) => {
+      const { runChat } = await import('./chat.js');
+      code = await runChat(flags);
+    });
+
+  const serve = program.command('serve')
+    .description('serve an OpenAI-compatible API: POST /v1/chat/completions and /v1/completions (streaming with SSE), GET /v1/models, GET /health')
+    .option('--host <HOST>', 'address to listen on', '127.0.0.1')
+    .option('--port <PORT>', 'port to listen on (0: any free port)', integer(0), 8080)
+    .option('--api-key <KEY>', 'require Authorization: Bearer KEY (default: $SPARQ_API_KEY, else none)')
+    .option('--parallel <N>', 'requests that run at once; more wait in a queue', integer(1), 1)
+    .option('--queue <N>', 'requests that may wait; more get 503 (default 32)', integer(0))
+    .option('--name <ID>', 'the model id clients name (default: the model\'s name)');
+  addChatTemplateOption(addModelOptions(serve))
+    .action(async (flags: ServeFlags) => {
+      const { runServe } = await import('./serve.js');
+      code = await runServe(flags);
     });
 
   program.command('eval')

@@ -20,6 +20,7 @@ import { planList, planBytes } from '../kernels/memory-plan.js';
 import { KVCache, type KType, type VType } from '../kv/cache.js';
 import type { AttentionSetting } from '../attention/index.js';
 import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer/index.js';
+import { chatTemplatesFromGGUF, chatTemplatesFromHF, type ChatTemplates } from '../tokenizer/chat-templates.js';
 import { Model } from './model.js';
 import { AbortError, UnsupportedError, InvalidArgumentError } from '../errors.js';
 
@@ -109,6 +110,7 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
   const config = configFromGGUF(header, name);
   checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
+  const templates = chatTemplatesFromGGUF(header.metadata, name);
   const weights: BufferGroup = { owner: 'weights', buffers: { data: header.dataSize }, align: Math.max(64, header.alignment) };
   return withRuntime(options, async (rt) => {
     const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), name);
@@ -116,7 +118,8 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
     await readGGUFData(reader, header, rt.u8At(base, header.dataSize), { onProgress: options.onProgress, signal: options.signal });
     const byName = new Map<string, Tensor>();
     for (const t of header.tensors) byName.set(t.name, { name: t.name, ptr: base + t.offset, type: t.type, shape: t.shape });
-    return finish(rt, config, bindWeights(config, (n) => byName.get(n), GGUF_NAMES, name), tokenizer, header.dataSize, plan, options);
+    const bound = bindWeights(config, (n) => byName.get(n), GGUF_NAMES, name);
+    return finish(rt, config, bound, { tokenizer, templates }, header.dataSize, plan, options);
   });
 }
 
@@ -132,6 +135,7 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
   const { toF32 } = await import('../formats/half-floats.js');
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
+  const templates = chatTemplatesFromHF(hf.tokenizerConfig, hf.chatTemplate, `${dir}/tokenizer_config.json`);
   // 1-D tensors (norms) become f32 so the norm kernels read one type; matrices stay as stored.
   const stored = hf.tensors.map((t) => {
     const shape = [...t.shape].reverse();
@@ -162,7 +166,7 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
     }
     const { hf: family } = familyOf(config.arch);
     const bound = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
-    return finish(rt, config, bound, tokenizer, planBytes([weights]), plan, options);
+    return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options);
   });
 }
 
@@ -187,15 +191,15 @@ function planOptions(rt: Runtime, c: ModelConfig, o: LoadOptions) {
   };
 }
 
-function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bindWeights>, tokenizer: Tokenizer,
-  weightBytes: number, plan: ModelPlan, options: LoadOptions): Model {
+function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bindWeights>,
+  text: { tokenizer: Tokenizer; templates: ChatTemplates }, weightBytes: number, plan: ModelPlan, options: LoadOptions): Model {
   if (options.signal?.aborted) throw new AbortError();
   const decoder = new Decoder(rt, config, weights, plan.decoder);
   const kv = plan.decoder.kv;
-  return new Model(tokenizer, decoder, {
+  return new Model(text.tokenizer, decoder, {
     config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: rt.used,
     memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads,
-  });
+  }, text.templates);
 }
 
 async function kernelModule(options: LoadOptions): Promise<WebAssembly.Module | Uint8Array> {

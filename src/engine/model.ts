@@ -4,7 +4,10 @@ import type { ModelConfig } from '../model/config.js';
 import type { Decoder } from '../model/decoder.js';
 import type { Generation, GenerateOptions } from './types.js';
 import type { AttentionSetting } from '../attention/index.js';
-import { generate } from './generate.js';
+import type { ChatTemplates } from '../tokenizer/chat-templates.js';
+import { generate, type PrefixCache } from './generate.js';
+import { renderChat, selectTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
+import { ChatSession, type SessionOptions } from './session.js';
 import { SparqError, InvalidArgumentError } from '../errors.js';
 
 /**
@@ -28,24 +31,68 @@ export interface ModelInfo {
   threads: number;
 }
 
+/** Options of model.chat: generation options and how the prompt is rendered. */
+export interface ChatOptions extends GenerateOptions, ChatTemplateOptions {}
+
 export class Model {
   private busy = false;
   private disposed = false;
   readonly #decoder: Decoder;
+  /** The ids whose KV rows the cache holds (see PrefixCache). */
+  readonly #cached: PrefixCache = { ids: [] };
 
-  constructor(readonly tokenizer: Tokenizer, decoder: Decoder, readonly info: ModelInfo) {
+  /** chatTemplates: the model's own chat templates by name ('default' for the main one). */
+  constructor(readonly tokenizer: Tokenizer, decoder: Decoder, readonly info: ModelInfo, readonly chatTemplates: ChatTemplates = new Map()) {
     this.#decoder = decoder;
   }
 
-  /** Stream text for `prompt`; iterate for chunks, then await `.result` for the text, ids and stats. */
-  generate(prompt: string | number[], options: GenerateOptions = {}): Generation {
+  /**
+   * Stream text for `prompt`; iterate for chunks, then await `.result` for the text, ids and stats. The
+   * prompt's longest common prefix with what the KV cache holds from the previous generation is not
+   * evaluated again, unless `cachePrompt` is false.
+   */
+  generate(prompt: string | number[], options: GenerateOptions & { cachePrompt?: boolean } = {}): Generation {
     this.checkAlive();
     if (this.busy) throw new InvalidArgumentError('a generation is already running on this model');
+    if (options.cachePrompt === false) this.#cached.ids.length = 0;
+    const gen = generate(this.#decoder, this.tokenizer, prompt, options, this.#cached);
     this.busy = true;
-    const gen = generate(this.#decoder, this.tokenizer, prompt, options);
     const release = () => { this.busy = false; };
     gen.result.then(release, release);
     return gen;
+  }
+
+  /** The prompt text of `messages` rendered with the model's chat template (or opts.chatTemplate). */
+  applyChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
+    this.checkAlive();
+    return renderChat(selectTemplate(this.chatTemplates, opts), this.tokenizer, messages, opts);
+  }
+
+  /**
+   * The assistant's reply to `messages`, streamed like generate(). The prompt is the rendered chat template,
+   * tokenized with special tokens parsed and nothing added (the template writes BOS where the model wants it);
+   * generation stops at the model's end-of-turn tokens, which are not part of the text.
+   */
+  chat(messages: ChatMessage[], opts: ChatOptions = {}): Generation {
+    return this.generate(this.chatIds(messages, opts), opts);
+  }
+
+  /** A conversation that keeps its history (and the KV rows of earlier turns) between messages. */
+  createSession(opts: SessionOptions = {}): ChatSession {
+    this.checkAlive();
+    return new ChatSession({
+      contextLength: this.info.contextLength,
+      promptIds: (messages, o) => this.chatIds(messages, o),
+      generateIds: (ids, o, dropped) => {
+        const gen = this.generate(ids, o);
+        if (dropped > 0) gen.result.then((r) => { r.stats.droppedMessages = dropped; }, () => {});
+        return gen;
+      },
+    }, opts);
+  }
+
+  private chatIds(messages: ChatMessage[], opts: ChatTemplateOptions): number[] {
+    return this.tokenizer.encode(this.applyChatTemplate(messages, opts), { addSpecial: false, parseSpecial: true });
   }
 
   tokenize(text: string, opts?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {
@@ -64,6 +111,7 @@ export class Model {
    */
   logits(ids: readonly number[]): Float32Array {
     this.checkIdle();
+    this.#cached.ids.length = 0;
     return this.#decoder.evaluateAll(ids, 0);
   }
 
@@ -82,6 +130,7 @@ export class Model {
   /** Not public API: decoderOf is how the research tools call it. */
   [DECODER](): Decoder {
     this.checkIdle();
+    this.#cached.ids.length = 0; // the caller may rewrite the cache
     return this.#decoder;
   }
 

@@ -13,10 +13,31 @@ export interface GenerateOptions extends SamplingOptions {
   signal?: AbortSignal;
   /** Add BOS as the model's metadata says (default true). */
   addSpecial?: boolean;
+  /**
+   * Report each generated token's log-probability under the model (log-softmax of its logits, before any
+   * sampling stage) with this many most likely alternatives (0-20); absent: none.
+   */
+  logprobs?: number;
+}
+
+/** A token's log-probability (natural log) and, with logprobs > 0, the most likely tokens at its position. */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+  top: { token: number; logprob: number }[];
+}
+
+/** Text that became final, the tokens that produced it, and their log-probabilities when asked for. */
+export interface GenerationChunk {
+  text: string;
+  tokens: number[];
+  logprobs?: TokenLogprob[];
 }
 
 export interface GenerateStats {
   promptTokens: number;
+  /** Prompt tokens whose KV rows were already in the cache (a shared prefix with what ran before). */
+  cachedTokens: number;
   generatedTokens: number;
   prefillMs: number;
   decodeMs: number;
@@ -24,15 +45,23 @@ export interface GenerateStats {
   decodeTokensPerSecond: number;
   stopReason: 'eos' | 'stop' | 'maxTokens' | 'contextFull' | 'aborted';
   attention: AttentionStats;
+  /** Chat sessions: messages left out of this turn's prompt because the conversation outgrew the context. */
+  droppedMessages?: number;
 }
 
 export interface GenerationResult {
   text: string;
   tokens: number[];
+  /** With the logprobs option: one entry per generated token. */
+  logprobs?: TokenLogprob[];
   stats: GenerateStats;
 }
 
-/** Async iterable of text chunks; `result` resolves after the last chunk. */
+/**
+ * Async iterable of text chunks; `result` resolves after the last chunk. `chunks()` iterates the same
+ * generation with each chunk's tokens (and log-probabilities); a generation is iterated once, either way.
+ */
 export interface Generation extends AsyncIterable<string> {
   readonly result: Promise<GenerationResult>;
+  chunks(): AsyncIterable<GenerationChunk>;
 }

@@ -25,6 +25,8 @@ export interface HFDir {
   config: Record<string, unknown>;
   tokenizer: unknown;
   tokenizerConfig: Record<string, unknown> | undefined;
+  /** chat_template.jinja, where the directory has one (newer checkpoints keep the template there). */
+  chatTemplate: string | undefined;
   tensors: HFTensor[];
   /** Sum of every tensor's byteSize. */
   totalBytes: number;
@@ -87,6 +89,8 @@ export async function readHFDir(dir: string): Promise<HFDir> {
   const tcPath = join(dir, 'tokenizer_config.json');
   const tc = await readJson(tcPath, false);
   const tokenizerConfig = tc === undefined ? undefined : asObject(tc, tcPath);
+  const templatePath = join(dir, 'chat_template.jinja');
+  const chatTemplate = existsSync(templatePath) ? await readFile(templatePath, 'utf8') : undefined;
 
   const single = join(dir, 'model.safetensors');
   const indexPath = join(dir, 'model.safetensors.index.json');
@@ -119,7 +123,7 @@ export async function readHFDir(dir: string): Promise<HFDir> {
   }
   const totalBytes = tensors.reduce((a, t) => a + t.byteSize, 0);
   return {
-    dir, config, tokenizer, tokenizerConfig, tensors, totalBytes,
+    dir, config, tokenizer, tokenizerConfig, chatTemplate, tensors, totalBytes,
     async loadTensorInto(t: HFTensor, dst: Uint8Array): Promise<void> {
       if (dst.length !== t.byteSize) throw new InvalidArgumentError(`loadTensorInto(${t.name}): dst has ${dst.length} bytes, the tensor ${t.byteSize}`);
       await readFileRange(t.file, t.offset, dst);

@@ -9,7 +9,11 @@ export interface SamplingOptions {
   topP?: number;
   minP?: number;
   repeatPenalty?: number;
-  /** How many recent tokens the repetition penalty looks at (default 64). */
+  /** Subtracted from the logit of every token that occurs in the last repeatLastN tokens (OpenAI's presence_penalty; default 0). */
+  presencePenalty?: number;
+  /** Subtracted from a token's logit once per occurrence in the last repeatLastN tokens (OpenAI's frequency_penalty; default 0). */
+  frequencyPenalty?: number;
+  /** How many recent tokens the penalties look at (default 64). */
   repeatLastN?: number;
   /** RNG seed; the same seed, prompt and options give the same text. */
   seed?: number;
@@ -21,6 +25,8 @@ export interface SamplerSettings {
   topP: number;
   minP: number;
   repeatPenalty: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
   repeatLastN: number;
   seed: number;
 }
@@ -31,6 +37,8 @@ export const SAMPLING_DEFAULTS = {
   topP: 0.95,
   minP: 0.05,
   repeatPenalty: 1.0,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
   repeatLastN: 64,
 } as const;
 
@@ -43,6 +51,8 @@ export function resolveSampling(o: SamplingOptions): SamplerSettings {
     topP: o.topP ?? d.topP,
     minP: o.minP ?? d.minP,
     repeatPenalty: o.repeatPenalty ?? d.repeatPenalty,
+    presencePenalty: o.presencePenalty ?? d.presencePenalty,
+    frequencyPenalty: o.frequencyPenalty ?? d.frequencyPenalty,
     repeatLastN: o.repeatLastN ?? d.repeatLastN,
     seed: o.seed ?? randomSeed(),
   };
@@ -51,6 +61,8 @@ export function resolveSampling(o: SamplingOptions): SamplerSettings {
   check('topP', s.topP, s.topP > 0 && s.topP <= 1, 'in (0, 1]');
   check('minP', s.minP, s.minP >= 0 && s.minP <= 1, 'in [0, 1]');
   check('repeatPenalty', s.repeatPenalty, Number.isFinite(s.repeatPenalty) && s.repeatPenalty > 0, 'a finite number > 0');
+  check('presencePenalty', s.presencePenalty, Number.isFinite(s.presencePenalty) && Math.abs(s.presencePenalty) <= 2, 'a number in [-2, 2]');
+  check('frequencyPenalty', s.frequencyPenalty, Number.isFinite(s.frequencyPenalty) && Math.abs(s.frequencyPenalty) <= 2, 'a number in [-2, 2]');
   check('repeatLastN', s.repeatLastN, Number.isSafeInteger(s.repeatLastN) && s.repeatLastN >= 0, 'an integer >= 0');
   check('seed', s.seed, Number.isSafeInteger(s.seed), 'a safe integer');
   return s;

@@ -1,6 +1,7 @@
 // Token sampling from a logits row. Stages, in llama.cpp's default order:
-//   1. repetition penalty over the last repeatLastN tokens (each distinct token once: a positive logit is
-//      divided by the penalty, a negative one multiplied)
+//   1. penalties over the last repeatLastN tokens: the repetition penalty (each distinct token once: a
+//      positive logit is divided by it, a negative one multiplied), then the presence and frequency penalties
+//      (logit -= presence·[count > 0] + frequency·count), as llama.cpp applies them
 //   2. top-k: keep the k largest logits (topK = 0: off)
 //   3. top-p: keep the smallest best-first set whose probability, normalised over what stage 2 kept, reaches p
 //   4. min-p: drop tokens whose probability is below minP times the largest one
@@ -99,18 +100,20 @@ export class Sampler {
     return { n, z };
   }
 
-  /** The logits with the repetition penalty applied (a copy; the input is not changed). */
+  /** The logits with the penalties applied (a copy; the input is not changed). */
   private penalise(logits: Float32Array, history: ArrayLike<number>): Float32Array {
-    const { repeatPenalty: r, repeatLastN } = this.settings;
-    if (r === 1 || repeatLastN === 0 || history.length === 0) return logits;
+    const { repeatPenalty: r, presencePenalty: present, frequencyPenalty: freq, repeatLastN } = this.settings;
+    if ((r === 1 && present === 0 && freq === 0) || repeatLastN === 0 || history.length === 0) return logits;
     const out = this.penalised;
     out.set(logits);
-    const seen = new Set<number>();
+    const counts = new Map<number, number>();
     for (let j = Math.max(0, history.length - repeatLastN); j < history.length; j++) {
       const id = history[j];
-      if (seen.has(id) || !(id >= 0 && id < out.length)) continue;
-      seen.add(id);
-      out[id] = out[id] > 0 ? out[id] / r : out[id] * r;
+      if (id >= 0 && id < out.length) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    for (const [id, count] of counts) {
+      if (r !== 1) out[id] = out[id] > 0 ? out[id] / r : out[id] * r;
+      out[id] -= present + freq * count;
     }
     return out;
   }

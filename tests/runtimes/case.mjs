@@ -1,5 +1,6 @@
 // The conformance case every runtime runs: load a model, greedy-generate 32 tokens, report the ids.
 // Platform-neutral (no imports): the caller passes the sparq-wasm module it loaded and the model source.
+// openaiCompletion runs the OpenAI-compatible handler in the same runtime, called directly.
 export const PROMPT = 'Once upon a time';
 export const MAX_TOKENS = 32;
 
@@ -16,4 +17,42 @@ export async function greedy(sparq, source, options = {}) {
   } finally {
     model.dispose();
   }
+}
+
+/** The completion request of the OpenAI-API case (greedy, as `greedy` generates). */
+export const COMPLETION = { model: 'conformance', prompt: PROMPT, temperature: 0, max_tokens: MAX_TOKENS };
+
+/**
+ * The OpenAI-compatible handler in this runtime, called directly (no network): a whole completion and a
+ * streamed one. { text, streamedText, events, finish, usage }.
+ */
+export async function openaiCompletion(sparq, source, options = {}) {
+  const model = await sparq.loadModel(source, options);
+  try {
+    const handler = sparq.createOpenAIHandler(model, { modelName: COMPLETION.model });
+    const post = (body) => handler(new Request('http://local/v1/completions', { method: 'POST', body: JSON.stringify(body) }));
+    const whole = await (await post(COMPLETION)).json();
+    if (whole.error) throw new Error(`completion: ${JSON.stringify(whole.error)}`);
+    const stream = await post({ ...COMPLETION, stream: true });
+    return { text: whole.choices[0].text, finish: whole.choices[0].finish_reason, usage: whole.usage, ...(await readSSE(stream)) };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The text of an OpenAI completion event stream, and how many events carried text. */
+export async function readSSE(response) {
+  if (!response.headers.get('content-type')?.startsWith('text/event-stream')) throw new Error(`not an event stream: ${response.status} ${await response.text()}`);
+  const body = await response.text();
+  let streamedText = '', events = 0, done = false;
+  for (const block of body.split('\n\n').filter(Boolean)) {
+    const data = /^data: (.*)$/m.exec(block)?.[1];
+    if (data === '[DONE]') { done = true; continue; }
+    const chunk = JSON.parse(data);
+    if (chunk.error) throw new Error(`stream: ${JSON.stringify(chunk.error)}`);
+    const piece = chunk.choices[0]?.text ?? '';
+    if (piece) { streamedText += piece; events++; }
+  }
+  if (!done) throw new Error(`the stream ended without data: [DONE]:\n${body}`);
+  return { streamedText, events };
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundles, model, modelSkip, nodeReference, requireBundles, root } from './common.mjs';
-import { greedy, MAX_TOKENS } from './case.mjs';
+import { greedy, openaiCompletion, MAX_TOKENS } from './case.mjs';
 import { runDeno } from './deno.mjs';
 import { runWorkerd } from './workerd.mjs';
 import { runChromium, runElectronRenderer } from './chromium.mjs';
@@ -71,29 +71,42 @@ test('node: contextLength auto fits the budget; a refused model names the number
   assert.equal(cancelled, true);
 });
 
-test('deno: same ids as node (path source, Deno.open stream, 2 threads)', { skip }, async () => {
+/** Checks an OpenAI-API case result against the node reference text. */
+function assertCompletion(r, ref, where) {
+  assert.equal(r.text, ref.text, `${where}: completion text`);
+  assert.equal(r.streamedText, r.text, `${where}: the streamed events add up to the completion`);
+  assert.ok(r.events > 1, `${where}: the text arrives as separate events`);
+}
+
+test('node: the OpenAI-compatible handler, called directly, completes with the node text', { skip }, async () => {
+  const ref = await nodeReference();
+  const r = await openaiCompletion(await import(join(bundles, 'node', 'index.js')), model, { threads: 1 });
+  assertCompletion(r, ref, 'node');
+  assert.equal(r.finish, 'length');
+  assert.equal(r.usage.completion_tokens, MAX_TOKENS);
+});
+
+test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text', { skip }, async () => {
   const r = await runDeno();
   assert.equal(r.threads, 2);
   assert.deepEqual(r.ids, (await nodeReference()).ids);
   assert.equal(r.text, (await nodeReference()).text);
+  assertCompletion(r.openai, await nodeReference(), 'deno');
 });
 
-test('workerd: the SSE example streams the node ids; a model over 128 MiB is refused with the numbers', { skip }, async () => {
+test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and streamed; a model over 128 MiB is refused with the numbers', { skip }, async () => {
   const ref = await nodeReference();
   const r = await runWorkerd();
-  assert.deepEqual(r.ids, ref.ids);
-  assert.equal(r.text, ref.text);
-  assert.equal(r.streamedText, r.text, 'token events add up to the final text');
-  assert.ok(r.events > 1, 'tokens arrive as separate events');
+  assertCompletion(r, ref, 'workerd');
   assert.equal(r.refusal.status, 507);
-  assert.equal(r.refusal.body.error, 'OutOfMemoryError');
-  assert.equal(r.refusal.body.limitBytes, 128 * 2 ** 20);
-  assert.ok(r.refusal.body.requiredBytes > r.refusal.body.limitBytes);
-  assert.match(r.refusal.body.message, /weights [\d.]+ MiB .*memory limit of 128\.0 MiB/);
-  assert.deepEqual(r.idsAfterRefusal, ref.ids, 'the worker still serves after refusing');
+  assert.equal(r.refusal.body.error.code, 'out_of_memory');
+  assert.equal(r.refusal.body.error.limitBytes, 128 * 2 ** 20);
+  assert.ok(r.refusal.body.error.requiredBytes > r.refusal.body.error.limitBytes);
+  assert.match(r.refusal.body.error.message, /weights [\d.]+ MiB .*memory limit of 128\.0 MiB/);
+  assert.equal(r.textAfterRefusal, ref.text, 'the worker still serves after refusing');
 });
 
-test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids', { skip }, async () => {
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly', { skip }, async () => {
   const ref = await nodeReference();
   const r = await runChromium();
   assert.equal(r.plain.crossOriginIsolated, false);
@@ -103,6 +116,7 @@ test('chromium: one thread in a plain page, two when cross-origin isolated, in t
       assert.equal(r[mode][where].threads, threads, `${mode} ${where}: threads`);
       assert.deepEqual(r[mode][where].ids, ref.ids, `${mode} ${where}`);
     }
+    assertCompletion(r[mode].openai, ref, `chromium ${mode} page`);
   }
 });
 

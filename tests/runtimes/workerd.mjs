@@ -1,6 +1,7 @@
 // workerd conformance: `workerd serve` runs examples/workers/ (worker.js + workerd.capnp, the workers
-// bundle) on 127.0.0.1; the SSE endpoint must stream the Node ids, and a model over the 128 MiB
-// Workers budget must get a 507 with the OutOfMemoryError's message, after which the worker still serves.
+// bundle) on 127.0.0.1; its OpenAI-compatible completions, whole and streamed, must give the Node text, and
+// a model over the 128 MiB Workers budget must get a 507 with the OutOfMemoryError's numbers, after which
+// the worker still serves.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { npmBin, model, root } from './common.mjs';
 import { writeOverBudgetModel } from './big-model.mjs';
-import { PROMPT, MAX_TOKENS } from './case.mjs';
+import { COMPLETION, readSSE } from './case.mjs';
 
 export async function runWorkerd() {
   const workerd = npmBin('workerd', 'workerd@1.20261117.1');
@@ -26,12 +27,14 @@ export async function runWorkerd() {
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
     const base = `http://127.0.0.1:${port}`;
     await waitReady(base, exited, () => log);
-    const query = `prompt=${encodeURIComponent(PROMPT)}&max_tokens=${MAX_TOKENS}`;
-    const first = await sse(`${base}/generate?${query}&model=model.gguf`);
-    const refused = await fetch(`${base}/generate?${query}&model=over-budget.gguf`);
+    const post = (body) => fetch(`${base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const whole = await (await post({ ...COMPLETION, model: 'model' })).json();
+    if (whole.error) throw new Error(`workerd completion: ${JSON.stringify(whole.error)}`);
+    const streamed = await readSSE(await post({ ...COMPLETION, model: 'model', stream: true }));
+    const refused = await post({ ...COMPLETION, model: 'over-budget' });
     const refusal = { status: refused.status, body: await refused.json() };
-    const after = await sse(`${base}/generate?${query}&model=model.gguf`);
-    return { ids: first.done.tokens, text: first.done.text, streamedText: first.text, events: first.events, refusal, idsAfterRefusal: after.done.tokens };
+    const after = await (await post({ ...COMPLETION, model: 'model' })).json();
+    return { text: whole.choices[0].text, ...streamed, refusal, textAfterRefusal: after.choices?.[0]?.text };
   } finally {
     if (child && child.exitCode === null) {
       const gone = new Promise((resolve) => child.on('exit', resolve));
@@ -59,24 +62,4 @@ async function waitReady(base, exited, log) {
     try { await fetch(`${base}/`); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
   throw new Error(`workerd did not answer on ${base} within 15 s:\n${log()}`);
-}
-
-/** Reads a server-sent event stream to its end: the token texts and the final `done` event. */
-async function sse(url) {
-  const res = await fetch(url);
-  if (res.status !== 200 || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
-    throw new Error(`GET ${url}: ${res.status} ${res.headers.get('content-type')}\n${await res.text()}`);
-  }
-  const body = await res.text();
-  let text = '', events = 0, done;
-  for (const block of body.split('\n\n').filter(Boolean)) {
-    const event = /^event: (.*)$/m.exec(block)?.[1];
-    const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-    events++;
-    if (event === 'token') text += data.text;
-    else if (event === 'done') done = data;
-    else throw new Error(`unexpected event ${event}: ${JSON.stringify(data)}`);
-  }
-  if (!done) throw new Error(`the stream ended without a done event:\n${body}`);
-  return { text, events, done };
 }
