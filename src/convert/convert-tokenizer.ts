@@ -2,6 +2,7 @@
 // conventions of llama.cpp's converter: 'gpt2' for byte-level BPE (tokens, types, merges, pre-tokenizer name),
 // 'llama' for SentencePiece-style BPE with byte fallback (tokens, scores, types). Ids missing from the
 // vocabulary become "[PAD<id>]" tokens of type UNUSED.
+import type { ChatTemplates } from '../tokenizer/chat-templates.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 import { GGUFValueType as T, type GGUFMetadataEntry } from '../formats/gguf.js';
 
@@ -39,7 +40,7 @@ export interface TokenizerConversion {
 }
 
 export function convertTokenizer(tokenizerJson: unknown, tokenizerConfig: Obj | undefined, config: Obj, vocabSize: number,
-  file: string, warn: (msg: string) => void = () => {}): TokenizerConversion {
+  file: string, warn: (msg: string) => void = () => {}, templates: ChatTemplates = new Map()): TokenizerConversion {
   if (!isObj(tokenizerJson) || !isObj(tokenizerJson.model)) throw new FormatError('expected an object with a "model"', file, 'model');
   const tj = tokenizerJson;
   const model = tj.model as Obj;
@@ -120,7 +121,9 @@ export function convertTokenizer(tokenizerJson: unknown, tokenizerConfig: Obj | 
   md.push({ key: 'tokenizer.ggml.add_bos_token', type: T.BOOL, value: addBos });
   md.push({ key: 'tokenizer.ggml.add_eos_token', type: T.BOOL, value: addEos });
   if (kind === 'llama') md.push({ key: 'tokenizer.ggml.add_space_prefix', type: T.BOOL, value: prependsSpace(tj) });
-  if (typeof tc.chat_template === 'string') md.push({ key: 'tokenizer.chat_template', type: T.STRING, value: tc.chat_template });
+  for (const [name, template] of templates) {
+    md.push({ key: name === 'default' ? 'tokenizer.chat_template' : `tokenizer.chat_template.${name}`, type: T.STRING, value: template });
+  }
   return { metadata: md, model: kind, pre: preName };
 }
 

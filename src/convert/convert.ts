@@ -4,6 +4,7 @@
 // the tensor fixes this file applies from it: Q and K rows permuted to the interleaved rotary layout and
 // llama3 scaling written as rope_freqs.weight (llama), norm weights stored with their offset added and the
 // lm_head dropped (Gemma), a per-head interleaved fused QKV regrouped to [q; k; v] (GPT-NeoX).
+import { chatTemplatesFromHF } from '../tokenizer/chat-templates.js';
 import { FormatError, UnsupportedError, InvalidArgumentError } from '../errors.js';
 import { GGMLType, tensorByteSize } from '../formats/ggml-types.js';
 import { GGUFValueType as T, type GGUFMetadataEntry } from '../formats/gguf.js';
@@ -93,7 +94,8 @@ export async function convertHFToGGUF(dir: string, outPath: string, type: Conver
   if (llama3 && !fam.convert.ropeFreqs) throw new UnsupportedError(`llama3 rope scaling does not convert for ${c.arch}`, configFile);
   const archMetadata = fam.convert.metadata(c, hf.config, configFile);
   const name = opts.name ?? (dir.replace(/[\\/]+$/, '').split(/[\\/]/).pop() || c.arch);
-  const tok = convertTokenizer(hf.tokenizer, hf.tokenizerConfig, hf.config, c.vocabSize, `${dir}/tokenizer.json`, warn);
+  const templates = chatTemplatesFromHF(hf.tokenizerConfig, hf.chatTemplate, `${dir}/tokenizer_config.json`);
+  const tok = convertTokenizer(hf.tokenizer, hf.tokenizerConfig, hf.config, c.vocabSize, `${dir}/tokenizer.json`, warn, templates);
 
   const metadata: GGUFMetadataEntry[] = [
     { key: 'general.architecture', type: T.STRING, value: c.arch },

@@ -109,3 +109,46 @@ test('generate with the same seed prints the same text', { skip: noGenerate }, a
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.stdout, b.stdout);
 });
+
+/** Runs sparq with `input` on stdin (not a terminal). */
+function sparqWithInput(input, ...args) {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [bin, ...args], { timeout: 120000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? error.code : 0, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+test('chat with stdin not a terminal: one reply per input line, the same replies as a library session', async () => {
+  const template = fileURLToPath(new URL('../fixtures/chat-templates/chatml.jinja', import.meta.url));
+  const model = fileURLToPath(new URL('../../models/default.gguf', import.meta.url));
+  const document = 'The lighthouse keeper, Mara Quill, kept a red notebook. Every night she wrote the number 4721 on its first page.';
+  const lines = [`${document} What number did she write?`, 'Who kept the notebook?'];
+  const r = await sparqWithInput(lines.join('\n') + '\n', 'chat', '-m', model, '--chat-template-file', template, '--system', 'Answer briefly.',
+    '-t', '0', '-n', '12', '--threads', '1', '-c', '512');
+  assert.equal(r.code, 0, r.stderr);
+  const { loadModel } = await import('../../dist/index.js');
+  const lib = await loadModel(model, { threads: 1, contextLength: 512 });
+  try {
+    const session = lib.createSession({ system: 'Answer briefly.', chatTemplate: readFileSync(template, 'utf8') });
+    let want = '';
+    for (const line of lines) {
+      const gen = session.send(line, { temperature: 0, maxTokens: 12 });
+      for await (const piece of gen) want += piece;
+      want += '\n';
+    }
+    assert.equal(r.stdout, want);
+  } finally {
+    lib.dispose();
+  }
+});
+
+test('chat and serve are listed with their options; serve refuses a missing template file with one line', async () => {
+  const help = await sparq('--help');
+  assert.match(help.stdout, /chat/);
+  assert.match(help.stdout, /serve/);
+  const serveHelp = await sparq('serve', '--help');
+  for (const flag of ['--host', '--port', '--api-key', '--parallel', '--chat-template-file']) assert.match(serveHelp.stdout, new RegExp(flag));
+  assertUserError(await sparq('serve', '--chat-template-file', 'no-such-template.jinja', '--port', '0'), /no-such-template\.jinja/);
+});
