@@ -6,7 +6,7 @@ export type VType = 'f32' | 'f16' | 'q8' | 'q4';
 export type ElemType = KType | VType;
 
 /** Type codes the kernels take. */
-export const TYPE_CODE: Record<ElemType, number> = { f32: 0, f16: 1, q8: 2, q4: 3 };
+export const TYPE_CODE: Record<ElemType, number> = { f32: 0, f16: 1, q8: 256, q4: 257 };
 
 /** Positions per transposed-K tile, and tiles per group (assembly/kv_cache.ts KT_TILE, KT_GROUP). */
 export const KT_TILE = 64;
