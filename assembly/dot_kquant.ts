@@ -1,18 +1,19 @@
-// K-quant super-blocks (layouts in blocks_kquant.ts) against Q8KW activations (blocks_act.ts): the block
-// dot products of the shared row loops in matmul_quant.ts.
+// K-quant super-blocks (layouts in blocks_kquant.ts) against Q8KW activations (blocks_act.ts): the
+// per-block steps (kquantStep1, kquantStep4) of the shared row loops in matmul_quant.ts.
 //
 // Per super-block and row, the integer sums of each sub-block are exact in i32 (unsigned weights) and
 // multiplied by their integer scales: R = Σ scale·Σ q·x. The offsets of Q3_K/Q6_K and the mins of
 // Q2_K/Q4_K/Q5_K use the activation sub-block sums: Q3_K/Q6_K take offset·Σ scale·Σ x off R, and
 // Q2_K/Q4_K/Q5_K form M = Σ min·Σ x. One f32 step per super-block then: y += d·dx·R, y -= dmin·dx·M.
-//   one row (kquantSums1): a loop over the chunks of a super-block (rowIntK4Loop, rowInt16Loop), R as 4
-//                          partial i32 lanes;
-//   four rows (kquantSums4): each row's sub-block sums fully unrolled (rowInt), reduced four at a time
+//   one row (kquantStep1): a loop over the chunks of a super-block (rowIntK4Loop, rowInt16Loop), R and M
+//                          as 4 partial i32 lanes;
+//   four rows (kquantStep4): each row's sub-block sums fully unrolled (rowInt), reduced four at a time
 //                          (hsum4i) to one lane per row.
-import { hsum4i, halves4, halfToF32, dot16, bytesDot, permSub16, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+import { hsum4i, halves4, dot16, bytesDot, permSub16, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+import { f16_to_f32_finite } from './f16';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K } from './types';
-import { Q3_K_HMASK, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, Q2_K_SCALES, Q5_K_QH, k23Qs, k45Qs, kquantDmin, q3kScales, q4kScalesMins } from './blocks_kquant';
-import { Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
+import { Q3_K_HMASK, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, Q2_K_SCALES, Q5_K_QH, k23Qs, k45Qs, kquantD, kquantDmin, kquantHasMins, q3kScales, q4kScalesMins } from './blocks_kquant';
+import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
 
 /** Activation group g of the Q8KW block x. */
 // @ts-ignore: decorator
@@ -210,34 +211,31 @@ import { Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
   return i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(q4kScalesMins(p)), s32);
 }
 
-/** The loop constants of kquantSums1/kquantSums4 (i = 1, 2, 3: evenByteMask, byteMask0f, byteMask30). */
+/** The loop constants of kquantStep1 / kquantStep4 (i = 1, 2, 3: evenByteMask, byteMask0f, byteMask30). */
 // @ts-ignore: decorator
 @inline export function kquantLoopConst(i: i32): v128 { return i == 1 ? evenByteMask() : i == 2 ? byteMask0f() : byteMask30(); }
 
-/** R of one super-block at p with the Q8KW block x, as 4 partial i32 lanes (m = nibMask(); eb, lo, top: the
- *  loop constants). */
+/** acc + d·dx·R (- dmin·dx·M for the types with mins) for the super-block at p and the Q8KW block x, as 4
+ *  partial f32 lanes (m = nibMask(); eb, lo, top: the loop constants). */
 // @ts-ignore: decorator
-@inline export function kquantSums1(kind: i32, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
-  return kind == Q4_K || kind == Q5_K ? rowIntK4Loop(kind, p, x, m) : rowInt16Loop(kind, p, x, eb, lo, top);
+@inline export function kquantStep1(kind: i32, acc: v128, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
+  const dx = load<f32>(x, Q8KW_D);
+  const r = kind == Q4_K || kind == Q5_K ? rowIntK4Loop(kind, p, x, m) : rowInt16Loop(kind, p, x, eb, lo, top);
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + kquantD(kind))) * dx)));
+  if (!kquantHasMins(kind)) return acc;
+  const mins = rowMin(kind, p, x);
+  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + kquantDmin(kind))) * dx)));
 }
 
-/** R of the super-blocks at p0..p3 with the Q8KW block x: lane i is row i's. */
+/** acc + d·dx·R (- dmin·dx·M) for the super-blocks at p0..p3 and the Q8KW block x: lane i is row i's. */
 // @ts-ignore: decorator
-@inline export function kquantSums4(kind: i32, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
-  return hsum4i(rowInt(kind, p0, x, m, eb, lo, top), rowInt(kind, p1, x, m, eb, lo, top), rowInt(kind, p2, x, m, eb, lo, top), rowInt(kind, p3, x, m, eb, lo, top));
-}
-
-/** acc - dmin·dx·M for one super-block at p (types with mins), M as 4 partial lanes; k = halfRescale(). */
-// @ts-ignore: decorator
-@inline export function kquantMinTerm1(kind: i32, acc: v128, p: usize, x: usize, dx: f32, k: f32): v128 {
-  const m = rowMin(kind, p, x);
-  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(m), f32x4.splat(halfToF32(<u32>load<u16>(p + kquantDmin(kind)), k) * dx)));
-}
-
-/** acc - dmin·dx·M for the super-blocks at p0..p3 (types with mins), lane i row i's. */
-// @ts-ignore: decorator
-@inline export function kquantMinTerm4(kind: i32, acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, dx: f32): v128 {
+@inline export function kquantStep4(kind: i32, acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
+  const dOff = kquantD(kind);
+  const dx = f32x4.splat(load<f32>(x, Q8KW_D));
+  const r = hsum4i(rowInt(kind, p0, x, m, eb, lo, top), rowInt(kind, p1, x, m, eb, lo, top), rowInt(kind, p2, x, m, eb, lo, top), rowInt(kind, p3, x, m, eb, lo, top));
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(halves4(p0 + dOff, p1 + dOff, p2 + dOff, p3 + dOff), dx)));
+  if (!kquantHasMins(kind)) return acc;
   const mOff = kquantDmin(kind);
-  const m = hsum4i(rowMin(kind, p0, x), rowMin(kind, p1, x), rowMin(kind, p2, x), rowMin(kind, p3, x));
-  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(m), f32x4.mul(halves4(p0 + mOff, p1 + mOff, p2 + mOff, p3 + mOff), f32x4.splat(dx))));
+  const mins = hsum4i(rowMin(kind, p0, x), rowMin(kind, p1, x), rowMin(kind, p2, x), rowMin(kind, p3, x));
+  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(halves4(p0 + mOff, p1 + mOff, p2 + mOff, p3 + mOff), dx)));
 }
