@@ -27,7 +27,7 @@
 // Q5_K (176 bytes): as Q4_K with one more bit a value
 //   0    d       f16      2
 //   2    dmin    f16      2
-//   4    scales  u8[12]   12    as Q4_K
+//   4    scales  u8[12]   12    as Q4_K (Q4_K_SCALES serves both)
 //   16   qh      u8[32]   32    bit 2p of qh[l] is bit 4 of value 64p + l, bit 2p + 1 that of value 64p + 32 + l
 //   48   qs      u8[128]  128   bits 0..3 of each value, placed as in Q4_K
 //   w = d·scale·q - dmin·min
@@ -69,7 +69,6 @@ export const Q4_K_QS: usize = 16;
 
 export const Q5_K_D: usize = 0;
 export const Q5_K_DMIN: usize = 2;
-export const Q5_K_SCALES: usize = 4;
 export const Q5_K_QH: usize = 16;
 export const Q5_K_QS: usize = 48;
 
@@ -135,7 +134,7 @@ export const Q6_K_D: usize = 208;
 // 12 bytes hold 8 scales and 8 mins of 6 bits. Sub-block j < 4: scale = bits 0..5 of byte j, min = bits 0..5
 // of byte j + 4. Sub-block j >= 4: bits 0..3 of the scale are the low nibble of byte j + 4 and bits 4..5 are
 // bits 6..7 of byte j - 4; bits 0..3 of the min are the high nibble of byte j + 4 and bits 4..5 are bits 6..7
-// of byte j. (Q4_K and Q5_K share the offset of the field.)
+// of byte j. The field sits at Q4_K_SCALES in both Q4_K and Q5_K.
 
 /** Scale of sub-block j (0..7) of the Q4_K/Q5_K block at p. */
 // @ts-ignore: decorator
