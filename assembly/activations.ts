@@ -2,13 +2,13 @@
 // adds, scaling, soft-capping, softmax.
 // Every kernel handles any n >= 1; the gated activations and softmax go four lanes at a time, then the last
 // n % 4 elements one by one through the same vector code (so a value's result does not depend on where it sits).
-import { expf4 } from './simd_exp';
+import { exp4 } from './exp';
 import { laneSumPairs } from './lanes';
 
 // silu(g)·u with silu(g) = g·sigmoid(g) = g / (1 + e^-g).
 @inline
 function siluMul4(g: v128, u: v128): v128 {
-  const s = f32x4.div(g, f32x4.add(f32x4.splat(<f32>1.0), expf4(f32x4.neg(g))));
+  const s = f32x4.div(g, f32x4.add(f32x4.splat(<f32>1.0), exp4(f32x4.neg(g))));
   return f32x4.mul(s, u);
 }
 
@@ -19,7 +19,7 @@ function geluTanhMul4(g: v128, u: v128): v128 {
   const c = f32x4.splat(<f32>1.5957691216057308); // 2·sqrt(2/π)
   const g2 = f32x4.mul(g, g);
   const z = f32x4.mul(f32x4.mul(c, g), f32x4.add(f32x4.splat(<f32>1.0), f32x4.mul(f32x4.splat(<f32>0.044715), g2)));
-  const s = f32x4.div(g, f32x4.add(f32x4.splat(<f32>1.0), expf4(f32x4.neg(z))));
+  const s = f32x4.div(g, f32x4.add(f32x4.splat(<f32>1.0), exp4(f32x4.neg(z))));
   return f32x4.mul(s, u);
 }
 
@@ -88,10 +88,10 @@ export function softmax_f32(x: usize, n: i32): void {
   const n16 = <usize>(n & ~15) << 2;
   let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
   for (o = 0; o < n16; o += 64) {
-    const e0 = expf4(f32x4.sub(v128.load(x + o), ms));
-    const e1 = expf4(f32x4.sub(v128.load(x + o, 16), ms));
-    const e2 = expf4(f32x4.sub(v128.load(x + o, 32), ms));
-    const e3 = expf4(f32x4.sub(v128.load(x + o, 48), ms));
+    const e0 = exp4(f32x4.sub(v128.load(x + o), ms));
+    const e1 = exp4(f32x4.sub(v128.load(x + o, 16), ms));
+    const e2 = exp4(f32x4.sub(v128.load(x + o, 32), ms));
+    const e3 = exp4(f32x4.sub(v128.load(x + o, 48), ms));
     v128.store(x + o, e0);
     v128.store(x + o, e1, 16);
     v128.store(x + o, e2, 32);
@@ -102,14 +102,14 @@ export function softmax_f32(x: usize, n: i32): void {
     s3 = f32x4.add(s3, e3);
   }
   for (; o < n4; o += 16) {
-    const e = expf4(f32x4.sub(v128.load(x + o), ms));
+    const e = exp4(f32x4.sub(v128.load(x + o), ms));
     v128.store(x + o, e);
     s0 = f32x4.add(s0, e);
   }
   const sv = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
   let sum = laneSumPairs(sv);
   for (; o < end; o += 4) {
-    const e = f32x4.extract_lane(expf4(f32x4.splat(load<f32>(x + o) - m)), 0);
+    const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(x + o) - m)), 0);
     store<f32>(x + o, e);
     sum += e;
   }

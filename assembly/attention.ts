@@ -15,9 +15,11 @@
 // per (row, chunk), the two positions' codes are interleaved and dot_i16x8_s forms w_a·v_a + w_b·v_b per
 // dimension into i32 sums (|sum| <= 64·127·32767 < 2^31 per chunk), added to the f32 accumulators once
 // per chunk. Dimensions are the outer loop there, so a group's 8 i32x4 sums stay in registers.
-import { KV_F32, KV_Q8, kv_decode_row, kv_qblock } from './kv_cache';
+import { F32, KV_Q8 } from './types';
+import { kv_qblock, kvRowScales } from './kv_layout';
+import { kv_decode_row } from './kv_cache';
 import { laneMax, laneSum } from './lanes';
-import { expReduced, LOG2E, LN2_HI, LN2_LO, X_MIN, X_MAX } from './simd_exp';
+import { exp4Scores } from './exp';
 
 const ROWS: i32 = 16;
 const CHUNK: i32 = 64;
@@ -80,23 +82,6 @@ function scaleRow(x: usize, c: f32, d: i32): void {
   for (; i < d; i++) store<f32>(x + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) * c);
 }
 
-// simd_exp's expf4 (same steps, same results for non-NaN x) with its two slow conversions replaced: the
-// clamps use pmin/pmax (one instruction each), and n = round(x·log2 e) becomes an integer by adding
-// 1.5·2^23 (exact for |n| < 2^22, n then sits in the low mantissa bits) instead of i32x4.trunc_sat's fix-ups.
-@inline
-function expScores4(x: v128): v128 {
-  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(X_MIN)), f32x4.splat(X_MAX));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
-  const er = expReduced(r);
-  const ni = i32x4.sub(f32x4.add(n, f32x4.splat(<f32>12582912)), i32x4.splat(0x4b400000));
-  const a = i32x4.shr_s(ni, 1);
-  const b = i32x4.sub(ni, a);
-  const bias = i32x4.splat(127);
-  return f32x4.mul(f32x4.mul(er, i32x4.shl(i32x4.add(a, bias), 23)), i32x4.shl(i32x4.add(b, bias), 23));
-}
-
 // Sum of each of four f32x4 vectors, as the four lanes of one.
 @inline
 function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
@@ -109,7 +94,7 @@ function hsum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
 // f32 scale per block of qb), in units of the rows' factors: lane i of the result is row i's.
 @inline
 function dotQ8(R: i32, qi: usize, qStride: usize, row: usize, d: i32, qb: i32): v128 {
-  const scales = row + <usize>d;
+  const scales = kvRowScales(row, d, KV_Q8);
   let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
   for (let b = 0, i = 0; i < d; b++) {
     let t0 = i32x4.splat(0), t1 = i32x4.splat(0), t2 = i32x4.splat(0), t3 = i32x4.splat(0);
@@ -234,7 +219,7 @@ function packQ8(sc: usize, rows: i32, va: usize, cn: i32, d: i32, qb: i32, pc: u
     let mv = f32x4.splat(0);
     for (let p = 0; p < cn; p++) {
       const wv = v128.load32_splat(w + (<usize>p << 2));
-      const sp = load<usize>(va + (<usize>p << 2)) + <usize>d;
+      const sp = kvRowScales(load<usize>(va + (<usize>p << 2)), d, KV_Q8);
       for (let b = 0; b < nb; b += 4) mv = f32x4.pmax(mv, f32x4.mul(wv, scales4(sp, b, nb)));
     }
     const m = laneMax(mv);
@@ -244,8 +229,8 @@ function packQ8(sc: usize, rows: i32, va: usize, cn: i32, d: i32, qb: i32, pc: u
       const p = 2 * pp;
       const wa = f32x4.splat(load<f32>(w + (<usize>p << 2)) * toI);
       const wb = f32x4.splat(p + 1 < cn ? load<f32>(w + (<usize>(p + 1) << 2)) * toI : <f32>0);
-      const sa = load<usize>(va + (<usize>p << 2)) + <usize>d;
-      const sb = load<usize>(va + (<usize>(p + 1) << 2)) + <usize>d;
+      const sa = kvRowScales(load<usize>(va + (<usize>p << 2)), d, KV_Q8);
+      const sb = kvRowScales(load<usize>(va + (<usize>(p + 1) << 2)), d, KV_Q8);
       const o = pr + (<usize>(pp * nb) << 2);
       for (let b = 0; b < nb; b += 4) {
         const ia = i32x4.sub(f32x4.add(f32x4.mul(wa, scales4(sa, b, nb)), magic), magicBits);
@@ -375,7 +360,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
           continue;
         }
         let row = src;
-        if (kType != KV_F32) { kv_decode_row(src, kbuf, d, kType); row = kbuf; }
+        if (kType != F32) { kv_decode_row(src, kbuf, d, kType); row = kbuf; }
         for (let i = 0; i < nr; i++) {
           if (c0 + p < load<i32>(lim + (<usize>i << 2))) {
             store<f32>(sc + (<usize>(i * CHUNK + p) << 2), dot(qs + <usize>i * dBytes, row, d));
@@ -410,13 +395,13 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         let sv = f32x4.splat(0);
         p = 0;
         for (; p + 4 <= n; p += 4) {
-          const e = expScores4(f32x4.sub(v128.load(srow + (<usize>p << 2)), mv));
+          const e = exp4Scores(f32x4.sub(v128.load(srow + (<usize>p << 2)), mv));
           v128.store(srow + (<usize>p << 2), e);
           sv = f32x4.add(sv, e);
         }
         l += laneSum(sv);
         for (; p < n; p++) {
-          const e = f32x4.extract_lane(expScores4(f32x4.splat(load<f32>(srow + (<usize>p << 2)) - mNew)), 0);
+          const e = f32x4.extract_lane(exp4Scores(f32x4.splat(load<f32>(srow + (<usize>p << 2)) - mNew)), 0);
           store<f32>(srow + (<usize>p << 2), e);
           l += e;
         }
@@ -442,7 +427,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
       for (let p = 0; p < cn; p++) {
         const src = rowAt(v, vr, idx, c0 + p);
         let row = src;
-        if (vType != KV_F32) { kv_decode_row(src, vbuf, d, vType); row = vbuf; }
+        if (vType != F32) { kv_decode_row(src, vbuf, d, vType); row = vbuf; }
         for (let i = 0; i < nr; i++) {
           const w = load<f32>(sc + (<usize>(i * CHUNK + p) << 2));
           if (w != 0) axpy(acc + <usize>i * dBytes, w, row, d);

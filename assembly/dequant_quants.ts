@@ -1,104 +1,100 @@
-// One row of legacy-quant or K-quant weights to f32 (embedding lookups), scalar, with ggml's formulas and
-// operation order (see matmul_legacy.ts and matmul_kquant.ts for the block layouts). n values per row.
+// One row of legacy-quant or K-quant weights to f32 (embedding lookups), scalar: value by value from the
+// block layouts of blocks_legacy.ts and blocks_kquant.ts, with ggml's formulas and operation order. This is
+// the reference decoding of these types, against which the kernel tests check the SIMD kernels. n values
+// per row, a multiple of the block's.
 import { f16_to_f32_finite } from './f16';
+import { Q2_K, Q3_K, Q4_K, Q4_0, Q4_1, Q5_0, Q5_1, Q5_K, Q6_K } from './types';
+import { legacyBlockBytes, legacyD, legacyM, legacyQs, legacyQh, legacyHasQh, legacyHasMin, legacyOffset } from './blocks_legacy';
+import { Q2_K_SCALES, Q3_K_HMASK, Q5_K_QH, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, kquantBlockBytes, kquantD, kquantDmin, kquantHasMins,
+  kquantOffset, k23Qs, k45Qs, q3kScale, q4kScale, q4kMin } from './blocks_kquant';
 
 // @ts-ignore: decorator
 @inline function half(p: usize): f32 { return f16_to_f32_finite(<u32>load<u16>(p)); }
+// @ts-ignore: decorator
+@inline function byte(p: usize, i: i32): i32 { return <i32>load<u8>(p + <usize>i); }
 
-/** Legacy 32-value blocks; kind 0 Q4_0, 1 Q4_1, 2 Q5_0, 3 Q5_1. */
+/** Stored unsigned integer of value i (0..31) of a Q4_0..Q5_1 block at p, bit 4 included, offset not taken off. */
+// @ts-ignore: decorator
+@inline function legacyQ(kind: i32, p: usize, i: i32): i32 {
+  const qs = p + legacyQs(kind);
+  const nib = i < 16 ? byte(qs, i) & 15 : byte(qs, i - 16) >> 4;
+  if (!legacyHasQh(kind)) return nib;
+  return nib | <i32>(((load<u32>(p + legacyQh(kind)) >> <u32>i) & 1) << 4);
+}
+
+/** Stored unsigned integer of value i (0..255) of a K-quant block at p, all its bits, offset not taken off. */
+// @ts-ignore: decorator
+@inline function kquantQ(kind: i32, p: usize, i: i32): i32 {
+  const n = i >> 7, l = i & 31;
+  if (kind == Q2_K || kind == Q3_K) {
+    const j = (i >> 5) & 3;
+    const low = (byte(p + k23Qs(kind), 32 * n + l) >> (2 * j)) & 3;
+    if (kind == Q2_K) return low;
+    return low | (((byte(p + Q3_K_HMASK, l) >> (4 * n + j)) & 1) << 2);
+  }
+  if (kind == Q4_K || kind == Q5_K) {
+    const pair = i >> 6, high = (i >> 5) & 1;
+    const b = byte(p + k45Qs(kind), 32 * pair + l);
+    const nib = high ? b >> 4 : b & 15;
+    if (kind == Q4_K) return nib;
+    return nib | (((byte(p + Q5_K_QH, l) >> (2 * pair + high)) & 1) << 4);
+  }
+  const k = (i >> 5) & 3;
+  const lb = byte(p + Q6_K_QL, 64 * n + l + 32 * (k & 1));
+  return (k < 2 ? lb & 15 : lb >> 4) | (((byte(p + Q6_K_QH, 32 * n + l) >> (2 * k)) & 3) << 4);
+}
+
+/** Integer scale of the sub-block holding value i of a K-quant block at p (Q3_K: 32 taken off; Q6_K: signed). */
+// @ts-ignore: decorator
+@inline function kquantScale(kind: i32, p: usize, i: i32): i32 {
+  if (kind == Q2_K) return byte(p + Q2_K_SCALES, i >> 4) & 15;
+  if (kind == Q3_K) return q3kScale(p, i >> 4);
+  if (kind == Q4_K || kind == Q5_K) return q4kScale(p, i >> 5);
+  return <i32>load<i8>(p + Q6_K_SCALES + <usize>(i >> 4));
+}
+
+/** Integer min of the sub-block holding value i of a K-quant block with mins at p. */
+// @ts-ignore: decorator
+@inline function kquantMin(kind: i32, p: usize, i: i32): i32 {
+  if (kind == Q2_K) return byte(p + Q2_K_SCALES, i >> 4) >> 4;
+  return q4kMin(p, i >> 5);
+}
+
+/** w = d·(q - offset) or d·q + m for each value of n / 32 blocks. */
 // @ts-ignore: decorator
 @inline function legacyRow(kind: i32, src: usize, dst: usize, n: i32): void {
-  const bytes: usize = kind == 0 ? 18 : kind == 1 ? 20 : kind == 2 ? 22 : 24;
-  const five = kind >= 2, withMin = kind == 1 || kind == 3;
+  const bytes = legacyBlockBytes(kind), withMin = legacyHasMin(kind), off = legacyOffset(kind);
   for (let b = 0; b < n >> 5; b++) {
     const p = src + (<usize>b) * bytes, out = dst + (<usize>b << 7);
-    const d = half(p), m = withMin ? half(p + 2) : 0;
-    const qh: u32 = five ? load<u32>(p + (withMin ? 4 : 2)) : 0;
-    const qs = p + (kind == 0 ? 2 : kind == 1 ? 4 : kind == 2 ? 6 : 8);
-    const off: i32 = withMin ? 0 : five ? 16 : 8;
-    for (let j = 0; j < 16; j++) {
-      const byte = <i32>load<u8>(qs + j);
-      const q0 = ((byte & 15) | <i32>(((qh >> j) & 1) << 4)) - off;
-      const q1 = ((byte >> 4) | <i32>(((qh >> (j + 16)) & 1) << 4)) - off;
-      store<f32>(out + (<usize>j << 2), withMin ? <f32>q0 * d + m : <f32>q0 * d);
-      store<f32>(out + (<usize>(j + 16) << 2), withMin ? <f32>q1 * d + m : <f32>q1 * d);
+    const d = half(p + legacyD(kind)), m = withMin ? half(p + legacyM(kind)) : 0;
+    for (let i = 0; i < 32; i++) {
+      const q = legacyQ(kind, p, i) - off;
+      store<f32>(out + (<usize>i << 2), withMin ? <f32>q * d + m : <f32>q * d);
     }
   }
 }
 
-export function dequant_row_q4_0(src: usize, dst: usize, n: i32): void { legacyRow(0, src, dst, n); }
-export function dequant_row_q4_1(src: usize, dst: usize, n: i32): void { legacyRow(1, src, dst, n); }
-export function dequant_row_q5_0(src: usize, dst: usize, n: i32): void { legacyRow(2, src, dst, n); }
-export function dequant_row_q5_1(src: usize, dst: usize, n: i32): void { legacyRow(3, src, dst, n); }
-
-export function dequant_row_q2_k(src: usize, dst: usize, n: i32): void {
-  for (let b = 0; b < n >> 8; b++) {
-    const p = src + (<usize>b) * 84, out = dst + (<usize>b << 10);
-    const d = half(p + 80), dmin = half(p + 82);
-    for (let i = 0; i < 256; i++) {
-      const n128 = i >> 7, j = (i >> 5) & 3, l = i & 31;
-      const sc = <i32>load<u8>(p + (<usize>(i >> 4)));
-      const q = (<i32>load<u8>(p + 16 + (<usize>(32 * n128 + l))) >> (2 * j)) & 3;
-      store<f32>(out + (<usize>i << 2), d * <f32>(sc & 15) * <f32>q - dmin * <f32>(sc >> 4));
-    }
-  }
-}
-
-export function dequant_row_q3_k(src: usize, dst: usize, n: i32): void {
-  for (let b = 0; b < n >> 8; b++) {
-    const p = src + (<usize>b) * 110, out = dst + (<usize>b << 10);
-    const d = half(p + 108);
-    for (let i = 0; i < 256; i++) {
-      const n128 = i >> 7, j = (i >> 5) & 3, l = i & 31, s = i >> 4;
-      const low = s < 8 ? <i32>load<u8>(p + 96 + (<usize>s)) & 15 : <i32>load<u8>(p + 96 + (<usize>(s - 8))) >> 4;
-      const sc = (low | (((<i32>load<u8>(p + 104 + (<usize>(s & 3))) >> (2 * (s >> 2))) & 3) << 4)) - 32;
-      const q = ((<i32>load<u8>(p + 32 + (<usize>(32 * n128 + l))) >> (2 * j)) & 3)
-        - (((<i32>load<u8>(p + (<usize>l)) >> (4 * n128 + j)) & 1) ? 0 : 4);
-      store<f32>(out + (<usize>i << 2), d * <f32>sc * <f32>q);
-    }
-  }
-}
-
-/** Q4_K (five = false) or Q5_K (five = true). */
+/** w = d·scale·q - dmin·min or d·scale·(q - offset) for each value of n / 256 super-blocks. */
 // @ts-ignore: decorator
-@inline function k45Row(five: bool, src: usize, dst: usize, n: i32): void {
-  const bytes: usize = five ? 176 : 144;
+@inline function kquantRow(kind: i32, src: usize, dst: usize, n: i32): void {
+  const bytes = kquantBlockBytes(kind), off = kquantOffset(kind);
   for (let b = 0; b < n >> 8; b++) {
     const p = src + (<usize>b) * bytes, out = dst + (<usize>b << 10);
-    const d = half(p), dmin = half(p + 2), s = p + 4;
-    const qs = p + (five ? 48 : 16);
+    const d = half(p + kquantD(kind)), dmin = kquantHasMins(kind) ? half(p + kquantDmin(kind)) : 0;
     for (let i = 0; i < 256; i++) {
-      const sb = i >> 5, pair = i >> 6, l = i & 31, high = (i >> 5) & 1;
-      let sc: i32, m: i32;
-      if (sb < 4) {
-        sc = <i32>load<u8>(s + sb) & 63;
-        m = <i32>load<u8>(s + sb + 4) & 63;
-      } else {
-        sc = (<i32>load<u8>(s + sb + 4) & 15) | ((<i32>load<u8>(s + sb - 4) >> 6) << 4);
-        m = (<i32>load<u8>(s + sb + 4) >> 4) | ((<i32>load<u8>(s + sb) >> 6) << 4);
-      }
-      const byte = <i32>load<u8>(qs + (<usize>(32 * pair + l)));
-      let q = high ? byte >> 4 : byte & 15;
-      if (five) q |= ((<i32>load<u8>(p + 16 + (<usize>l)) >> (2 * pair + high)) & 1) << 4;
-      store<f32>(out + (<usize>i << 2), d * <f32>sc * <f32>q - dmin * <f32>m);
+      const sc = kquantScale(kind, p, i), q = kquantQ(kind, p, i);
+      const w = kquantHasMins(kind) ? d * <f32>sc * <f32>q - dmin * <f32>kquantMin(kind, p, i) : d * <f32>sc * <f32>(q - off);
+      store<f32>(out + (<usize>i << 2), w);
     }
   }
 }
 
-export function dequant_row_q4_k(src: usize, dst: usize, n: i32): void { k45Row(false, src, dst, n); }
-export function dequant_row_q5_k(src: usize, dst: usize, n: i32): void { k45Row(true, src, dst, n); }
-
-export function dequant_row_q6_k(src: usize, dst: usize, n: i32): void {
-  for (let b = 0; b < n >> 8; b++) {
-    const p = src + (<usize>b) * 210, out = dst + (<usize>b << 10);
-    const d = half(p + 208);
-    for (let i = 0; i < 256; i++) {
-      const n128 = i >> 7, k = (i >> 5) & 3, l = i & 31;
-      const lowByte = <i32>load<u8>(p + (<usize>(64 * n128 + l + 32 * (k & 1))));
-      const low = k < 2 ? lowByte & 15 : lowByte >> 4;
-      const top = (<i32>load<u8>(p + 128 + (<usize>(32 * n128 + l))) >> (2 * k)) & 3;
-      const sc = <i32>load<i8>(p + 192 + (<usize>(i >> 4)));
-      store<f32>(out + (<usize>i << 2), d * <f32>sc * <f32>((low | (top << 4)) - 32));
-    }
-  }
-}
+export function dequant_row_q4_0(src: usize, dst: usize, n: i32): void { legacyRow(Q4_0, src, dst, n); }
+export function dequant_row_q4_1(src: usize, dst: usize, n: i32): void { legacyRow(Q4_1, src, dst, n); }
+export function dequant_row_q5_0(src: usize, dst: usize, n: i32): void { legacyRow(Q5_0, src, dst, n); }
+export function dequant_row_q5_1(src: usize, dst: usize, n: i32): void { legacyRow(Q5_1, src, dst, n); }
+export function dequant_row_q2_k(src: usize, dst: usize, n: i32): void { kquantRow(Q2_K, src, dst, n); }
+export function dequant_row_q3_k(src: usize, dst: usize, n: i32): void { kquantRow(Q3_K, src, dst, n); }
+export function dequant_row_q4_k(src: usize, dst: usize, n: i32): void { kquantRow(Q4_K, src, dst, n); }
+export function dequant_row_q5_k(src: usize, dst: usize, n: i32): void { kquantRow(Q5_K, src, dst, n); }
+export function dequant_row_q6_k(src: usize, dst: usize, n: i32): void { kquantRow(Q6_K, src, dst, n); }

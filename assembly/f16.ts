@@ -1,4 +1,4 @@
-// IEEE half <-> f32, scalar and 4 lanes at a time (shared by the F16 and Q8_0 kernels).
+// IEEE half <-> f32, scalar and 4 lanes at a time (shared by the F16, Q8_0 and KV cache kernels).
 //
 // Half bits s|eeeee|mmmmmmmmmm. Placing them at bits 31 | 27..23 | 22..13 of an f32 gives an f32 whose
 // exponent field is eeeee (bias 127 instead of 15) and whose mantissa is exactly the half's mantissa, so
@@ -43,4 +43,30 @@ export const HALF_MASK: u32 = 0x8fffe000;
 // @ts-ignore: decorator
 @inline export function f16x8_high(v: v128): v128 {
   return f16x4_from_i32(i32x4.extend_high_i16x8_s(v));
+}
+
+/** f32 to IEEE half bits, round to nearest even; overflow gives ±inf, NaN stays NaN. */
+// @ts-ignore: decorator
+@inline export function f32_to_f16(x: f32): u32 {
+  const b = reinterpret<u32>(x);
+  const sign = (b >> 16) & 0x8000;
+  const ef = <i32>((b >> 23) & 0xff);
+  let m = b & 0x7fffff;
+  if (ef == 0xff) return sign | 0x7c00 | (m != 0 ? 0x200 : 0);
+  const e = ef - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    m |= 0x800000;
+    const shift = <u32>(14 - e);
+    let h = m >> shift;
+    const rem = m & ((<u32>1 << shift) - 1);
+    const half = <u32>1 << (shift - 1);
+    if (rem > half || (rem == half && (h & 1) != 0)) h++;
+    return sign | h;
+  }
+  let h = (<u32>e << 10) | (m >> 13);
+  const rem = m & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (h & 1) != 0)) h++; // a carry into the exponent is still correct
+  return sign | h;
 }

@@ -1,5 +1,19 @@
-// The kernel module: every family re-exported from its own file.
+// The kernel module: every family re-exported from its own file, with the type ids (types.ts) and the block
+// sizes the host needs (blocks_*.ts, kv_layout.ts) as exported constants.
 export function heap_base(): usize { return __heap_base; }
+
+export * from './types';
+export {
+  Q4_0_BLOCK_BYTES, Q4_1_BLOCK_BYTES, Q5_0_BLOCK_BYTES, Q5_1_BLOCK_BYTES, Q8_0_BLOCK_BYTES,
+  Q4_0_BLOCK_VALUES, Q4_1_BLOCK_VALUES, Q5_0_BLOCK_VALUES, Q5_1_BLOCK_VALUES, Q8_0_BLOCK_VALUES,
+} from './blocks_legacy';
+export {
+  Q2_K_BLOCK_BYTES, Q3_K_BLOCK_BYTES, Q4_K_BLOCK_BYTES, Q5_K_BLOCK_BYTES, Q6_K_BLOCK_BYTES,
+  Q2_K_BLOCK_VALUES, Q3_K_BLOCK_VALUES, Q4_K_BLOCK_VALUES, Q5_K_BLOCK_VALUES, Q6_K_BLOCK_VALUES,
+} from './blocks_kquant';
+export {
+  Q8A_BLOCK_BYTES, Q8W_BLOCK_BYTES, Q8KW_BLOCK_BYTES, Q8A_BLOCK_VALUES, Q8W_BLOCK_VALUES, Q8KW_BLOCK_VALUES,
+} from './blocks_act';
 
 export * from './bandwidth';
 export * from './quant_act';
@@ -15,6 +29,7 @@ export * from './dequant';
 export * from './norms';
 export * from './rope';
 export * from './activations';
+export { KT_TILE, KT_GROUP, kv_qblock, kv_row_bytes, kv_tile_code_bytes, kv_t_tiles, kv_t_head_bytes, kv_tile_scale_at, kv_tile_codes_at } from './kv_layout';
 export * from './kv_cache';
 export * from './attention';
 export * from './sparq';

@@ -1,103 +1,12 @@
-// KV cache storage: encoding f32 rows into the cache's element types, decoding them back, the transposed
-// K tiles of the SparQ layout and the running sum of V.
-//
-// Element types (codes shared with src/kv/layout.ts):
-//   0 f32, 1 f16, 2 q8: blocks of QB values as i8 + one f32 scale each, 3 q4: blocks of QB values as
-//   4-bit codes + one f32 scale each.
-// A row (one position of one KV head, d values) is [codes][scales]: q8 d bytes then d/QB f32 scales,
-// q4 d/2 bytes (block b uses bytes [b·QB/2, (b+1)·QB/2): byte j holds value j in its low nibble and value
-// j + QB/2 in its high nibble) then d/QB scales. QB = 32 when it divides d, else 16, else 8.
-// q8: x ≈ s·c, c in [-127, 127], s = max|x|/127, so |x - s·c| <= max|x|/254 per block.
-// q4: x ≈ s·(c - 8), c - 8 in [-7, 7], s = max|x|/7, so |x - s·(c-8)| <= max|x|/14 per block.
-//
-// Transposed K (SparQ step 1): per KV head, room for `tiles` tiles of KT_TILE positions, grouped by
-// KT_GROUP consecutive tiles (KT_GROUP·KT_TILE = 1024 positions). A group holds, for each component i in
-// turn, the codes of its KT_GROUP tiles back to back (one run of 1024 positions: f32/f16 plain, q8 i8 codes,
-// q4 KT_TILE/2 bytes per tile with byte j: position j low nibble, position j + KT_TILE/2 high nibble), so
-// step 1 reads r sequential streams that the hardware prefetchers follow, and an append stays inside one
-// group. Quantised types keep one f32 scale per (tile, component) in a plane after all groups,
-// component-major: scale(i, t) at tiles·d·codeBytes + (i·tiles + t)·4. A scale only grows: when a new value
-// does not fit, the tile's codes are re-encoded with the larger scale (each re-encoding adds at most half a
-// step of the new scale).
-import { f16_to_f32, f16x8_low, f16x8_high } from './f16';
-
-export const KV_F32: i32 = 0;
-export const KV_F16: i32 = 1;
-export const KV_Q8: i32 = 2;
-export const KV_Q4: i32 = 3;
-export const KT_TILE: i32 = 64;
-export const KT_GROUP: i32 = 16;
-
-/** Values per quantisation block for head dimension d (0 when d is not a multiple of 8). */
-export function kv_qblock(d: i32): i32 {
-  return d % 32 == 0 ? 32 : d % 16 == 0 ? 16 : d % 8 == 0 ? 8 : 0;
-}
-
-/** Bytes of one cache row of d values of element type `type`. */
-export function kv_row_bytes(d: i32, type: i32): i32 {
-  if (type == KV_F32) return 4 * d;
-  if (type == KV_F16) return 2 * d;
-  const nb = d / kv_qblock(d);
-  return (type == KV_Q8 ? d : d >> 1) + 4 * nb;
-}
-
-/** Code bytes of one component row of a transposed-K tile (scales are in their own plane). */
-export function kv_tile_code_bytes(type: i32): i32 {
-  if (type == KV_F32) return 4 * KT_TILE;
-  if (type == KV_F16) return 2 * KT_TILE;
-  return type == KV_Q8 ? KT_TILE : KT_TILE >> 1;
-}
-
-/** Transposed-K tiles a head needs for `capacity` positions: whole groups of KT_GROUP tiles. */
-export function kv_t_tiles(capacity: i32): i32 {
-  const group = KT_TILE * KT_GROUP;
-  return (capacity + group - 1) / group * KT_GROUP;
-}
-
-/** Bytes of one head's transposed K with room for `tiles` tiles: the codes, then the scale plane of the quantised types. */
-export function kv_t_head_bytes(d: i32, type: i32, tiles: i32): f64 {
-  const perTileComponent = kv_tile_code_bytes(type) + (type == KV_Q8 || type == KV_Q4 ? 4 : 0);
-  return <f64>tiles * <f64>d * <f64>perTileComponent;
-}
-
-/** Address of the scale of component i in tile t (quantised types). */
-// @ts-ignore: decorator
-@inline export function kv_tile_scale_at(base: usize, d: i32, type: i32, tiles: i32, t: i32, i: i32): usize {
-  return base + <usize>tiles * <usize>d * <usize>kv_tile_code_bytes(type) + (<usize>(i * tiles + t) << 2);
-}
-
-/** Address of the codes of component i in tile t (layout above). */
-// @ts-ignore: decorator
-@inline export function kv_tile_codes_at(base: usize, d: i32, type: i32, t: i32, i: i32): usize {
-  const cb = <usize>kv_tile_code_bytes(type);
-  return base + <usize>(t / KT_GROUP) * <usize>(d * KT_GROUP) * cb + (<usize>(i * KT_GROUP + t % KT_GROUP)) * cb;
-}
-
-// f32 to IEEE half, round to nearest even; overflow gives ±inf, NaN stays NaN.
-@inline
-function f32_to_f16(x: f32): u32 {
-  const b = reinterpret<u32>(x);
-  const sign = (b >> 16) & 0x8000;
-  const ef = <i32>((b >> 23) & 0xff);
-  let m = b & 0x7fffff;
-  if (ef == 0xff) return sign | 0x7c00 | (m != 0 ? 0x200 : 0);
-  const e = ef - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    m |= 0x800000;
-    const shift = <u32>(14 - e);
-    let h = m >> shift;
-    const rem = m & ((<u32>1 << shift) - 1);
-    const half = <u32>1 << (shift - 1);
-    if (rem > half || (rem == half && (h & 1) != 0)) h++;
-    return sign | h;
-  }
-  let h = (<u32>e << 10) | (m >> 13);
-  const rem = m & 0x1fff;
-  if (rem > 0x1000 || (rem == 0x1000 && (h & 1) != 0)) h++; // a carry into the exponent is still correct
-  return sign | h;
-}
+// KV cache storage: encoding f32 rows into the cache's element types (F32, F16, KV_Q8, KV_Q4; layouts in
+// kv_layout.ts), decoding them back, appending to the transposed K tiles of the SparQ layout, and the
+// running sum of V.
+// KV_Q8: s = max|x|/KV_Q8_MAX per block, so |x - s·c| <= max|x|/254; KV_Q4: s = max|x|/KV_Q4_MAX, so
+// |x - s·(c - 8)| <= max|x|/14. A tile's scale only grows: when a new value does not fit, the tile's codes are
+// re-encoded with the larger scale (each re-encoding adds at most half a step of the new scale).
+import { f16_to_f32, f16x8_low, f16x8_high, f32_to_f16 } from './f16';
+import { F32, F16, KV_Q8 } from './types';
+import { KT_TILE, KV_Q8_MAX, KV_Q4_MAX, KV_Q4_BIAS, kv_qblock, kv_row_bytes, kvRowScales, kv_tile_codes_at, kv_tile_scale_at } from './kv_layout';
 
 @inline
 function absMax(x: usize, n: i32): f32 {
@@ -108,19 +17,19 @@ function absMax(x: usize, n: i32): f32 {
 
 /** Encode d f32 values at src as one row of `type` at dst. */
 export function kv_encode_row(src: usize, dst: usize, d: i32, type: i32): void {
-  if (type == KV_F32) {
+  if (type == F32) {
     memory.copy(dst, src, <usize>d << 2);
-  } else if (type == KV_F16) {
+  } else if (type == F16) {
     for (let i = 0; i < d; i++) store<u16>(dst + (<usize>i << 1), <u16>f32_to_f16(load<f32>(src + (<usize>i << 2))));
   } else {
     const qb = kv_qblock(d);
     const nb = d / qb;
     const q8 = type == KV_Q8;
-    const scales = dst + <usize>(q8 ? d : d >> 1);
+    const scales = kvRowScales(dst, d, type);
     for (let b = 0; b < nb; b++) {
       const x = src + (<usize>(b * qb) << 2);
       const amax = absMax(x, qb);
-      const s: f32 = amax / (q8 ? <f32>127 : <f32>7);
+      const s: f32 = amax / (q8 ? <f32>KV_Q8_MAX : <f32>KV_Q4_MAX);
       const inv: f32 = s > 0 ? <f32>1 / s : 0;
       store<f32>(scales + (<usize>b << 2), s);
       if (q8) {
@@ -131,8 +40,8 @@ export function kv_encode_row(src: usize, dst: usize, d: i32, type: i32): void {
         const h = qb >> 1;
         const base = dst + <usize>(b * h);
         for (let i = 0; i < h; i++) {
-          const lo = <i32>nearest(load<f32>(x + (<usize>i << 2)) * inv) + 8;
-          const hi = <i32>nearest(load<f32>(x + (<usize>(i + h) << 2)) * inv) + 8;
+          const lo = <i32>nearest(load<f32>(x + (<usize>i << 2)) * inv) + KV_Q4_BIAS;
+          const hi = <i32>nearest(load<f32>(x + (<usize>(i + h) << 2)) * inv) + KV_Q4_BIAS;
           store<u8>(base + <usize>i, <u8>(lo | (hi << 4)));
         }
       }
@@ -142,11 +51,11 @@ export function kv_encode_row(src: usize, dst: usize, d: i32, type: i32): void {
 
 /** Decode one row of `type` at src into d f32 values at dst. */
 export function kv_decode_row(src: usize, dst: usize, d: i32, type: i32): void {
-  if (type == KV_F32) {
+  if (type == F32) {
     memory.copy(dst, src, <usize>d << 2);
     return;
   }
-  if (type == KV_F16) {
+  if (type == F16) {
     let i = 0;
     for (; i + 8 <= d; i += 8) {
       const h = v128.load(src + (<usize>i << 1));
@@ -159,7 +68,7 @@ export function kv_decode_row(src: usize, dst: usize, d: i32, type: i32): void {
   const qb = kv_qblock(d);
   const nb = d / qb;
   if (type == KV_Q8) {
-    const scales = src + <usize>d;
+    const scales = kvRowScales(src, d, KV_Q8);
     for (let b = 0; b < nb; b++) {
       const s = f32x4.splat(load<f32>(scales + (<usize>b << 2)));
       for (let i = b * qb, e = i + qb; i < e; i += 8) {
@@ -171,8 +80,8 @@ export function kv_decode_row(src: usize, dst: usize, d: i32, type: i32): void {
     }
     return;
   }
-  // q4
-  const scales = src + <usize>(d >> 1);
+  // KV_Q4
+  const scales = kvRowScales(src, d, type);
   const h = qb >> 1;
   for (let b = 0; b < nb; b++) {
     const s = load<f32>(scales + (<usize>b << 2));
@@ -180,7 +89,7 @@ export function kv_decode_row(src: usize, dst: usize, d: i32, type: i32): void {
     const o = dst + (<usize>(b * qb) << 2);
     if (qb == 32) {
       const bytes = v128.load(base);
-      const eight = i8x16.splat(8);
+      const eight = i8x16.splat(<i8>KV_Q4_BIAS);
       const lo = i8x16.sub(v128.and(bytes, i8x16.splat(15)), eight);
       const hi = i8x16.sub(i8x16.shr_u(bytes, 4), eight);
       store16(o, lo, s);
@@ -188,8 +97,8 @@ export function kv_decode_row(src: usize, dst: usize, d: i32, type: i32): void {
     } else {
       for (let i = 0; i < h; i++) {
         const c = <i32>load<u8>(base + <usize>i);
-        store<f32>(o + (<usize>i << 2), <f32>((c & 15) - 8) * s);
-        store<f32>(o + (<usize>(i + h) << 2), <f32>((c >> 4) - 8) * s);
+        store<f32>(o + (<usize>i << 2), <f32>((c & 15) - KV_Q4_BIAS) * s);
+        store<f32>(o + (<usize>(i + h) << 2), <f32>((c >> 4) - KV_Q4_BIAS) * s);
       }
     }
   }
@@ -268,8 +177,8 @@ export function kv_store_t(src: usize, n: i32, nKV: i32, d: i32, dst: usize, hea
       for (let i = 0; i < d; i++) {
         const x = load<f32>(s + (<usize>i << 2));
         const row = kv_tile_codes_at(base, d, type, ti, i);
-        if (type == KV_F32) store<f32>(row + (<usize>off << 2), x);
-        else if (type == KV_F16) store<u16>(row + (<usize>off << 1), <u16>f32_to_f16(x));
+        if (type == F32) store<f32>(row + (<usize>off << 2), x);
+        else if (type == F16) store<u16>(row + (<usize>off << 1), <u16>f32_to_f16(x));
         else storeTileQ(row, kv_tile_scale_at(base, d, type, tiles, ti, i), off, x, type == KV_Q8);
       }
     }
@@ -281,7 +190,7 @@ function tileGet(row: usize, j: i32, q8: bool): i32 {
   if (q8) return <i32>load<i8>(row + <usize>j);
   const h = KT_TILE >> 1;
   const b = <i32>load<u8>(row + <usize>(j % h));
-  return (j < h ? b & 15 : b >> 4) - 8;
+  return (j < h ? b & 15 : b >> 4) - KV_Q4_BIAS;
 }
 
 @inline
@@ -290,7 +199,7 @@ function tileSet(row: usize, j: i32, c: i32, q8: bool): void {
   const h = KT_TILE >> 1;
   const p = row + <usize>(j % h);
   const b = <i32>load<u8>(p);
-  const u = c + 8;
+  const u = c + KV_Q4_BIAS;
   store<u8>(p, <u8>(j < h ? (b & 0xf0) | u : (b & 15) | (u << 4)));
 }
 
@@ -298,7 +207,7 @@ function tileSet(row: usize, j: i32, c: i32, q8: bool): void {
 @inline
 function storeTileQ(row: usize, sp: usize, off: i32, x: f32, q8: bool): void {
   let s = off == 0 ? <f32>0 : load<f32>(sp);
-  const need: f32 = abs(x) / (q8 ? <f32>127 : <f32>7);
+  const need: f32 = abs(x) / (q8 ? <f32>KV_Q8_MAX : <f32>KV_Q4_MAX);
   if (need > s) {
     if (s > 0) {
       const f: f32 = s / need;
@@ -314,7 +223,7 @@ function storeTileQ(row: usize, sp: usize, off: i32, x: f32, q8: bool): void {
 export function kv_t_get(base: usize, d: i32, type: i32, tiles: i32, p: i32, i: i32): f32 {
   const row = kv_tile_codes_at(base, d, type, p / KT_TILE, i);
   const off = p % KT_TILE;
-  if (type == KV_F32) return load<f32>(row + (<usize>off << 2));
-  if (type == KV_F16) return f16_to_f32(<u32>load<u16>(row + (<usize>off << 1)));
+  if (type == F32) return load<f32>(row + (<usize>off << 2));
+  if (type == F16) return f16_to_f32(<u32>load<u16>(row + (<usize>off << 1)));
   return <f32>tileGet(row, off, type == KV_Q8) * load<f32>(kv_tile_scale_at(base, d, type, tiles, p / KT_TILE, i));
 }

@@ -1,12 +1,13 @@
 // F16 weight kernels: matvec (decode) and matmul (prefill), row-major F16 weights times f32 activations.
-import { matvecCore, matmulCore, KIND_F16 } from './matmul_float';
+import { matvecCore, matmulCore } from './matmul_float';
+import { F16 } from './types';
 
 /** y[r] = W[r,:]·x, r < rows. */
 export function matvec_f16(w: usize, x: usize, y: usize, rows: i32, cols: i32): void {
-  matvecCore(w, x, y, rows, cols, KIND_F16);
+  matvecCore(w, x, y, rows, cols, F16);
 }
 
 /** Y[t*ldy + r] = W[r,:]·X[t,:], r < rows, t < n; X rows are cols floats apart. */
 export function matmul_f16(w: usize, x: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void {
-  matmulCore(w, x, y, rows, cols, n, ldy, KIND_F16);
+  matmulCore(w, x, y, rows, cols, n, ldy, F16);
 }

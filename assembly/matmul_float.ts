@@ -1,5 +1,5 @@
 // Shared core of the f32 / f16 / bf16 weight kernels (matmul_f32.ts, matmul_f16.ts, matmul_bf16.ts).
-// Weights are row-major; `kind` picks how 8 consecutive weights are loaded and widened to two f32x4.
+// Weights are row-major; `kind` (a type id of types.ts) picks how 8 consecutive weights are loaded and widened to two f32x4.
 // Every function here is @inline and called with a constant `kind`, so each family gets its own code
 // with the other kinds' branches folded away.
 //
@@ -8,14 +8,14 @@
 // Columns go 8 at a time, then one at a time.
 import { f16_to_f32_finite, HALF_RESCALE, HALF_MASK } from './f16';
 import { laneMax } from './lanes';
+import { F32, F16, BF16 } from './types';
 
-export const KIND_F32: i32 = 0;
-export const KIND_F16: i32 = 1;
-export const KIND_BF16: i32 = 2;
-const KIND_F16_PRESCALED: i32 = 3;
+/** F16 weights with the 2^112 rescale moved onto x (below): a variant of this file only, not a tensor type, so
+ *  its id lies outside the table of types.ts. */
+const F16_PRESCALED: i32 = -1;
 
 // @ts-ignore: decorator
-@inline function elemBytes(kind: i32): usize { return kind == KIND_F32 ? 4 : 2; }
+@inline function elemBytes(kind: i32): usize { return kind == F32 ? 4 : 2; }
 
 /** |x| below this for all of x: x * 2^112 is finite. */
 const PRESCALE_LIMIT: f32 = 32768;
@@ -23,54 +23,54 @@ const PRESCALE_LIMIT: f32 = 32768;
 // Lane order: f32 weights keep their order (lo = weights 0..3, hi = 4..7). For 16-bit weights, one v128
 // holds 8 weights = 4 i32 lanes of (even, odd) pairs; lo gets the even ones, hi the odd ones, straight from
 // the i32 lanes without widening shuffles, and x is split the same way (xlo / xhi) once per 4 rows.
-// f16: see f16.ts for the bit placement. KIND_F16_PRESCALED leaves out the 2^112 rescale of the weights
+// f16: see f16.ts for the bit placement. F16_PRESCALED leaves out the 2^112 rescale of the weights
 // and puts it on x instead (exact while |x| * 2^112 stays finite, checked by the caller).
 
 /** Weights 0..3 (f32) or the even weights (16-bit kinds) of the 8 at p, as f32x4. `v` is v128.load(p). */
 // @ts-ignore: decorator
 @inline function lo(v: v128, kind: i32): v128 {
-  if (kind == KIND_F32) return v;
-  if (kind == KIND_BF16) return i32x4.shl(v, 16);
+  if (kind == F32) return v;
+  if (kind == BF16) return i32x4.shl(v, 16);
   const b = v128.and(i32x4.shr_s(i32x4.shl(v, 16), 3), i32x4.splat(<i32>HALF_MASK));
-  return kind == KIND_F16 ? f32x4.mul(b, f32x4.splat(HALF_RESCALE)) : b;
+  return kind == F16 ? f32x4.mul(b, f32x4.splat(HALF_RESCALE)) : b;
 }
 
 /** Weights 4..7 (f32; `v` is v128.load(p, 16)) or the odd weights (16-bit kinds; `v` is v128.load(p)). */
 // @ts-ignore: decorator
 @inline function hi(v: v128, kind: i32): v128 {
-  if (kind == KIND_F32) return v;
-  if (kind == KIND_BF16) return v128.and(v, i32x4.splat(0xffff0000));
+  if (kind == F32) return v;
+  if (kind == BF16) return v128.and(v, i32x4.splat(0xffff0000));
   const b = v128.and(i32x4.shr_s(v, 3), i32x4.splat(<i32>HALF_MASK));
-  return kind == KIND_F16 ? f32x4.mul(b, f32x4.splat(HALF_RESCALE)) : b;
+  return kind == F16 ? f32x4.mul(b, f32x4.splat(HALF_RESCALE)) : b;
 }
 
 /** x[0..3] (f32) or x[0,2,4,6] (16-bit kinds), from xl = x[0..3], xh = x[4..7]. */
 // @ts-ignore: decorator
 @inline function xlo(xl: v128, xh: v128, kind: i32): v128 {
-  if (kind == KIND_F32) return xl;
+  if (kind == F32) return xl;
   const e = i32x4.shuffle(xl, xh, 0, 2, 4, 6);
-  return kind == KIND_F16_PRESCALED ? f32x4.mul(e, f32x4.splat(HALF_RESCALE)) : e;
+  return kind == F16_PRESCALED ? f32x4.mul(e, f32x4.splat(HALF_RESCALE)) : e;
 }
 
 /** x[4..7] (f32) or x[1,3,5,7] (16-bit kinds). */
 // @ts-ignore: decorator
 @inline function xhi(xl: v128, xh: v128, kind: i32): v128 {
-  if (kind == KIND_F32) return xh;
+  if (kind == F32) return xh;
   const o = i32x4.shuffle(xl, xh, 1, 3, 5, 7);
-  return kind == KIND_F16_PRESCALED ? f32x4.mul(o, f32x4.splat(HALF_RESCALE)) : o;
+  return kind == F16_PRESCALED ? f32x4.mul(o, f32x4.splat(HALF_RESCALE)) : o;
 }
 
 /** Second load for the high half: the next 16 bytes for f32, the same vector otherwise. */
 // @ts-ignore: decorator
 @inline function load2(p: usize, v: v128, kind: i32): v128 {
-  return kind == KIND_F32 ? v128.load(p, 16) : v;
+  return kind == F32 ? v128.load(p, 16) : v;
 }
 
 /** One weight at p as f32. */
 // @ts-ignore: decorator
 @inline function scalarW(p: usize, kind: i32): f32 {
-  if (kind == KIND_F32) return load<f32>(p);
-  if (kind == KIND_F16 || kind == KIND_F16_PRESCALED) return f16_to_f32_finite(<u32>load<u16>(p));
+  if (kind == F32) return load<f32>(p);
+  if (kind == F16 || kind == F16_PRESCALED) return f16_to_f32_finite(<u32>load<u16>(p));
   return reinterpret<f32>(<u32>load<u16>(p) << 16);
 }
 
@@ -110,7 +110,7 @@ const PRESCALE_LIMIT: f32 = 32768;
 /** y[r] = W[r,:]·x for r < rows. */
 // @ts-ignore: decorator
 @inline export function matvecCore(w: usize, x: usize, y: usize, rows: i32, cols: i32, kind: i32): void {
-  if (kind == KIND_F16 && absMax(x, cols) < PRESCALE_LIMIT) matvecKind(w, x, y, rows, cols, KIND_F16_PRESCALED);
+  if (kind == F16 && absMax(x, cols) < PRESCALE_LIMIT) matvecKind(w, x, y, rows, cols, F16_PRESCALED);
   else matvecKind(w, x, y, rows, cols, kind);
 }
 

@@ -1,40 +1,28 @@
-// Q8_0 weight kernels. A Q8_0 row is cols/32 blocks of 34 bytes (f16 scale d, then 32 x i8); the
-// activations are Q8A blocks (quant_act.ts: f32 scale, 32 x i8; 36 bytes). Per block the 32 products are
-// summed exactly in i32 (i8 widened to i16, then i32x4.dot_i16x8_s), then y += d_w * d_x * isum in f32.
+// Q8_0 weight kernels against Q8A activations (quantize_q8a; layouts in blocks_legacy.ts and blocks_act.ts).
+// Per block the 32 products are summed exactly in i32 (i8 widened to i16, then i32x4.dot_i16x8_s), then
+// y += d_w * d_x * isum in f32.
 //
 //   matvec: 4 rows per pass, a quarter of the matrix apart; the activation block is widened once for the
 //           4 rows, the 4 row sums are folded into one i32x4 (one lane per row) and scaled by the 4 row
 //           scales at once.
 //   matmul: 4 rows x 4 tokens per pass; each widened weight vector serves 4 tokens.
-import { HALF_RESCALE } from './f16';
+import { hsum4i, halves4 } from './quant_simd';
+import { Q8_0_BLOCK_BYTES, Q8_0_D, Q8_0_QS } from './blocks_legacy';
+import { Q8A_BLOCK_BYTES, Q8A_D, Q8A_QS } from './blocks_act';
 
-const WB: usize = 34; // Q8_0 block bytes
-const XB: usize = 36; // Q8A block bytes
+const WB = Q8_0_BLOCK_BYTES;
+const XB = Q8A_BLOCK_BYTES;
 
-/** Sum of the 4 lanes of each of a, b, c, d (i32), as the 4 lanes of the result. */
-// @ts-ignore: decorator
-@inline function hsum4i(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = i32x4.add(i32x4.shuffle(a, b, 0, 1, 4, 5), i32x4.shuffle(a, b, 2, 3, 6, 7));
-  const cd = i32x4.add(i32x4.shuffle(c, d, 0, 1, 4, 5), i32x4.shuffle(c, d, 2, 3, 6, 7));
-  return i32x4.add(i32x4.shuffle(ab, cd, 0, 2, 4, 6), i32x4.shuffle(ab, cd, 1, 3, 5, 7));
-}
-
-/** The f16 scales of 4 blocks (at p0..p3) as f32x4. */
+/** The f16 scales of the Q8_0 blocks at p0..p3 as f32x4. */
 // @ts-ignore: decorator
 @inline function scales4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
-  // Each half goes to the upper 16 bits of its i32 lane; then the f16.ts placement and rescale.
-  let v = v128.load16_lane(p0, i32x4.splat(0), 1);
-  v = v128.load16_lane(p1, v, 3);
-  v = v128.load16_lane(p2, v, 5);
-  v = v128.load16_lane(p3, v, 7);
-  const b = v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000));
-  return f32x4.mul(b, f32x4.splat(HALF_RESCALE));
+  return halves4(p0 + Q8_0_D, p1 + Q8_0_D, p2 + Q8_0_D, p3 + Q8_0_D);
 }
 
 /** Exact i32 dot of the 32 weights of block w with the widened activations (xl0, xh0, xl1, xh1), as 4 partial lanes. */
 // @ts-ignore: decorator
 @inline function blockDot(w: usize, xl0: v128, xh0: v128, xl1: v128, xh1: v128): v128 {
-  const q0 = v128.load(w, 2), q1 = v128.load(w, 18);
+  const q0 = v128.load(w, Q8_0_QS), q1 = v128.load(w, Q8_0_QS + 16);
   const s0 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q0), xl0), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q0), xh0));
   const s1 = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q1), xl1), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q1), xh1));
   return i32x4.add(s0, s1);
@@ -47,12 +35,12 @@ const XB: usize = 36; // Q8A block bytes
   let p0 = w0, p1 = w1, p2 = w2, p3 = w3, xb = x;
   const end = x + (<usize>blocks) * XB;
   while (xb < end) {
-    const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
+    const x0 = v128.load(xb, Q8A_QS), x1 = v128.load(xb, Q8A_QS + 16);
     const xl0 = i16x8.extend_low_i8x16_s(x0), xh0 = i16x8.extend_high_i8x16_s(x0);
     const xl1 = i16x8.extend_low_i8x16_s(x1), xh1 = i16x8.extend_high_i8x16_s(x1);
     const s = hsum4i(blockDot(p0, xl0, xh0, xl1, xh1), blockDot(p1, xl0, xh0, xl1, xh1),
       blockDot(p2, xl0, xh0, xl1, xh1), blockDot(p3, xl0, xh0, xl1, xh1));
-    const d = f32x4.mul(scales4(p0, p1, p2, p3), v128.load32_splat(xb));
+    const d = f32x4.mul(scales4(p0, p1, p2, p3), v128.load32_splat(xb, Q8A_D));
     acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), d));
     p0 += WB; p1 += WB; p2 += WB; p3 += WB; xb += XB;
   }
@@ -105,10 +93,10 @@ export function matmul_q8_0(w: usize, xq: usize, y: usize, rows: i32, cols: i32,
       for (let b = 0; b < blocks; b++) {
         const o = (<usize>b) * WB;
         const p0 = w0 + o, p1 = w1 + o, p2 = w2 + o, p3 = w3 + o;
-        const q00 = v128.load(p0, 2), q01 = v128.load(p0, 18);
-        const q10 = v128.load(p1, 2), q11 = v128.load(p1, 18);
-        const q20 = v128.load(p2, 2), q21 = v128.load(p2, 18);
-        const q30 = v128.load(p3, 2), q31 = v128.load(p3, 18);
+        const q00 = v128.load(p0, Q8_0_QS), q01 = v128.load(p0, Q8_0_QS + 16);
+        const q10 = v128.load(p1, Q8_0_QS), q11 = v128.load(p1, Q8_0_QS + 16);
+        const q20 = v128.load(p2, Q8_0_QS), q21 = v128.load(p2, Q8_0_QS + 16);
+        const q30 = v128.load(p3, Q8_0_QS), q31 = v128.load(p3, Q8_0_QS + 16);
         const e0 = i16x8.extend_low_i8x16_s(q00), f0 = i16x8.extend_high_i8x16_s(q00);
         const g0 = i16x8.extend_low_i8x16_s(q01), h0 = i16x8.extend_high_i8x16_s(q01);
         const e1 = i16x8.extend_low_i8x16_s(q10), f1 = i16x8.extend_high_i8x16_s(q10);
@@ -147,12 +135,12 @@ export function matmul_q8_0(w: usize, xq: usize, y: usize, rows: i32, cols: i32,
 @inline function tokenBlock(xb: usize, dw: v128,
   e0: v128, f0: v128, g0: v128, h0: v128, e1: v128, f1: v128, g1: v128, h1: v128,
   e2: v128, f2: v128, g2: v128, h2: v128, e3: v128, f3: v128, g3: v128, h3: v128): v128 {
-  const x0 = v128.load(xb, 4), x1 = v128.load(xb, 20);
+  const x0 = v128.load(xb, Q8A_QS), x1 = v128.load(xb, Q8A_QS + 16);
   const xl0 = i16x8.extend_low_i8x16_s(x0), xh0 = i16x8.extend_high_i8x16_s(x0);
   const xl1 = i16x8.extend_low_i8x16_s(x1), xh1 = i16x8.extend_high_i8x16_s(x1);
   const s = hsum4i(dot4(e0, f0, g0, h0, xl0, xh0, xl1, xh1), dot4(e1, f1, g1, h1, xl0, xh0, xl1, xh1),
     dot4(e2, f2, g2, h2, xl0, xh0, xl1, xh1), dot4(e3, f3, g3, h3, xl0, xh0, xl1, xh1));
-  return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(dw, f32x4.splat(load<f32>(xb))));
+  return f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(dw, f32x4.splat(load<f32>(xb, Q8A_D))));
 }
 
 // @ts-ignore: decorator

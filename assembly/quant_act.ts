@@ -1,16 +1,13 @@
-// Activations to Q8A blocks, the x side of the Q8_0 dot products.
-// Q8A block (36 bytes) for 32 values: f32 d = amax/127, then 32 x i8 q = round-half-even(x/d).
-// An all-zero block gets d = 0 and q = 0. n must be a multiple of 32.
+// Activations to Q8A blocks (blocks_act.ts), the x side of the Q8_0 dot products. n must be a multiple of 32.
 import { laneMax } from './lanes';
-
-/** Bytes of one Q8A block. */
-export const Q8A_BLOCK_BYTES: i32 = 36;
+import { toInt } from './quant_simd';
+import { Q8A_BLOCK_BYTES, Q8A_D, Q8A_QS } from './blocks_act';
 
 export function quantize_q8a(x: usize, xq: usize, n: i32): void {
   const blocks = n >> 5;
   for (let b = 0; b < blocks; b++) {
     const src = x + (<usize>b << 7);
-    const dst = xq + (<usize>b) * 36;
+    const dst = xq + (<usize>b) * Q8A_BLOCK_BYTES;
     const v0 = v128.load(src), v1 = v128.load(src, 16), v2 = v128.load(src, 32), v3 = v128.load(src, 48);
     const v4 = v128.load(src, 64), v5 = v128.load(src, 80), v6 = v128.load(src, 96), v7 = v128.load(src, 112);
     const m = f32x4.max(
@@ -18,10 +15,10 @@ export function quantize_q8a(x: usize, xq: usize, n: i32): void {
       f32x4.max(f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), f32x4.max(f32x4.abs(v6), f32x4.abs(v7))));
     const amax = laneMax(m);
     const d: f32 = amax / 127;
-    store<f32>(dst, d);
+    store<f32>(dst, d, Q8A_D);
     if (d == 0) {
-      v128.store(dst, i32x4.splat(0), 4);
-      v128.store(dst, i32x4.splat(0), 20);
+      v128.store(dst, i32x4.splat(0), Q8A_QS);
+      v128.store(dst, i32x4.splat(0), Q8A_QS + 16);
       continue;
     }
     const dv = f32x4.splat(d);
@@ -29,12 +26,7 @@ export function quantize_q8a(x: usize, xq: usize, n: i32): void {
     const q1 = i16x8.narrow_i32x4_s(toInt(v2, dv), toInt(v3, dv));
     const q2 = i16x8.narrow_i32x4_s(toInt(v4, dv), toInt(v5, dv));
     const q3 = i16x8.narrow_i32x4_s(toInt(v6, dv), toInt(v7, dv));
-    v128.store(dst, i8x16.narrow_i16x8_s(q0, q1), 4);
-    v128.store(dst, i8x16.narrow_i16x8_s(q2, q3), 20);
+    v128.store(dst, i8x16.narrow_i16x8_s(q0, q1), Q8A_QS);
+    v128.store(dst, i8x16.narrow_i16x8_s(q2, q3), Q8A_QS + 16);
   }
-}
-
-// @ts-ignore: decorator
-@inline function toInt(v: v128, d: v128): v128 {
-  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v, d)));
 }

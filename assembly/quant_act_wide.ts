@@ -1,19 +1,8 @@
-// Activations to 8-bit integers stored widened to i16 for the legacy-quant and K-quant kernels.
-// The values and rounding are Q8A's (quant_act.ts): d = amax/127 per block, q = round-half-even(x/d), |q| <= 127.
-// Each 16 consecutive q are stored as i16 [q0, q2, .., q14, q1, q3, .., q15] (see quant_simd.ts).
-//
-// Q8W (80 bytes per 32 values): f32 d @0, i32 sum of the 32 q @4, 8 bytes unused, 2 groups of 16 @16.
-// Q8KW (560 bytes per 256 values): f32 d @0, 12 bytes unused, 16 x i16 sums of each 16 q @16 in the order
-//   of permSub16 (sub-blocks 0,2,4,6,1,3,5,7,8,10,..), 16 groups of 16 @48.
+// Activations to 8-bit integers stored widened to i16 for the legacy-quant and K-quant kernels: Q8W and Q8KW
+// blocks (blocks_act.ts). The values and rounding are Q8A's (quant_act.ts).
 import { laneMax } from './lanes';
-
-export const Q8W_BLOCK_BYTES: i32 = 80;
-export const Q8KW_BLOCK_BYTES: i32 = 560;
-
-// @ts-ignore: decorator
-@inline function toInt(v: v128, d: v128): v128 {
-  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v, d)));
-}
+import { toInt } from './quant_simd';
+import { Q8W_BLOCK_BYTES, Q8W_D, Q8W_SUM, Q8W_QS, Q8KW_BLOCK_BYTES, Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
 
 /** 16 f32 at src quantised with scale dv and stored as an even/odd i16 group at dst; returns the i32x4 lane sums. */
 // @ts-ignore: decorator
@@ -46,34 +35,34 @@ export const Q8KW_BLOCK_BYTES: i32 = 560;
 /** n values (a multiple of 32) at x to Q8W blocks at xq. */
 export function quantize_q8w(x: usize, xq: usize, n: i32): void {
   for (let b = 0; b < n >> 5; b++) {
-    const src = x + (<usize>b << 7), dst = xq + (<usize>b) * 80;
+    const src = x + (<usize>b << 7), dst = xq + (<usize>b) * Q8W_BLOCK_BYTES;
     const d: f32 = absMax(src, 32) / 127;
-    store<f32>(dst, d);
+    store<f32>(dst, d, Q8W_D);
     if (d == 0) {
-      memory.fill(dst + 4, 0, 76);
+      memory.fill(dst + 4, 0, Q8W_BLOCK_BYTES - 4);
       continue;
     }
     const dv = f32x4.splat(d);
-    const s = i32x4.add(group16(src, dv, dst + 16), group16(src + 64, dv, dst + 48));
-    store<i32>(dst, lanesSum(s), 4);
+    const s = i32x4.add(group16(src, dv, dst + Q8W_QS), group16(src + 64, dv, dst + Q8W_QS + GROUP_BYTES));
+    store<i32>(dst, lanesSum(s), Q8W_SUM);
   }
 }
 
 /** n values (a multiple of 256) at x to Q8KW blocks at xq. */
 export function quantize_q8kw(x: usize, xq: usize, n: i32): void {
   for (let b = 0; b < n >> 8; b++) {
-    const src = x + (<usize>b << 10), dst = xq + (<usize>b) * 560;
+    const src = x + (<usize>b << 10), dst = xq + (<usize>b) * Q8KW_BLOCK_BYTES;
     const d: f32 = absMax(src, 256) / 127;
-    store<f32>(dst, d);
+    store<f32>(dst, d, Q8KW_D);
     if (d == 0) {
-      memory.fill(dst + 4, 0, 556);
+      memory.fill(dst + 4, 0, Q8KW_BLOCK_BYTES - 4);
       continue;
     }
     const dv = f32x4.splat(d);
     for (let g = 0; g < 16; g++) {
-      const s = lanesSum(group16(src + (<usize>g << 6), dv, dst + 48 + (<usize>g << 5)));
+      const s = lanesSum(group16(src + (<usize>g << 6), dv, dst + Q8KW_QS + (<usize>g) * GROUP_BYTES));
       const lane = ((g & 1) << 2) + ((g & 7) >> 1) + (g & 8); // position of sub-block g in permSub16 order
-      store<i16>(dst + 16 + (<usize>lane << 1), <i16>s);
+      store<i16>(dst + Q8KW_SUMS + (<usize>lane << 1), <i16>s);
     }
   }
 }

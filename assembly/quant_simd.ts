@@ -1,11 +1,11 @@
-// Helpers shared by the legacy-quant and K-quant kernels (matmul_legacy.ts, matmul_kquant.ts).
+// Helpers shared by the quantised weight kernels (matmul_quant.ts, dot_legacy.ts, dot_kquant.ts, matmul_q8_0.ts).
 //
 // Weight bytes are widened to i16 without an extend: 16 bytes loaded as i16x8 hold byte 2k in the low half
 // and byte 2k+1 in the high half of lane k. Masking and shifting gives the even-indexed bytes' values and
 // the odd-indexed bytes' values as i16 lanes. The activations (quant_act_wide.ts) are stored to match:
 // every 16 consecutive values as i16 [x0, x2, .., x14] then [x1, x3, .., x15], so one dot_i16x8_s per half
 // multiplies each weight with its own activation.
-import { HALF_RESCALE } from './f16';
+import { HALF_RESCALE, HALF_MASK } from './f16';
 
 /** Sum of the 4 lanes of each of a, b, c, d (i32), as the 4 lanes of the result. */
 // @ts-ignore: decorator
@@ -22,7 +22,7 @@ import { HALF_RESCALE } from './f16';
   v = v128.load16_lane(p1, v, 3);
   v = v128.load16_lane(p2, v, 5);
   v = v128.load16_lane(p3, v, 7);
-  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(0x8fffe000)), f32x4.splat(HALF_RESCALE));
+  return f32x4.mul(v128.and(i32x4.shr_s(v, 3), i32x4.splat(<i32>HALF_MASK)), f32x4.splat(HALF_RESCALE));
 }
 
 /** i32x4 partial sums of (e · x_even) + (o · x_odd) for one 16-value activation group at xg. */
@@ -73,7 +73,7 @@ const BYTE_MASKS: usize = memory.data<u8>([
 /** f16_to_f32_finite(h) with the rescale factor passed in (k = halfRescale()): same bits, same rounding. */
 // @ts-ignore: decorator
 @inline export function halfToF32(h: u32, k: f32): f32 {
-  return reinterpret<f32>(((<i32>(h << 16)) >> 3) & <i32>0x8fffe000) * k;
+  return reinterpret<f32>(((<i32>(h << 16)) >> 3) & <i32>HALF_MASK) * k;
 }
 
 /** Dot of 16 small unsigned bytes (values < 128) with one activation group: even/odd split then dot16
@@ -88,4 +88,10 @@ const BYTE_MASKS: usize = memory.data<u8>([
 // @ts-ignore: decorator
 @inline export function permSub16(v: v128): v128 {
   return i8x16.swizzle(v, i8x16(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+}
+
+/** round-half-even(v / d) of four f32 lanes as i32 (activation quantisers; |v / d| <= 127 there). */
+// @ts-ignore: decorator
+@inline export function toInt(v: v128, d: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v, d)));
 }

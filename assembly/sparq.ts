@@ -1,10 +1,12 @@
-// SparQ decode step kernels for one KV head and its group of g query heads (see ../shared/research/sparq.md
-// §1): choose the r query components, approximate scores over the transposed K tiles, select the positions,
-// and the mean-value reallocation. Exact attention over the selected rows is attn_rows with a gather list.
-import { KV_F32, KV_Q8, KV_Q4, KT_TILE, KT_GROUP, kv_tile_code_bytes } from './kv_cache';
+// SparQ Attention's decode step kernels for one KV head and its group of g query heads: choose the r query
+// components, approximate scores over the transposed K tiles, select the positions, and the mean-value
+// reallocation. Exact attention over the selected rows is attn_rows with a gather list.
+import { F32, KV_Q8, KV_Q4 } from './types';
+import { KT_TILE, KT_GROUP, KV_SCALE_BYTES, KV_Q4_BIAS, kv_tile_code_bytes, ktScalePlane } from './kv_layout';
 import { topk_select } from './topk';
 import { f16x8_low, f16x8_high } from './f16';
 import { laneMax, laneSum } from './lanes';
+import { exp4Coarse, expCoarse } from './exp';
 
 /**
  * Step 1a. q: f32 [g][d] (the group's query heads). I1 = the r components with the largest |q| summed over
@@ -63,7 +65,7 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   z: usize, zStride: i32, lse: usize, sum: usize, p0: i32, scratch: usize): f64 {
   const rowBytes = <usize>kv_tile_code_bytes(ktType);
   const quant = ktType == KV_Q8 || ktType == KV_Q4;
-  const scales = kt + <usize>tiles * <usize>d * rowBytes;
+  const scales = ktScalePlane(kt, d, ktType, tiles);
   // inside a group, component i's codes for tile t are i·KT_GROUP rows after component 0's
   const compStride = <usize>KT_GROUP * rowBytes;
   const groupBytes = <usize>d * compStride;
@@ -100,7 +102,7 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
     }
   }
   // codes, plus the scales: one 4-byte read per component and tile (a 64-byte line serves 16 tiles)
-  return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? 4 : 0));
+  return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? KV_SCALE_BYTES : 0));
 }
 
 // Scratch of one sparq_scores call: tmp, 256 f32 (per-tile coefficients as f32, or the scores of a partial
@@ -126,19 +128,13 @@ function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v12
   if (st == 0) return;
   // pmax (b < a ? a : b) is one instruction; max's NaN and signed-zero rules cost several (scores are finite)
   const mv = f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)), f32x4.pmax(f32x4.pmax(a4, a5), f32x4.pmax(a6, a7)));
-  const m = laneMax(mv);
-  const mOld = load<f32>(st);
-  if (m < mOld - LSE_SKIP) return;
-  let s = load<f32>(st, 4);
-  const mNew = max(mOld, m);
-  if (mOld != -Infinity && mNew > mOld) s *= exp1(mOld - mNew);
-  const nv = f32x4.splat(mNew);
+  const s = lseRaise(st, laneMax(mv));
+  if (s < 0) return;
+  const nv = f32x4.splat(load<f32>(st));
   const e = f32x4.add(
-    f32x4.add(f32x4.add(exp4(f32x4.sub(a0, nv)), exp4(f32x4.sub(a1, nv))), f32x4.add(exp4(f32x4.sub(a2, nv)), exp4(f32x4.sub(a3, nv)))),
-    f32x4.add(f32x4.add(exp4(f32x4.sub(a4, nv)), exp4(f32x4.sub(a5, nv))), f32x4.add(exp4(f32x4.sub(a6, nv)), exp4(f32x4.sub(a7, nv)))));
-  s += laneSum(e);
-  store<f32>(st, mNew);
-  store<f32>(st, s, 4);
+    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a0, nv)), exp4Coarse(f32x4.sub(a1, nv))), f32x4.add(exp4Coarse(f32x4.sub(a2, nv)), exp4Coarse(f32x4.sub(a3, nv)))),
+    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a4, nv)), exp4Coarse(f32x4.sub(a5, nv))), f32x4.add(exp4Coarse(f32x4.sub(a6, nv)), exp4Coarse(f32x4.sub(a7, nv)))));
+  store<f32>(st, s + laneSum(e), 4);
 }
 
 // f32 and f16 tiles: per component, 32 positions at a time, f32 multiply-adds.
@@ -152,7 +148,7 @@ function floatTile(qw: usize, r: i32, tile: usize, ktType: i32, n: i32, zw: usiz
       const row = tile + load<usize>(off + (<usize>m << 2));
       const cv = f32x4.splat(load<f32>(qw + (<usize>m << 2)));
       let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128;
-      if (ktType == KV_F32) {
+      if (ktType == F32) {
         const p = row + (<usize>(half * H) << 2);
         x0 = v128.load(p); x1 = v128.load(p, 16); x2 = v128.load(p, 32); x3 = v128.load(p, 48);
         x4 = v128.load(p, 64); x5 = v128.load(p, 80); x6 = v128.load(p, 96); x7 = v128.load(p, 112);
@@ -177,7 +173,7 @@ function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
   if (ktType == KV_Q8) return v128.load(row + <usize>(half * 32 + u * 16));
   const b = v128.load(row + <usize>(u * 16));
   const c = half == 0 ? v128.and(b, i8x16.splat(15)) : i8x16.shr_u(b, 4);
-  return i8x16.sub(c, i8x16.splat(8));
+  return i8x16.sub(c, i8x16.splat(<i8>KV_Q4_BIAS));
 }
 
 /**
@@ -234,48 +230,41 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
   }
 }
 
-// e^x on four lanes for the approximate softmax (α only needs a few digits): 2^(x·log2 e) as 2^n times a
-// quartic for 2^f, f in [0, 1) (least-squares fit, relative error < 7e-6); x < -87 gives about 0. 2^n is
-// built from the bits of n + 127 + 1.5·2^23 (an exact float whose low mantissa bits hold n + 127), which
-// avoids the float-to-int conversion's NaN and overflow fix-ups; pmax clamps in one instruction (NaN stays NaN).
-@inline
-function exp4(x: v128): v128 {
-  const t = f32x4.pmax(f32x4.mul(x, f32x4.splat(<f32>1.4426950408889634)), f32x4.splat(<f32>-126));
-  const n = f32x4.floor(t);
-  const f = f32x4.sub(t, n);
-  // c0 + c1·f + f²·(c2 + c3·f + f²·c4), evaluated in a shallow tree
-  const f2 = f32x4.mul(f, f);
-  const lo = f32x4.add(f32x4.mul(f, f32x4.splat(<f32>0.69304347)), f32x4.splat(<f32>1));
-  const hi = f32x4.add(f32x4.add(f32x4.mul(f, f32x4.splat(<f32>0.05235266)), f32x4.splat(<f32>0.24124989)), f32x4.mul(f2, f32x4.splat(<f32>0.01334164)));
-  const p = f32x4.add(lo, f32x4.mul(f2, hi));
-  return f32x4.mul(p, i32x4.shl(f32x4.add(n, f32x4.splat(<f32>12583039)), 23));
-}
-
-@inline
-function exp1(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0); }
-
 // Below the running max by more than this, a tile's terms (each < e^-20 ≈ 2e-9 of the max term) are skipped.
 const LSE_SKIP: f32 = 20;
 
-// Online log-sum-exp: fold n values at x into (max, sum of e^(x - max)) at st.
+// Online log-sum-exp: a row's running max and sum of e^(x - max) over the scores seen so far, an f32 pair at st.
+
+// Raises the running max at st to cover a set of scores whose largest is m and returns the running sum
+// rescaled by e^(old max - new max) to match, for the caller to add the set's e^(x - max) to and store; or
+// returns -1 (a sum is never negative) when the set is left out: m more than LSE_SKIP below the running max.
+@inline
+function lseRaise(st: usize, m: f32): f32 {
+  const mOld = load<f32>(st);
+  if (m < mOld - LSE_SKIP) return -1;
+  let s = load<f32>(st, 4);
+  const mNew = max(mOld, m);
+  if (mOld != -Infinity && mNew > mOld) s *= expCoarse(mOld - mNew);
+  store<f32>(st, mNew);
+  return s;
+}
+
+// Folds n scores at x into the pair at st.
 function foldLse(x: usize, n: i32, st: usize): void {
   let mv = f32x4.splat(-Infinity);
   let j = 0;
   for (; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
   let m = laneMax(mv);
   for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
-  const mOld = load<f32>(st);
-  if (m < mOld - LSE_SKIP) return;
-  let s = load<f32>(st, 4);
-  const mNew = max(mOld, m);
-  if (mOld != -Infinity && mNew > mOld) s *= exp1(mOld - mNew);
+  let s = lseRaise(st, m);
+  if (s < 0) return;
+  const mNew = load<f32>(st);
   const nv = f32x4.splat(mNew);
   let acc = f32x4.splat(0);
   j = 0;
-  for (; j + 4 <= n; j += 4) acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(x + (<usize>j << 2)), nv)));
+  for (; j + 4 <= n; j += 4) acc = f32x4.add(acc, exp4Coarse(f32x4.sub(v128.load(x + (<usize>j << 2)), nv)));
   s += laneSum(acc);
-  for (; j < n; j++) s += exp1(load<f32>(x + (<usize>j << 2)) - mNew);
-  store<f32>(st, mNew);
+  for (; j < n; j++) s += expCoarse(load<f32>(x + (<usize>j << 2)) - mNew);
   store<f32>(st, s, 4);
 }
 
@@ -314,10 +303,10 @@ export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, zStride: i32
       x = f32x4.replace_lane(x, 1, load<f32>(zh + (<usize>load<i32>(ip, 4) << 2)));
       x = f32x4.replace_lane(x, 2, load<f32>(zh + (<usize>load<i32>(ip, 8) << 2)));
       x = f32x4.replace_lane(x, 3, load<f32>(zh + (<usize>load<i32>(ip, 12) << 2)));
-      nv = f32x4.add(nv, exp4(f32x4.sub(x, mv)));
+      nv = f32x4.add(nv, exp4Coarse(f32x4.sub(x, mv)));
     }
     let num = laneSum(nv);
-    for (; p < cnt; p++) num += exp1(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
+    for (; p < cnt; p++) num += expCoarse(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
     const alpha = min(<f32>1, num / load<f32>(lse + (<usize>(2 * h + 1) << 2)));
     const o = out + (<usize>(h * d) << 2);
     const a = f32x4.splat(alpha);

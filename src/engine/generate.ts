@@ -76,8 +76,11 @@ class Run implements Generation {
     const chunks = this.chunks()[Symbol.asyncIterator]();
     return {
       next: async () => {
-        const r = await chunks.next();
-        return r.done ? { done: true, value: undefined } : { done: false, value: r.value.text };
+        for (;;) {
+          const r = await chunks.next();
+          if (r.done) return { done: true, value: undefined };
+          if (r.value.text !== '') return { done: false, value: r.value.text }; // a chunk of tokens without text
+        }
       },
       return: async () => { await chunks.return?.(); return { done: true, value: undefined }; },
     };

@@ -9,6 +9,45 @@ export interface KernelExports {
    */
   heap_base(): number;
   /**
+   * assembly/kv_layout.ts: Values per quantisation block for head dimension d: 32 when it divides d, else 16,
+   * else 8 (0 when d is not a multiple of 8).
+   * (d i32)
+   */
+  kv_qblock(d: number): number;
+  /**
+   * assembly/kv_layout.ts: Bytes of one cache row of d values of element type `type`.
+   * (d i32, type i32)
+   */
+  kv_row_bytes(d: number, type: number): number;
+  /**
+   * assembly/kv_layout.ts: Code bytes of one component row of a transposed-K tile (scales are in their own
+   * plane).
+   * (type i32)
+   */
+  kv_tile_code_bytes(type: number): number;
+  /**
+   * assembly/kv_layout.ts: Transposed-K tiles a head needs for `capacity` positions: whole groups of KT_GROUP
+   * tiles.
+   * (capacity i32)
+   */
+  kv_t_tiles(capacity: number): number;
+  /**
+   * assembly/kv_layout.ts: Bytes of one head's transposed K with room for `tiles` tiles: the codes, then the
+   * scale plane of the quantised types.
+   * (d i32, type i32, tiles i32)
+   */
+  kv_t_head_bytes(d: number, type: number, tiles: number): number;
+  /**
+   * assembly/kv_layout.ts: Address of the scale of component i in tile t (quantised types).
+   * (base usize, d i32, type i32, tiles i32, t i32, i i32)
+   */
+  kv_tile_scale_at(base: number, d: number, type: number, tiles: number, t: number, i: number): number;
+  /**
+   * assembly/kv_layout.ts: Address of the codes of component i in tile t.
+   * (base usize, d i32, type i32, t i32, i i32)
+   */
+  kv_tile_codes_at(base: number, d: number, type: number, t: number, i: number): number;
+  /**
    * assembly/bandwidth.ts
    * (ptr usize, n i32)
    */
@@ -219,7 +258,7 @@ export interface KernelExports {
    */
   dequant_row_bf16(src: number, dst: number, n: number): void;
   /**
-   * assembly/dequant.ts: Q8_0 blocks (34 bytes: f16 d, 32 x i8 q) to d * q.
+   * assembly/dequant.ts: Q8_0 blocks (blocks_legacy.ts) to d * q.
    * (src usize, dst usize, n i32)
    */
   dequant_row_q8_0(src: number, dst: number, n: number): void;
@@ -283,45 +322,6 @@ export interface KernelExports {
    * (x usize, out usize, n i32)
    */
   gelu(x: number, out: number, n: number): void;
-  /**
-   * assembly/kv_cache.ts: Values per quantisation block for head dimension d (0 when d is not a multiple of
-   * 8).
-   * (d i32)
-   */
-  kv_qblock(d: number): number;
-  /**
-   * assembly/kv_cache.ts: Bytes of one cache row of d values of element type `type`.
-   * (d i32, type i32)
-   */
-  kv_row_bytes(d: number, type: number): number;
-  /**
-   * assembly/kv_cache.ts: Code bytes of one component row of a transposed-K tile (scales are in their own
-   * plane).
-   * (type i32)
-   */
-  kv_tile_code_bytes(type: number): number;
-  /**
-   * assembly/kv_cache.ts: Transposed-K tiles a head needs for `capacity` positions: whole groups of KT_GROUP
-   * tiles.
-   * (capacity i32)
-   */
-  kv_t_tiles(capacity: number): number;
-  /**
-   * assembly/kv_cache.ts: Bytes of one head's transposed K with room for `tiles` tiles: the codes, then the
-   * scale plane of the quantised types.
-   * (d i32, type i32, tiles i32)
-   */
-  kv_t_head_bytes(d: number, type: number, tiles: number): number;
-  /**
-   * assembly/kv_cache.ts: Address of the scale of component i in tile t (quantised types).
-   * (base usize, d i32, type i32, tiles i32, t i32, i i32)
-   */
-  kv_tile_scale_at(base: number, d: number, type: number, tiles: number, t: number, i: number): number;
-  /**
-   * assembly/kv_cache.ts: Address of the codes of component i in tile t (layout above).
-   * (base usize, d i32, type i32, t i32, i i32)
-   */
-  kv_tile_codes_at(base: number, d: number, type: number, t: number, i: number): number;
   /**
    * assembly/kv_cache.ts: Encode d f32 values at src as one row of `type` at dst.
    * (src usize, dst usize, d i32, type i32)
@@ -435,6 +435,13 @@ export interface KernelExports {
 /** Parameter names of every kernel, in call order. */
 export const KERNEL_PARAMS = {
   heap_base: [],
+  kv_qblock: ['d'],
+  kv_row_bytes: ['d', 'type'],
+  kv_tile_code_bytes: ['type'],
+  kv_t_tiles: ['capacity'],
+  kv_t_head_bytes: ['d', 'type', 'tiles'],
+  kv_tile_scale_at: ['base', 'd', 'type', 'tiles', 't', 'i'],
+  kv_tile_codes_at: ['base', 'd', 'type', 't', 'i'],
   read_sum_f32: ['ptr', 'n'],
   quantize_q8a: ['x', 'xq', 'n'],
   matvec_f32: ['w', 'x', 'y', 'rows', 'cols'],
@@ -488,13 +495,6 @@ export const KERNEL_PARAMS = {
   scale_f32: ['x', 's', 'n'],
   softcap_f32: ['x', 'cap', 'n'],
   gelu: ['x', 'out', 'n'],
-  kv_qblock: ['d'],
-  kv_row_bytes: ['d', 'type'],
-  kv_tile_code_bytes: ['type'],
-  kv_t_tiles: ['capacity'],
-  kv_t_head_bytes: ['d', 'type', 'tiles'],
-  kv_tile_scale_at: ['base', 'd', 'type', 'tiles', 't', 'i'],
-  kv_tile_codes_at: ['base', 'd', 'type', 't', 'i'],
   kv_encode_row: ['src', 'dst', 'd', 'type'],
   kv_decode_row: ['src', 'dst', 'd', 'type'],
   kv_store: ['src', 'n', 'nKV', 'd', 'dst', 'headStride', 'pos', 'type', 'vsum', 'tmp'],
@@ -516,15 +516,51 @@ export type KernelName = keyof typeof KERNEL_PARAMS;
 /** A kernel's arguments by parameter name. */
 export type KernelArgs<K extends KernelName> = { [P in (typeof KERNEL_PARAMS)[K][number]]: number };
 
-// assembly/quant_act.ts
+// assembly/blocks_legacy.ts
+export const Q4_0_BLOCK_BYTES = 18;
+export const Q4_1_BLOCK_BYTES = 20;
+export const Q5_0_BLOCK_BYTES = 22;
+export const Q5_1_BLOCK_BYTES = 24;
+export const Q8_0_BLOCK_BYTES = 34;
+export const Q4_0_BLOCK_VALUES = 32;
+export const Q4_1_BLOCK_VALUES = 32;
+export const Q5_0_BLOCK_VALUES = 32;
+export const Q5_1_BLOCK_VALUES = 32;
+export const Q8_0_BLOCK_VALUES = 32;
+// assembly/blocks_kquant.ts
+export const Q2_K_BLOCK_BYTES = 84;
+export const Q3_K_BLOCK_BYTES = 110;
+export const Q4_K_BLOCK_BYTES = 144;
+export const Q5_K_BLOCK_BYTES = 176;
+export const Q6_K_BLOCK_BYTES = 210;
+export const Q2_K_BLOCK_VALUES = 256;
+export const Q3_K_BLOCK_VALUES = 256;
+export const Q4_K_BLOCK_VALUES = 256;
+export const Q5_K_BLOCK_VALUES = 256;
+export const Q6_K_BLOCK_VALUES = 256;
+// assembly/blocks_act.ts
 export const Q8A_BLOCK_BYTES = 36;
-// assembly/quant_act_wide.ts
 export const Q8W_BLOCK_BYTES = 80;
 export const Q8KW_BLOCK_BYTES = 560;
-// assembly/kv_cache.ts
-export const KV_F32 = 0;
-export const KV_F16 = 1;
-export const KV_Q8 = 2;
-export const KV_Q4 = 3;
+export const Q8A_BLOCK_VALUES = 32;
+export const Q8W_BLOCK_VALUES = 32;
+export const Q8KW_BLOCK_VALUES = 256;
+// assembly/kv_layout.ts
 export const KT_TILE = 64;
 export const KT_GROUP = 16;
+// assembly/types.ts
+export const F32 = 0;
+export const F16 = 1;
+export const Q4_0 = 2;
+export const Q4_1 = 3;
+export const Q5_0 = 6;
+export const Q5_1 = 7;
+export const Q8_0 = 8;
+export const Q2_K = 10;
+export const Q3_K = 11;
+export const Q4_K = 12;
+export const Q5_K = 13;
+export const Q6_K = 14;
+export const BF16 = 30;
+export const KV_Q8 = 256;
+export const KV_Q4 = 257;

@@ -1,9 +1,8 @@
-// The kernels that apply a weight matrix of each storage type (GGML type ids), what input they read, and
-// the kernel that decodes one row (embedding lookup). One table for the decoder, the thread splitting and the
-// loader's type check.
+// The kernels that apply a weight matrix of each storage type (GGML type ids, as assembly/types.ts numbers
+// them), what input they read, and the kernel that decodes one row (embedding lookup), with the block sizes
+// the kernels export. One table for the decoder, the thread splitting and the loader's type check.
 import type { KernelName } from './abi.js';
-import { Q8A_BLOCK_BYTES, Q8W_BLOCK_BYTES, Q8KW_BLOCK_BYTES } from './abi.js';
-import { GGMLType, ggmlTypeInfo } from '../formats/ggml-types.js';
+import * as abi from './abi.js';
 
 /**
  * The input a weight kernel reads: the f32 activations themselves, or the activations quantised once per
@@ -17,11 +16,11 @@ export interface ActivationFormat {
 
 const F32_INPUT: ActivationFormat = { values: 1, bytes: 4 };
 /** Q8A: an f32 scale and 32 i8 values (Q8_0 weights). */
-const Q8A: ActivationFormat = { quantize: 'quantize_q8a', values: 32, bytes: Q8A_BLOCK_BYTES };
+const Q8A: ActivationFormat = { quantize: 'quantize_q8a', values: abi.Q8A_BLOCK_VALUES, bytes: abi.Q8A_BLOCK_BYTES };
 /** Q8W: 32 values widened to i16 with their scale and sums (the legacy 32-value types). */
-const Q8W: ActivationFormat = { quantize: 'quantize_q8w', values: 32, bytes: Q8W_BLOCK_BYTES };
+const Q8W: ActivationFormat = { quantize: 'quantize_q8w', values: abi.Q8W_BLOCK_VALUES, bytes: abi.Q8W_BLOCK_BYTES };
 /** Q8KW: 256 values widened to i16 with per-16 sums (the K-quants). */
-const Q8KW: ActivationFormat = { quantize: 'quantize_q8kw', values: 256, bytes: Q8KW_BLOCK_BYTES };
+const Q8KW: ActivationFormat = { quantize: 'quantize_q8kw', values: abi.Q8KW_BLOCK_VALUES, bytes: abi.Q8KW_BLOCK_BYTES };
 
 export interface WeightKernels {
   /** y = W·x for one input row. */
@@ -35,26 +34,28 @@ export interface WeightKernels {
   rowBytes(cols: number): number;
 }
 
-function entry(type: number, input: ActivationFormat, matvec: KernelName, matmul: KernelName, dequantRow?: KernelName): [number, WeightKernels] {
-  const info = ggmlTypeInfo(type)!;
-  return [type, { matvec, matmul, dequantRow, input, rowBytes: (cols) => (cols / info.blockSize) * info.bytesPerBlock }];
+/** A block type's kernels; `block`: its values and bytes per block (the kernels' constants). */
+function entry(type: number, block: [number, number], input: ActivationFormat, matvec: KernelName, matmul: KernelName,
+  dequantRow?: KernelName): [number, WeightKernels] {
+  const [values, bytes] = block;
+  return [type, { matvec, matmul, dequantRow, input, rowBytes: (cols) => (cols / values) * bytes }];
 }
 
-/** Weight types the kernels read in place, by GGML type id. */
+/** Weight types the kernels read in place, by type id (GGML's, as the kernels number them). */
 export const WEIGHT_KERNELS: ReadonlyMap<number, WeightKernels> = new Map([
-  entry(GGMLType.F32, F32_INPUT, 'matvec_f32', 'matmul_f32'),
-  entry(GGMLType.F16, F32_INPUT, 'matvec_f16', 'matmul_f16', 'dequant_row_f16'),
-  entry(GGMLType.BF16, F32_INPUT, 'matvec_bf16', 'matmul_bf16', 'dequant_row_bf16'),
-  entry(GGMLType.Q8_0, Q8A, 'matvec_q8_0', 'matmul_q8_0', 'dequant_row_q8_0'),
-  entry(GGMLType.Q4_0, Q8W, 'matvec_q4_0', 'matmul_q4_0', 'dequant_row_q4_0'),
-  entry(GGMLType.Q4_1, Q8W, 'matvec_q4_1', 'matmul_q4_1', 'dequant_row_q4_1'),
-  entry(GGMLType.Q5_0, Q8W, 'matvec_q5_0', 'matmul_q5_0', 'dequant_row_q5_0'),
-  entry(GGMLType.Q5_1, Q8W, 'matvec_q5_1', 'matmul_q5_1', 'dequant_row_q5_1'),
-  entry(GGMLType.Q2_K, Q8KW, 'matvec_q2_k', 'matmul_q2_k', 'dequant_row_q2_k'),
-  entry(GGMLType.Q3_K, Q8KW, 'matvec_q3_k', 'matmul_q3_k', 'dequant_row_q3_k'),
-  entry(GGMLType.Q4_K, Q8KW, 'matvec_q4_k', 'matmul_q4_k', 'dequant_row_q4_k'),
-  entry(GGMLType.Q5_K, Q8KW, 'matvec_q5_k', 'matmul_q5_k', 'dequant_row_q5_k'),
-  entry(GGMLType.Q6_K, Q8KW, 'matvec_q6_k', 'matmul_q6_k', 'dequant_row_q6_k'),
+  entry(abi.F32, [1, 4], F32_INPUT, 'matvec_f32', 'matmul_f32'),
+  entry(abi.F16, [1, 2], F32_INPUT, 'matvec_f16', 'matmul_f16', 'dequant_row_f16'),
+  entry(abi.BF16, [1, 2], F32_INPUT, 'matvec_bf16', 'matmul_bf16', 'dequant_row_bf16'),
+  entry(abi.Q8_0, [abi.Q8_0_BLOCK_VALUES, abi.Q8_0_BLOCK_BYTES], Q8A, 'matvec_q8_0', 'matmul_q8_0', 'dequant_row_q8_0'),
+  entry(abi.Q4_0, [abi.Q4_0_BLOCK_VALUES, abi.Q4_0_BLOCK_BYTES], Q8W, 'matvec_q4_0', 'matmul_q4_0', 'dequant_row_q4_0'),
+  entry(abi.Q4_1, [abi.Q4_1_BLOCK_VALUES, abi.Q4_1_BLOCK_BYTES], Q8W, 'matvec_q4_1', 'matmul_q4_1', 'dequant_row_q4_1'),
+  entry(abi.Q5_0, [abi.Q5_0_BLOCK_VALUES, abi.Q5_0_BLOCK_BYTES], Q8W, 'matvec_q5_0', 'matmul_q5_0', 'dequant_row_q5_0'),
+  entry(abi.Q5_1, [abi.Q5_1_BLOCK_VALUES, abi.Q5_1_BLOCK_BYTES], Q8W, 'matvec_q5_1', 'matmul_q5_1', 'dequant_row_q5_1'),
+  entry(abi.Q2_K, [abi.Q2_K_BLOCK_VALUES, abi.Q2_K_BLOCK_BYTES], Q8KW, 'matvec_q2_k', 'matmul_q2_k', 'dequant_row_q2_k'),
+  entry(abi.Q3_K, [abi.Q3_K_BLOCK_VALUES, abi.Q3_K_BLOCK_BYTES], Q8KW, 'matvec_q3_k', 'matmul_q3_k', 'dequant_row_q3_k'),
+  entry(abi.Q4_K, [abi.Q4_K_BLOCK_VALUES, abi.Q4_K_BLOCK_BYTES], Q8KW, 'matvec_q4_k', 'matmul_q4_k', 'dequant_row_q4_k'),
+  entry(abi.Q5_K, [abi.Q5_K_BLOCK_VALUES, abi.Q5_K_BLOCK_BYTES], Q8KW, 'matvec_q5_k', 'matmul_q5_k', 'dequant_row_q5_k'),
+  entry(abi.Q6_K, [abi.Q6_K_BLOCK_VALUES, abi.Q6_K_BLOCK_BYTES], Q8KW, 'matvec_q6_k', 'matmul_q6_k', 'dequant_row_q6_k'),
 ]);
 
 /** Bytes of activation scratch that holds `n` rows of `cols` values in any weight type's input format. */

@@ -113,7 +113,8 @@ export function createOpenAIHandler(model: Model, options: OpenAIHandlerOptions 
     const body = new ReadableStream<Uint8Array>({
       async pull(out) {
         try {
-          const next = await chunks.next();
+          let next = await chunks.next();
+          while (!next.done && next.value.text === '' && !next.value.logprobs) next = await chunks.next(); // nothing to send
           if (!next.done) {
             const piece: GenerationChunk = next.value;
             out.enqueue(sse(streamChunk(r.kind, c, piece, null, r.includeUsage, first)));

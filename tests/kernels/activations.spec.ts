@@ -1,6 +1,5 @@
-// Activations, residual add and softmax against plain f64 references; the vector exp on its own first.
+// Activations, residual add and softmax against plain f64 references (the vector e^x: exp.spec.ts).
 import { silu_mul, gelu_tanh_mul, add_f32, softmax_f32 } from '../../assembly/activations';
-import { expf4 } from '../../assembly/simd_exp';
 
 const SIZES: i32[] = [1, 3, 4, 7, 64, 127, 4099];
 
@@ -20,46 +19,6 @@ function copy(src: usize, n: i32): usize {
   return p;
 }
 function f(p: usize, i: i32): f64 { return <f64>load<f32>(p + (<usize>i << 2)); }
-function exp1(x: f32): f32 { return f32x4.extract_lane(expf4(f32x4.splat(x)), 0); }
-
-const SMALLEST_SUBNORMAL: f64 = 1.401298464324817e-45;
-
-describe('expf4', () => {
-  it('relative error < 2e-7 over the whole normal range (-87.33 .. 88.72)', () => {
-    let worst = 0.0;
-    const lo = -87.33, hi = 88.72, steps = 400000;
-    for (let k = 0; k <= steps; k++) {
-      const x = <f32>(lo + (hi - lo) * <f64>k / <f64>steps);
-      const want = Math.exp(<f64>x);
-      worst = Math.max(worst, Math.abs(<f64>exp1(x) - want) / want);
-    }
-    // and densely around 0, where r = x and the polynomial alone matters
-    for (let k = -20000; k <= 20000; k++) {
-      const x = <f32>(<f64>k * 1e-5);
-      const want = Math.exp(<f64>x);
-      worst = Math.max(worst, Math.abs(<f64>exp1(x) - want) / want);
-    }
-    expect<f64>(worst).toBeLessThan(2e-7);
-    log<f64>(worst); // expf4 max relative error
-  });
-
-  it('subnormal results within one subnormal step; overflow, underflow, infinities and NaN', () => {
-    for (let k = 0; k <= 10000; k++) {
-      const x = <f32>(-103.9 + 16.5 * <f64>k / 10000.0); // -103.9 .. -87.4: results below FLT_MIN
-      expect<f64>(Math.abs(<f64>exp1(x) - Math.exp(<f64>x))).toBeLessThanOrEqual(SMALLEST_SUBNORMAL);
-    }
-    expect<f32>(exp1(0)).toBe(1);
-    expect<f32>(exp1(88.72283)).toBeLessThan(Infinity);
-    expect<f64>(<f64>exp1(88.72283)).toBeGreaterThan(3.4e38);
-    expect<f32>(exp1(88.7229)).toBe(Infinity);
-    expect<f32>(exp1(1000)).toBe(Infinity);
-    expect<f32>(exp1(Infinity)).toBe(Infinity);
-    expect<f32>(exp1(-110)).toBe(0);
-    expect<f32>(exp1(-1e30)).toBe(0);
-    expect<f32>(exp1(-Infinity)).toBe(0);
-    expect<f32>(exp1(NaN)).toBeNaN();
-  });
-});
 
 // Largest error of out against want(i), relative to |want| plus `floor` times the size of the inputs.
 function siluRef(g: f64, u: f64): f64 { return g / (1.0 + Math.exp(-g)) * u; }

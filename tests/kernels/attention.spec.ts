@@ -1,7 +1,9 @@
 // attn_rows against a scalar f64 reference: GQA, MHA, MQA, odd head dims, S = 1..300, contiguous and
 // gathered positions, f32 and f16 rows.
 import { attn_rows, attn_scratch_bytes } from '../../assembly/attention';
-import { kv_encode_row, kv_decode_row, kv_row_bytes, KV_F32, KV_F16 } from '../../assembly/kv_cache';
+import { kv_encode_row, kv_decode_row } from '../../assembly/kv_cache';
+import { kv_row_bytes } from '../../assembly/kv_layout';
+import { F32, F16 } from '../../assembly/types';
 
 let seed: u32 = 12345;
 function rnd(): f32 {
@@ -84,21 +86,21 @@ const sizes: i32[] = [1, 2, 3, 5, 63, 64, 65, 130, 300];
 
 describe('attn_rows', () => {
   it('decode, GQA group of 4, d 64, f32, every S', () => {
-    for (let i = 0; i < sizes.length; i++) expect(check(4, 64, sizes[i], 1, KV_F32, false)).toBeLessThan(2e-6);
+    for (let i = 0; i < sizes.length; i++) expect(check(4, 64, sizes[i], 1, F32, false)).toBeLessThan(2e-6);
   });
   it('decode, MHA (group 1), d 20, f32 and f16, every S', () => {
     for (let i = 0; i < sizes.length; i++) {
-      expect(check(1, 20, sizes[i], 1, KV_F32, false)).toBeLessThan(2e-6);
-      expect(check(1, 20, sizes[i], 1, KV_F16, false)).toBeLessThan(2e-6);
+      expect(check(1, 20, sizes[i], 1, F32, false)).toBeLessThan(2e-6);
+      expect(check(1, 20, sizes[i], 1, F16, false)).toBeLessThan(2e-6);
     }
   });
   it('prefill: causal rows spanning several row blocks (MQA group of 6, d 36, 40 tokens)', () => {
-    expect(check(6, 36, 40, 40, KV_F32, false)).toBeLessThan(2e-6);
-    expect(check(6, 36, 300, 21, KV_F16, false)).toBeLessThan(2e-6);
+    expect(check(6, 36, 40, 40, F32, false)).toBeLessThan(2e-6);
+    expect(check(6, 36, 300, 21, F16, false)).toBeLessThan(2e-6);
   });
   it('gathered positions (SparQ step 2)', () => {
-    expect(check(2, 64, 1, 1, KV_F32, true)).toBeLessThan(2e-6);
-    expect(check(2, 64, 257, 1, KV_F32, true)).toBeLessThan(2e-6);
-    expect(check(3, 20, 131, 1, KV_F16, true)).toBeLessThan(2e-6);
+    expect(check(2, 64, 1, 1, F32, true)).toBeLessThan(2e-6);
+    expect(check(2, 64, 257, 1, F32, true)).toBeLessThan(2e-6);
+    expect(check(3, 20, 131, 1, F16, true)).toBeLessThan(2e-6);
   });
 });

@@ -1,7 +1,8 @@
 // Cache rows and transposed tiles against scalar references: f16 rounding, q8/q4 error bounds per block,
 // tile values after appends that grow the scales, and the V sum.
-import { kv_encode_row, kv_decode_row, kv_row_bytes, kv_qblock, kv_store_t, kv_t_get, kv_tile_code_bytes, kv_store, kv_vsum,
-  KV_F32, KV_F16, KV_Q8, KV_Q4, KT_TILE, KT_GROUP } from '../../assembly/kv_cache';
+import { kv_encode_row, kv_decode_row, kv_store_t, kv_t_get, kv_store, kv_vsum } from '../../assembly/kv_cache';
+import { kv_row_bytes, kv_qblock, kv_tile_code_bytes, KT_TILE, KT_GROUP, KV_SCALE_BYTES } from '../../assembly/kv_layout';
+import { F32, F16, KV_Q8, KV_Q4 } from '../../assembly/types';
 
 let seed: u32 = 7;
 function rnd(): f32 {
@@ -15,7 +16,7 @@ function rowError(d: i32, type: i32, div: f32): f32 {
   for (let i = 0; i < d; i++) store<f32>(x + (<usize>i << 2), rnd());
   kv_encode_row(x, row, d, type);
   kv_decode_row(row, y, d, type);
-  const qb = type == KV_F16 || type == KV_F32 ? 1 : kv_qblock(d);
+  const qb = type == F16 || type == F32 ? 1 : kv_qblock(d);
   let worst: f32 = 0;
   for (let b = 0; b < d; b += qb) {
     let amax: f32 = 0;
@@ -34,21 +35,21 @@ describe('kv rows', () => {
   it('f16 within half an ulp, q8 within max/254, q4 within max/14 per block', () => {
     const ds: i32[] = [8, 16, 48, 64, 128];
     for (let i = 0; i < ds.length; i++) {
-      expect(rowError(ds[i], KV_F16, 0)).toBeLessThanOrEqual(1.0);
+      expect(rowError(ds[i], F16, 0)).toBeLessThanOrEqual(1.0);
       expect(rowError(ds[i], KV_Q8, 254)).toBeLessThanOrEqual(1.0001);
       expect(rowError(ds[i], KV_Q4, 14)).toBeLessThanOrEqual(1.0001);
     }
-    expect(rowError(20, KV_F32, 1e30)).toBe(0);
+    expect(rowError(20, F32, 1e30)).toBe(0);
   });
 });
 
 describe('transposed tiles', () => {
   it('q8 and q4 tile values within three steps of the final scale when nearly every append grows it', () => {
     const d = 16, S = 200, tiles = (S + KT_TILE * KT_GROUP - 1) / (KT_TILE * KT_GROUP) * KT_GROUP; // whole groups
-    const types: i32[] = [KV_F32, KV_Q8, KV_Q4];
+    const types: i32[] = [F32, KV_Q8, KV_Q4];
     for (let ti = 0; ti < types.length; ti++) {
       const type = types[ti];
-      const bytes = <usize>(tiles * d * (kv_tile_code_bytes(type) + 4));
+      const bytes = <usize>(tiles * d * (kv_tile_code_bytes(type) + KV_SCALE_BYTES));
       const kt = heap.alloc(bytes);
       const x = heap.alloc(<usize>(S * d) << 2);
       // values grow with the position, so most appends enlarge the scale and re-encode the row
@@ -67,7 +68,7 @@ describe('transposed tiles', () => {
           worst = max(worst, abs(kv_t_get(kt, d, type, tiles, p, i) - load<f32>(x + (<usize>(p * d + i) << 2))) / step);
         }
       }
-      if (type == KV_F32) expect(worst).toBe(0);
+      if (type == F32) expect(worst).toBe(0);
       else expect(worst).toBeLessThanOrEqual(3); // each re-encoding rounds once more (measured 2.005)
       heap.free(kt); heap.free(x);
     }

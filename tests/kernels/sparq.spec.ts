@@ -2,7 +2,9 @@
 // (sparq_query), the approximate scores and their log-sum-exp over f32 and q8 transposed tiles
 // (sparq_scores, partial last tile included), and the selection with the local window (sparq_select).
 import { sparq_query, sparq_scores, sparq_scores_scratch_bytes, sparq_select } from '../../assembly/sparq';
-import { kv_store_t, kv_tile_code_bytes, KV_F32, KV_Q8, KT_TILE, KT_GROUP } from '../../assembly/kv_cache';
+import { kv_store_t } from '../../assembly/kv_cache';
+import { kv_tile_code_bytes, KT_TILE, KT_GROUP, KV_SCALE_BYTES } from '../../assembly/kv_layout';
+import { F32, KV_Q8 } from '../../assembly/types';
 import { topk_work_bytes } from '../../assembly/topk';
 
 let seed: u32 = 4242;
@@ -58,7 +60,7 @@ describe('sparq_query', () => {
 // z over S positions from tiles built with kv_store_t, against Σ_m qc[m]·K[j][i1[m]] on the stored values.
 function scoresError(type: i32, S: i32): f64 {
   const d = 32, r = 7, tiles = (S + KT_TILE * KT_GROUP - 1) / (KT_TILE * KT_GROUP) * KT_GROUP;
-  const bytes = <usize>(tiles * d * (kv_tile_code_bytes(type) + 4));
+  const bytes = <usize>(tiles * d * (kv_tile_code_bytes(type) + KV_SCALE_BYTES));
   const kt = heap.alloc(bytes), k = fa(S * d), qc = fa(r), i1 = fa(r), z = fa(S), lse = fa(2);
   for (let i = 0; i < S * d; i++) store<f32>(k + (<usize>i << 2), rnd());
   kv_store_t(k, S, 1, d, kt, bytes, 0, type, tiles);
@@ -103,7 +105,7 @@ describe('sparq_scores', () => {
   it('f32 tiles: exact partial dot products; q8 tiles: within the code error; log-sum-exp within 1e-4, also from two position ranges', () => {
     const sizes: i32[] = [1, 63, 64, 65, 200, 1100];
     for (let i = 0; i < sizes.length; i++) {
-      expect(scoresError(KV_F32, sizes[i])).toBeLessThanOrEqual(1.0);
+      expect(scoresError(F32, sizes[i])).toBeLessThanOrEqual(1.0);
       expect(scoresError(KV_Q8, sizes[i])).toBeLessThanOrEqual(1.0);
     }
   });

@@ -1,0 +1,45 @@
+// Byte layouts of the activation blocks the quantised weight kernels read (not GGML types). In all three,
+// d = max|x| / 127 over the block and q = round-half-even(x / d), |q| <= 127; an all-zero block has d = 0
+// and every other byte 0.
+//
+// Q8A (36 bytes, 32 values), for Q8_0 weights (quant_act.ts)
+//   off  field  type      bytes
+//   0    d      f32       4
+//   4    qs     i8[32]    32     value j = qs[j]
+//
+// Q8W (80 bytes, 32 values), for Q4_0 / Q4_1 / Q5_0 / Q5_1 weights (quant_act_wide.ts)
+//   0    d      f32       4
+//   4    sum    i32       4      sum of the 32 q
+//   8    -      -         8      unused (keeps qs 16-byte aligned)
+//   16   qs     i16[32]   64     two groups of 16 values
+//
+// Q8KW (560 bytes, 256 values), for K-quant weights (quant_act_wide.ts)
+//   0    d      f32       4
+//   4    -      -         12     unused
+//   16   sums   i16[16]   32     sum of the q of each 16 values, sub-blocks in the order 0, 2, 4, 6, 1, 3, 5, 7,
+//                                8, 10, .., 15 (quant_simd.ts permSub16)
+//   48   qs     i16[256]  512    sixteen groups of 16 values
+//
+// A group (32 bytes) stores its 16 values q0..q15 as i16 in the order q0, q2, .., q14, q1, q3, .., q15: the
+// even-indexed values, then the odd-indexed ones (quant_simd.ts explains why).
+
+export const Q8A_BLOCK_BYTES: usize = 36;
+export const Q8W_BLOCK_BYTES: usize = 80;
+export const Q8KW_BLOCK_BYTES: usize = 560;
+export const Q8A_BLOCK_VALUES: i32 = 32;
+export const Q8W_BLOCK_VALUES: i32 = 32;
+export const Q8KW_BLOCK_VALUES: i32 = 256;
+
+export const Q8A_D: usize = 0;
+export const Q8A_QS: usize = 4;
+
+export const Q8W_D: usize = 0;
+export const Q8W_SUM: usize = 4;
+export const Q8W_QS: usize = 16;
+
+export const Q8KW_D: usize = 0;
+export const Q8KW_SUMS: usize = 16;
+export const Q8KW_QS: usize = 48;
+
+/** Bytes of one group of 16 values (Q8W, Q8KW). */
+export const GROUP_BYTES: usize = 32;
