@@ -7,7 +7,7 @@
 // F16 KV cache) times the same files in the same run, for a ratio column.
 //   node bench/decode-types.mjs [--types Q8_0,Q6_K,Q4_K_M,Q4_0] [--prefill 512] [--decode 32] [--no-peer]
 //                               [--threads 1] [--out bench/results/decode-types]   (writes .json and .md)
-// --threads N: both engines on N threads (the native anchor in ../shared/research/native-anchor.md uses 2).
+// --threads N: both engines on N threads.
 //   node bench/decode-types.mjs --render bench/results/decode-types.json   (rewrites the .md from the .json)
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync, statSync, readFileSync, cpSync, rmSync } from 'node:fs';
@@ -111,7 +111,7 @@ async function childSparq(file) {
   const loadMs = performance.now() - t0;
   const ids = promptIds(model.info.config.vocabSize);
   await drain(model.generate(ids.slice(0, 8), { temperature: 0, maxTokens: 2 })); // warm-up (tier-up of the kernels)
-  const gen = model.generate(ids, { temperature: 0, maxTokens: nDecode });
+  const gen = model.generate(ids, { temperature: 0, maxTokens: nDecode, cachePrompt: false });
   const s = (await drain(gen)).stats;
   const kvPerToken = model.info.kvBytesPerToken;
   let best = 0;

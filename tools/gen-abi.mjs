@@ -83,6 +83,16 @@ export async function abiSource(dts, wasm, assemblyDir) {
   out.push('export type KernelName = keyof typeof KERNEL_PARAMS;');
   out.push('/** A kernel\'s arguments by parameter name. */');
   out.push('export type KernelArgs<K extends KernelName> = { [P in (typeof KERNEL_PARAMS)[K][number]]: number };', '');
+  out.push('/** Each kernel called with its arguments by name (written out, so a call costs property reads only). */');
+  out.push('export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs<K>) => number | void } = {');
+  for (const f of functions) out.push(`  ${f.name}: (k, a) => k.${f.name}(${f.params.map((p) => `a.${p.name}`).join(', ')}),`);
+  out.push('};', '');
+  out.push('/** Each kernel\'s arguments by name written positionally into out[at...] (the thread pool\'s argument block). */');
+  out.push('export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Array, at: number) => void } = {');
+  for (const f of functions) {
+    out.push(`  ${f.name}: (${f.params.length ? 'a' : '_a'}, ${f.params.length ? 'out' : '_out'}, ${f.params.length ? 'at' : '_at'}) => {${f.params.map((p, i) => ` out[at + ${i}] = a.${p.name};`).join('')} },`);
+  }
+  out.push('};', '');
   let source = '';
   for (const c of constants) {
     if (c.source !== source) { out.push(`// assembly/${c.source}.ts`); source = c.source; }

@@ -3,7 +3,7 @@
 // logged by name so tests can hold it against the memory plan. With several threads, a Dispatcher (from
 // src/threads) spreads kernel calls over them; without one every call runs on the calling thread.
 import type { KernelExports, KernelName, KernelArgs } from './abi.js';
-import { KERNEL_PARAMS } from './abi.js';
+import { KERNEL_PARAMS, KERNEL_CALLS, KERNEL_PACK } from './abi.js';
 import { ALIGN, alignUp, type Buffers } from './memory-plan.js';
 import type { WeightKernels } from './weight-kernels.js';
 import { OutOfMemoryError, InvalidArgumentError } from '../errors.js';
@@ -57,7 +57,6 @@ export class Runtime {
   private u8view: Uint8Array;
   private f32view: Float32Array;
   private i32view: Int32Array;
-  private readonly args = new Float64Array(32);
 
   constructor(readonly memory: WebAssembly.Memory, exports: KernelExports, readonly memoryLimit: number) {
     this.raw = exports;
@@ -83,10 +82,8 @@ export class Runtime {
 
   /** One call of `kernel` on the calling thread, its arguments by name. */
   call<K extends KernelName>(kernel: K, args: KernelArgs<K>): number {
-    const params = KERNEL_PARAMS[kernel];
-    const a = this.args;
-    for (let j = 0; j < params.length; j++) a[j] = (args as Record<string, number>)[params[j]];
-    return invoke(this.raw[kernel] as unknown as Fn, a, params.length);
+    const r = (KERNEL_CALLS[kernel] as (k: KernelExports, a: KernelArgs<K>) => number | void)(this.raw, args);
+    return typeof r === 'number' ? r : 0;
   }
 
   /**
@@ -100,10 +97,8 @@ export class Runtime {
     let sum = 0;
     if (this.dispatcher && tasks > 1) {
       const strides = params.map((p) => (p === perThread?.param ? perThread.bytes : 0));
-      const res = this.dispatcher.tasks(kernel, tasks, work, params.length, (t, a, o) => {
-        const rec = argsOf(t) as Record<string, number>;
-        for (let j = 0; j < params.length; j++) a[o + j] = rec[params[j]];
-      }, strides);
+      const pack = KERNEL_PACK[kernel] as (a: KernelArgs<K>, out: Float64Array, at: number) => void;
+      const res = this.dispatcher.tasks(kernel, tasks, work, params.length, (t, a, o) => pack(argsOf(t), a, o), strides);
       if (res) {
         for (let t = 0; t < tasks; t++) {
           sum += res[t];
@@ -192,10 +187,4 @@ export class Runtime {
   f32At(ptr: number, n: number): Float32Array { this.refresh(); return new Float32Array(this.buf, ptr, n); }
   u8At(ptr: number, n: number): Uint8Array { this.refresh(); return new Uint8Array(this.buf, ptr, n); }
   i32At(ptr: number, n: number): Int32Array { this.refresh(); return new Int32Array(this.buf, ptr, n); }
-}
-
-/** f(a[0], ..., a[n-1]), its result as a number (0 for a void kernel). */
-function invoke(f: Fn, a: Float64Array, n: number): number {
-  const r = f.apply(undefined, a.subarray(0, n) as unknown as number[]);
-  return typeof r === 'number' ? r : 0;
 }
