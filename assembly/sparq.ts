@@ -105,12 +105,15 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? KV_SCALE_BYTES : 0));
 }
 
+/** Most query components one step may use (the scratch below and the i32 bound of the q8 path allow no more). */
+export const SPARQ_MAX_R: i32 = 256;
+
 // Scratch of one sparq_scores call: tmp, 256 f32 (per-tile coefficients as f32, or the scores of a partial
-// tile); coef, up to 128 i32 coefficient pairs; off and soff, per component (r <= 256, plus one) its
+// tile); coef, up to 128 i32 coefficient pairs; off and soff, per component (r <= SPARQ_MAX_R, plus one) its
 // code-row and scale-plane offsets.
 const TMP_BYTES: usize = 1024;
 const COEF_BYTES: usize = 512;
-const OFF_BYTES: usize = 1028;
+const OFF_BYTES: usize = 4 * (SPARQ_MAX_R + 1);
 const SCRATCH_BYTES: i32 = <i32>(TMP_BYTES + COEF_BYTES + 2 * OFF_BYTES);
 
 // Writes the n valid of the 32 scores in a0..a7 to o and, with st != 0, folds them into the running

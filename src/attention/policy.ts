@@ -1,4 +1,5 @@
 // Which attention a decode step runs: the setting, the paper's ratio recipe and the short-context switch-off.
+import { SPARQ_MAX_R } from '../kernels/abi.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /**
@@ -43,11 +44,12 @@ export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDi
   if ('ratio' in setting) {
     const c = setting.ratio;
     if (!(typeof c === 'number' && c > 0 && c <= 1)) throw new InvalidArgumentError(`SparQ ratio must be in (0, 1], got ${c}`);
-    r = Math.max(1, Math.min(headDim, Math.round(c * headDim)));
+    r = Math.max(1, Math.min(headDim, SPARQ_MAX_R, Math.round(c * headDim)));
     k = Math.max(MIN_K, Math.round((c * S) / 2));
   } else {
     ({ r, k } = setting);
-    if (!Number.isInteger(r) || r < 1 || r > headDim) throw new InvalidArgumentError(`SparQ r must be an integer in [1, ${headDim}], got ${r}`);
+    const most = Math.min(headDim, SPARQ_MAX_R);
+    if (!Number.isInteger(r) || r < 1 || r > most) throw new InvalidArgumentError(`SparQ r must be an integer in [1, ${most}], got ${r}`);
     if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError(`SparQ k must be a positive integer, got ${k}`);
   }
   const denseBelow = setting.denseBelow ?? SPARQ_MIN_SEQ;

@@ -724,3 +724,5 @@ export const Q6_K = 14;
 export const BF16 = 30;
 export const KV_Q8 = 256;
 export const KV_Q4 = 257;
+// assembly/sparq.ts
+export const SPARQ_MAX_R = 256;

@@ -125,6 +125,9 @@ test('the decode policy: ratio recipe, the k floor, dense below the switch-off a
   assert.equal(resolveSparq({ kind: 'sparq', r: 8, k: 4000 }, 64, 4000), undefined);
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 0 }, 64, 4000));
   assert.throws(() => resolveSparq({ kind: 'sparq', r: 65, k: 10 }, 64, 4000));
+  // the kernels' scratch holds at most SPARQ_MAX_R (256) components, whatever the head dimension
+  assert.throws(() => resolveSparq({ kind: 'sparq', r: 257, k: 10 }, 512, 4000), /\[1, 256\]/);
+  assert.equal(resolveSparq({ kind: 'sparq', ratio: 1 }, 512, 4000).r, 256);
 });
 
 test('Attention with a SparQ setting: decode steps use SparQ and read less than dense', async () => {
