@@ -2,7 +2,7 @@
 // Time per decode step of one layer's attention (all heads, single thread) for dense f32, dense q8 and
 // SparQ q8 at ratios 1/8 and 1/4, with Llama-3.2-1B shapes (32 query heads, 8 KV heads, d_h 64) and
 // Llama-2-7B shapes (32 heads MHA, d_h 128), at several sequence lengths, in one run. Bytes read come from
-// the kernels' own accounting (Attention.stats()); GB/s = bytes / time. The streaming-read yardstick
+// the kernels' own accounting (the sequence's attention counters); GB/s = bytes / time. The streaming-read yardstick
 // read_sum_f32 is measured in the same run.
 //   node bench/attention.mjs [--seqs 1024,4096,16384,32768] [--min-ms 400] [--out bench/results/attention.json]
 //     [--md bench/results/attention.md] [--note 'text for the markdown header']
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { createRuntime } from '../dist/threads/create-runtime.js';
 import { KVCache } from '../dist/kv/cache.js';
-import { Attention } from '../dist/attention/index.js';
+import { Attention, newCounters } from '../dist/attention/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = Object.fromEntries(process.argv.slice(2).reduce((a, x, i, all) => (x.startsWith('--') ? [...a, [x.slice(2), all[i + 1]]] : a), []));
@@ -92,10 +92,10 @@ for (const shape of SHAPES) {
     for (let i = 0; i < qf.length; i++) qf[i] = 2 * rand();
     let denseQ8;
     for (const v of VARIANTS) {
-      const att = new Attention(rt, caches[v.type], { nHeads: shape.nHeads, nKVHeads: shape.nKV, headDim: shape.d, setting: v.setting, reallocation: shape.nKV === shape.nHeads });
-      let steps = 0;
-      const ms = time(() => { att.run(0, q, out, S - 1, 1); steps++; });
-      const st = att.stats();
+      const att = new Attention(rt, caches[v.type].spec, { nHeads: shape.nHeads, nKVHeads: shape.nKV, headDim: shape.d, reallocation: shape.nKV === shape.nHeads });
+      const seq = { cache: caches[v.type], setting: v.setting, counters: newCounters() };
+      const ms = time(() => att.run(0, seq, q, out, S - 1, 1));
+      const st = seq.counters;
       const bytes = st.bytesRead / st.steps;
       const row = { shape: shape.name, S, variant: v.name, msPerStep: ms, bytesRead: bytes, fractionRead: st.bytesRead / st.denseBytes, gbps: bytes / (ms * 1e6), r: st.r, k: st.k };
       if (v.name === 'dense q8') denseQ8 = ms;

@@ -126,13 +126,13 @@ async function attentionSteps(S) {
     const qf = rt.f32At(q, nHeads * d);
     for (let i = 0; i < qf.length; i++) qf[i] = 2 * rand();
     for (const [variant, setting] of [['dense q8', 'dense'], ['sparq q8 1/8', { kind: 'sparq', ratio: 1 / 8 }]]) {
-      const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
-      att.setting = setting;
-      for (let i = 0; i < 5; i++) att.run(0, q, out, S - 1, 1); // warm-up
+      const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+      const seq = { cache, setting, counters: { steps: 0, bytesRead: 0, denseBytes: 0 } };
+      for (let i = 0; i < 5; i++) att.run(0, seq, q, out, S - 1, 1); // warm-up
       const t = [];
       for (const t0 = performance.now(); t.length < 5 || (performance.now() - t0 < 1500 && t.length < 60);) {
         const t1 = performance.now();
-        att.run(0, q, out, S - 1, 1);
+        att.run(0, seq, q, out, S - 1, 1);
         t.push(performance.now() - t1);
       }
       t.sort((a, b) => a - b);

@@ -2,7 +2,7 @@
 import type { Runtime } from '../kernels/runtime.js';
 import type { KernelArgs, KernelExports } from '../kernels/abi.js';
 import type { BufferGroup, Buffers } from '../kernels/memory-plan.js';
-import type { KVCache } from '../kv/cache.js';
+import type { KVCache, KVSpec } from '../kv/cache.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_TASKS } from '../threads/layout.js';
 import { SparqStep, type SparqProbe } from './sparq.js';
@@ -38,10 +38,11 @@ export interface AttentionBuffersSpec {
   threads: number;
 }
 
-export interface AttentionStatsRaw {
+/** What one sequence's decode steps read, as the kernels count it. */
+export interface AttentionCounters {
   /** Decode steps (single-token runs) so far. */
   steps: number;
-  /** Cache bytes the decode steps read, as counted by the kernels. */
+  /** Cache bytes the decode steps read. */
   bytesRead: number;
   /** Cache bytes dense attention would have read for the same steps. */
   denseBytes: number;
@@ -50,8 +51,18 @@ export interface AttentionStatsRaw {
   k?: number;
 }
 
+export function newCounters(): AttentionCounters { return { steps: 0, bytesRead: 0, denseBytes: 0 }; }
+
+/** One sequence as attention sees it: its KV cache, the attention of its decode steps and its counters. */
+export interface AttentionSequence {
+  cache: KVCache;
+  setting: AttentionSetting;
+  counters: AttentionCounters;
+}
+
 type AttnRows = KernelArgs<'attn_rows'>;
 
+/** The attention of every sequence of a model: shared scratch, SparQ's step buffers, the probe. */
 export class Attention {
   readonly nHeads: number;
   readonly nKVHeads: number;
@@ -60,15 +71,11 @@ export class Attention {
   readonly scale: number;
   readonly softcap: number;
   readonly windows: readonly number[];
-  private _setting: AttentionSetting;
   private readonly scratchBytes: number;
   private readonly sparq?: SparqStep;
   private readonly maxParts: number;
   private readonly partWeights: Float64Array;
   private readonly ptr: Record<'scratch' | 'partOut' | 'partLse', number>;
-  private steps = 0;
-  private bytesRead = 0;
-  private denseBytes = 0;
 
   /**
    * The buffers of an Attention and its SparQ step: per thread, attn_rows' scratch; per (KV head, decode
@@ -88,13 +95,14 @@ export class Attention {
     return groups;
   }
 
-  constructor(readonly rt: Runtime, readonly cache: KVCache, opts: AttentionOptions) {
+  /** For caches of spec `kv` (every sequence's cache has the same shape, capacity and layout). */
+  constructor(readonly rt: Runtime, readonly kv: KVSpec, opts: AttentionOptions) {
     const { nHeads, nKVHeads, headDim } = opts;
     if (!Number.isInteger(nHeads) || !Number.isInteger(nKVHeads) || nKVHeads < 1 || nHeads < nKVHeads || nHeads % nKVHeads !== 0) {
       throw new InvalidArgumentError(`attention needs nHeads a positive multiple of nKVHeads, got ${nHeads} and ${nKVHeads}`);
     }
-    if (nKVHeads !== cache.nKVHeads || headDim !== cache.headDim) {
-      throw new InvalidArgumentError(`attention shape (${nKVHeads} KV heads, head dim ${headDim}) does not match the cache (${cache.nKVHeads}, ${cache.headDim})`);
+    if (nKVHeads !== kv.nKVHeads || headDim !== kv.headDim) {
+      throw new InvalidArgumentError(`attention shape (${nKVHeads} KV heads, head dim ${headDim}) does not match the cache (${kv.nKVHeads}, ${kv.headDim})`);
     }
     this.nHeads = nHeads;
     this.nKVHeads = nKVHeads;
@@ -103,29 +111,23 @@ export class Attention {
     this.scale = opts.scale ?? 1 / Math.sqrt(headDim);
     this.softcap = opts.softcap ?? 0;
     this.windows = opts.windows ?? [];
-    this._setting = 'dense';
     this.scratchBytes = rt.raw.attn_scratch_bytes(headDim);
-    this.maxParts = partsOf(cache.capacity);
+    this.maxParts = partsOf(kv.capacity);
     this.partWeights = new Float64Array(this.maxParts);
     const spec: AttentionBuffersSpec = {
-      nHeads, nKVHeads, headDim, capacity: cache.capacity, sparqLayout: cache.sparqLayout,
+      nHeads, nKVHeads, headDim, capacity: kv.capacity, sparqLayout: kv.sparqLayout,
       reallocation: opts.reallocation ?? defaultReallocation(nHeads, nKVHeads), threads: rt.threads,
     };
     const own = Attention.buffers(rt.raw, spec)[0];
     this.ptr = rt.allocate(own.owner, own.buffers as Buffers<'scratch' | 'partOut' | 'partLse'>);
-    if (cache.sparqLayout) this.sparq = new SparqStep(rt, cache, spec, this.scale, this.ptr.scratch, this.softcap);
-    this.setting = opts.setting ?? 'dense';
+    if (kv.sparqLayout) this.sparq = new SparqStep(rt, kv, spec, this.scale, this.ptr.scratch, this.softcap);
   }
 
-  get setting(): AttentionSetting { return this._setting; }
-
-  /** Switch the decode-step attention; SparQ needs a cache with the SparQ layout. */
-  set setting(setting: AttentionSetting) {
-    if (setting !== 'dense') {
-      resolveSparq(setting, this.headDim, 1); // validates the setting
-      if (!this.sparq) throw new InvalidArgumentError('SparQ attention needs a KV cache created with sparqLayout: true');
-    }
-    this._setting = setting;
+  /** Checks that `setting` can run on these caches: SparQ needs the SparQ layout. */
+  check(setting: AttentionSetting): void {
+    if (setting === 'dense') return;
+    resolveSparq(setting, this.headDim, 1); // validates the setting
+    if (!this.sparq) throw new InvalidArgumentError('SparQ attention needs a KV cache created with sparqLayout: true');
   }
 
   /** Record how far each SparQ step is from exact attention (see SparqStep.setProbe); undefined stops it. */
@@ -135,57 +137,52 @@ export class Attention {
   }
 
   /**
-   * Causal attention for n query rows at positions [pos, pos+n) over cache[0, pos+n) of `layer` (the rows
-   * were already stored). q, out: f32 [n][nHeads*headDim]. Prefill is always dense; the SparQ policy
-   * applies to single-token decode steps.
+   * Causal attention of sequence `seq` for n query rows at positions [pos, pos+n) over its cache[0, pos+n) of
+   * `layer` (the rows were already stored). q, out: f32 [n][nHeads*headDim]. Prefill is always dense; the
+   * sequence's setting applies to single-token decode steps, which are counted in its counters.
    */
-  run(layer: number, q: number, out: number, pos: number, n: number): void {
-    const c = this.cache;
+  run(layer: number, seq: AttentionSequence, q: number, out: number, pos: number, n: number): void {
+    const c = seq.cache;
     if (!Number.isInteger(pos) || !Number.isInteger(n) || pos < 0 || n < 1 || pos + n > c.layerLength(layer)) {
       throw new InvalidArgumentError(`attention over positions [${pos}, ${pos + n}) of layer ${layer}: the cache holds ${c.layerLength(layer)}`);
     }
     const S = pos + n;
-    const dense = S * (c.kRowBytes + c.vRowBytes) * c.nKVHeads;
+    const counters = seq.counters;
     if (n === 1) {
-      this.steps++;
-      this.denseBytes += dense;
-      const setting = this._setting;
+      counters.steps++;
+      counters.denseBytes += S * (c.kRowBytes + c.vRowBytes) * c.nKVHeads;
+      const setting = seq.setting;
       // a step whose window cuts the sequence runs dense over the window (W positions at most)
       const clipped = (this.windows[layer] ?? 0) > 0 && S > this.windows[layer];
       const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S) : undefined;
       if (p && this.sparq) {
-        this.bytesRead += this.sparq.run(layer, q, out, S, p.r, p.k);
+        counters.bytesRead += this.sparq.run(layer, c, q, out, S, p.r, p.k);
+        counters.r = p.r;
+        counters.k = p.k;
         return;
       }
     }
-    const read = this.dense(layer, q, out, pos, n);
-    if (n === 1) this.bytesRead += read;
-  }
-
-  stats(): AttentionStatsRaw {
-    const s: AttentionStatsRaw = { steps: this.steps, bytesRead: this.bytesRead, denseBytes: this.denseBytes };
-    if (this.sparq?.last) { s.r = this.sparq.last.r; s.k = this.sparq.last.k; }
-    return s;
+    const read = this.dense(layer, c, q, out, pos, n);
+    if (n === 1) counters.bytesRead += read;
   }
 
   /** Dense causal attention of all KV heads, one task per KV head (spread over the threads); returns the cache bytes read. */
-  private dense(layer: number, q: number, out: number, pos: number, n: number): number {
+  private dense(layer: number, c: KVCache, q: number, out: number, pos: number, n: number): number {
     const W = this.windows[layer] ?? 0;
-    if (W === 0 || pos + n <= W) return this.denseFrom(layer, q, out, pos, n, 0);
+    if (W === 0 || pos + n <= W) return this.denseFrom(layer, c, q, out, pos, n, 0);
     // Sliding window: tokens at positions < W still see the whole prefix (one call); each later token at P
     // sees positions [P - W + 1, P], a slice of the cache starting at its own row.
     const rowStride = this.nHeads * this.headDim * 4;
     const n0 = Math.max(0, W - pos);
-    let read = n0 > 0 ? this.denseFrom(layer, q, out, pos, n0, 0) : 0;
+    let read = n0 > 0 ? this.denseFrom(layer, c, q, out, pos, n0, 0) : 0;
     for (let t = n0; t < n; t++) {
-      read += this.denseFrom(layer, q + t * rowStride, out + t * rowStride, W - 1, 1, pos + t - W + 1);
+      read += this.denseFrom(layer, c, q + t * rowStride, out + t * rowStride, W - 1, 1, pos + t - W + 1);
     }
     return read;
   }
 
   /** attn_rows' arguments for KV head h of `layer` over cache rows from `lo` on; the caller sets the query side. */
-  private rows(layer: number, h: number, lo: number): Pick<AttnRows, 'd' | 'scale' | 'k' | 'kRow' | 'kType' | 'v' | 'vRow' | 'vType' | 'scratch' | 'softcap'> {
-    const c = this.cache;
+  private rows(c: KVCache, layer: number, h: number, lo: number): Pick<AttnRows, 'd' | 'scale' | 'k' | 'kRow' | 'kType' | 'v' | 'vRow' | 'vType' | 'scratch' | 'softcap'> {
     return {
       d: this.headDim, scale: this.scale,
       k: c.kPtr(layer) + h * c.kHeadStride + lo * c.kRowBytes, kRow: c.kRowBytes, kType: c.kTypeId,
@@ -201,8 +198,8 @@ export class Attention {
    * row is computed as in one call over all tokens (the same blocks for any thread count). Causal rows
    * grow longer, so the last block's tasks go first.
    */
-  private denseFrom(layer: number, q: number, out: number, pos: number, n: number, lo: number): number {
-    if (n === 1 && pos + 1 > POSITION_PART) return this.decodeByParts(layer, q, out, pos + 1, lo);
+  private denseFrom(layer: number, c: KVCache, q: number, out: number, pos: number, n: number, lo: number): number {
+    if (n === 1 && pos + 1 > POSITION_PART) return this.decodeByParts(layer, c, q, out, pos + 1, lo);
     const d = this.headDim, g = this.group, nKV = this.nKVHeads;
     const rowStride = this.nHeads * d * 4;
     const work = 2 * n * this.nHeads * (pos + n) * d;
@@ -212,12 +209,12 @@ export class Attention {
       const h = t % nKV, t0 = (blocks - 1 - Math.floor(t / nKV)) * block; // the longest rows first
       const off = h * g * d * 4 + t0 * rowStride;
       return { q: q + off, qTok: rowStride, out: out + off, outTok: rowStride, g, nTok: Math.min(block, n - t0), pos0: pos + t0,
-        ...this.rows(layer, h, lo), idx: 0, lse: 0 };
+        ...this.rows(c, layer, h, lo), idx: 0, lse: 0 };
     }, { perThread: { param: 'scratch', bytes: this.scratchBytes } });
   }
 
   /** A dense decode step over S positions (cache rows from `lo` on) as tasks per (KV head, part), merged. */
-  private decodeByParts(layer: number, q: number, out: number, S: number, lo: number): number {
+  private decodeByParts(layer: number, c: KVCache, q: number, out: number, S: number, lo: number): number {
     const rt = this.rt;
     const d = this.headDim, g = this.group, nKV = this.nKVHeads;
     const parts = partsOf(S);
@@ -226,7 +223,7 @@ export class Attention {
     const read = rt.runTasks('attn_rows', nKV * parts, 2 * this.nHeads * S * d, (t) => {
       const h = t % nKV, p = Math.floor(t / nKV), p0 = p * POSITION_PART, len = Math.min(POSITION_PART, S - p0);
       return { q: q + h * g * d * 4, qTok: 0, out: partOut + slot(h, p) * g * d * 4, outTok: 0, g, nTok: 1, pos0: len - 1,
-        ...this.rows(layer, h, lo + p0), idx: 0, lse: partLse + slot(h, p) * g * 8 };
+        ...this.rows(c, layer, h, lo + p0), idx: 0, lse: partLse + slot(h, p) * g * 8 };
     }, { perThread: { param: 'scratch', bytes: this.scratchBytes } });
     // y = Σ_p w_p·y_p / Σ_p w_p with w_p the part's weight (weighParts): each part's y_p is its own
     // softmax-weighted mean, so this is the softmax over all S positions

@@ -4,7 +4,7 @@
 import type { Runtime } from '../kernels/runtime.js';
 import type { KernelArgs, KernelExports } from '../kernels/abi.js';
 import type { Buffers } from '../kernels/memory-plan.js';
-import type { KVCache } from '../kv/cache.js';
+import type { KVCache, KVSpec } from '../kv/cache.js';
 import { POSITION_PART, partsOf, weighParts } from './parts.js';
 
 /** Accumulates, per layer, how far SparQ steps are from exact attention (for `sparq eval`). */
@@ -78,31 +78,34 @@ export class SparqStep {
 
   private static sets(s: SparqBuffersSpec): number { return s.threads > 1 ? s.nKVHeads : 1; }
 
-  /** A step for the query heads of `cache` (nHeads in all); attnScratch: the threads' attn_rows scratch regions. */
-  constructor(readonly rt: Runtime, readonly cache: KVCache, opts: { nHeads: number; reallocation: boolean },
+  /**
+   * A step for the query heads (nHeads in all) of caches of spec `kv`; attnScratch: the threads' attn_rows
+   * scratch regions.
+   */
+  constructor(readonly rt: Runtime, readonly kv: KVSpec, opts: { nHeads: number; reallocation: boolean },
     readonly scale: number, private readonly attnScratch: number, readonly softcap = 0) {
     const spec: SparqBuffersSpec = {
-      nHeads: opts.nHeads, nKVHeads: cache.nKVHeads, headDim: cache.headDim, capacity: cache.capacity,
+      nHeads: opts.nHeads, nKVHeads: kv.nKVHeads, headDim: kv.headDim, capacity: kv.capacity,
       reallocation: opts.reallocation, threads: rt.threads,
     };
     const ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
-    const d = cache.headDim;
+    const d = kv.headDim;
     this.group = spec.nHeads / spec.nKVHeads;
     this.reallocation = spec.reallocation;
     this.perHead = this.reallocation && this.group > 1;
     this.sets = SparqStep.sets(spec);
     this.ptr = this.perHead ? ptr : { ...ptr, rank: ptr.z };
-    this.maxParts = partsOf(cache.capacity);
+    this.maxParts = partsOf(kv.capacity);
     this.partWeights = new Float64Array(this.maxParts);
     this.scoresScratchBytes = rt.raw.sparq_scores_scratch_bytes();
-    this.workBytes = Math.max(4 * d, rt.raw.topk_work_bytes(cache.capacity));
+    this.workBytes = Math.max(4 * d, rt.raw.topk_work_bytes(kv.capacity));
     this.attnBytes = rt.raw.attn_scratch_bytes(d);
-    this.counts = new Float64Array(cache.nKVHeads);
+    this.counts = new Float64Array(kv.nKVHeads);
   }
 
   /** KV head h's buffer set (z rows zStride = S apart, rank, lse, idx). */
   private set(h: number): { z: number; rank: number; lse: number; idx: number } {
-    const s = this.sets > 1 ? h : 0, S = this.cache.capacity, b = this.ptr;
+    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr;
     const zBytes = 4 * (this.perHead ? this.group : 1) * S;
     return { z: b.z + s * zBytes, rank: b.rank + s * (this.perHead ? 4 * S : zBytes), lse: b.lse + s * 8 * this.group, idx: b.idx + s * 4 * S };
   }
@@ -112,14 +115,13 @@ export class SparqStep {
    * The probe's scratch is allocated on first use (research only: it is not part of the memory plan).
    */
   setProbe(probe: SparqProbe | undefined): void {
-    const c = this.cache, g = this.group, d = c.headDim;
+    const c = this.kv, g = this.group, d = c.headDim;
     if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc('sparq.probe', 4 * (2 * g * d + 2 * c.capacity + d));
     this.probe = probe;
   }
 
   /** attn_rows' arguments for one query row group of KV head h over the whole cache of `layer`, or the rows in idx. */
-  private attnArgs(layer: number, h: number, q: number, out: number, S: number, idx: number): KernelArgs<'attn_rows'> {
-    const c = this.cache;
+  private attnArgs(c: KVCache, layer: number, h: number, q: number, out: number, S: number, idx: number): KernelArgs<'attn_rows'> {
     return {
       q, qTok: 0, out, outTok: 0, g: this.group, nTok: 1, pos0: S - 1, d: c.headDim, scale: this.scale,
       k: c.kPtr(layer) + h * c.kHeadStride, kRow: c.kRowBytes, kType: c.kTypeId,
@@ -128,9 +130,9 @@ export class SparqStep {
     };
   }
 
-  /** SparQ attention of query q (f32 [nHeads][d]) at the last of S positions into out; returns cache bytes read. */
-  run(layer: number, q: number, out: number, S: number, r: number, k: number): number {
-    const { rt, cache: c, group: g, ptr: b0 } = this;
+  /** SparQ attention of query q (f32 [nHeads][d]) at the last of S positions of `c` into out; returns cache bytes read. */
+  run(layer: number, c: KVCache, q: number, out: number, S: number, r: number, k: number): number {
+    const { rt, group: g, ptr: b0 } = this;
     const d = c.headDim;
     const zRows = this.perHead ? g : 1;
     const nKV = c.nKVHeads;
@@ -161,13 +163,13 @@ export class SparqStep {
       }
     };
     const select = (h: number): KernelArgs<'sparq_select'> => ({ rank: this.set(h).rank, S, k, idx: this.set(h).idx, work: b0.work });
-    const attend = (h: number) => this.attnArgs(layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h).idx);
+    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h).idx);
     const finish = (h: number) => {
       const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
       if (this.reallocation) {
         bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
       }
-      if (this.probe) this.compare(this.probe, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
+      if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
     };
     if (this.sets === 1) {
       for (let h = 0; h < nKV; h++) {
@@ -192,11 +194,11 @@ export class SparqStep {
    * Probe of one KV head: exact attention over all S positions (attn_rows without a gather list) against the
    * SparQ output, and the exact ranking (all d components, so Eq. 9's factor is 1) against the selection.
    */
-  private compare(p: SparqProbe, layer: number, h: number, qh: number, oh: number, S: number, cnt: number, idx: number): void {
-    const { rt, cache: c, group: g } = this;
+  private compare(p: SparqProbe, c: KVCache, layer: number, h: number, qh: number, oh: number, S: number, cnt: number, idx: number): void {
+    const { rt, group: g } = this;
     const d = c.headDim, work = this.ptr.work;
     const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * g * d;
-    rt.call('attn_rows', this.attnArgs(layer, h, qh, exact, S, 0));
+    rt.call('attn_rows', this.attnArgs(c, layer, h, qh, exact, S, 0));
     const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }

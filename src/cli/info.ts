@@ -119,7 +119,7 @@ function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: 
   ] as const) {
     const plan = planModel(k, c, weights, { ...kv, contextLength: ctx, limit: Infinity, threads: 1 }, file);
     const perToken = KVCache.bytesPerToken(k, { nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, ...kv });
-    const kvBytes = planBytes(plan.groups.filter((g) => g.owner === 'kv'));
+    const kvBytes = planBytes(plan.groups.filter((g) => /^kv\d+$/.test(g.owner)));
     rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(kvBytes)}`]);
     rows.push([`  other buffers, ${label}`, mib(plan.bytes - h.dataSize - kvBytes)]);
     rows.push([`  total, ${label}`, mib(plan.bytes)]);

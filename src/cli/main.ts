@@ -44,7 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <HOST>', 'address to listen on', '127.0.0.1')
     .option('--port <PORT>', 'port to listen on (0: any free port)', integer(0), 8080)
     .option('--api-key <KEY>', 'require Authorization: Bearer KEY (default: $SPARQ_API_KEY, else none)')
-    .option('--parallel <N>', 'requests that run at once; more wait in a queue', integer(1), 1)
+    .option('--parallel <N>', 'requests that run at once, batched together (each with its own KV cache of -c positions); more wait in a queue', integer(1), 1)
     .option('--queue <N>', 'requests that may wait; more get 503 (default 32)', integer(0))
     .option('--name <ID>', 'the model id clients name (default: the model\'s name)');
   addChatTemplateOption(addModelOptions(serve))

@@ -22,6 +22,8 @@ export interface ModelFlags {
   kType?: KType;
   vType?: VType;
   ktType?: 'q4';
+  /** Sequences that run batched together (set by `serve --parallel`). */
+  maxSequences?: number;
 }
 
 export interface ChatTemplateFlags {
@@ -126,7 +128,7 @@ export async function loadFromFlags(f: ModelFlags, signal?: AbortSignal): Promis
   const { loadModel } = await import('../engine/load.js');
   try {
     return await loadModel(source, {
-      contextLength: f.context, attention, threads: f.threads, kType: f.kType, vType: f.vType, kTType: f.ktType,
+      contextLength: f.context, attention, threads: f.threads, kType: f.kType, vType: f.vType, kTType: f.ktType, maxSequences: f.maxSequences,
       onProgress: progress.onProgress, signal,
     });
   } finally {

@@ -14,7 +14,7 @@ export interface ServeFlags extends ModelFlags, ChatTemplateFlags {
 
 export async function runServe(flags: ServeFlags): Promise<number> {
   const chatTemplate = await chatTemplateFromFlags(flags);
-  const model = await loadFromFlags(flags);
+  const model = await loadFromFlags({ ...flags, maxSequences: flags.parallel });
   const handler = createOpenAIHandler(model, {
     chatTemplate,
     apiKey: flags.apiKey ?? process.env.SPARQ_API_KEY, parallel: flags.parallel, queueSize: flags.queue, modelName: flags.name,

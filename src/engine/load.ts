@@ -38,6 +38,11 @@ export interface LoadOptions {
    * longest context, up to the trained one, whose KV cache fits memoryLimit beside the weights and scratch.
    */
   contextLength?: number | 'auto';
+  /**
+   * Generations that can run at once, each with its own KV cache of contextLength positions (default 1;
+   * at most 16). More wait their turn. The memory plan counts every cache.
+   */
+  maxSequences?: number;
   /** 'dense' (default) or SparQ settings for decode steps. */
   attention?: AttentionSetting;
   /** SparQ mean-value reallocation (default: on for MHA models, off for GQA). */
@@ -188,6 +193,7 @@ function planOptions(rt: Runtime, c: ModelConfig, o: LoadOptions) {
   return {
     contextLength: o.contextLength ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP), limit: rt.memoryLimit, threads: rt.threads, attention: o.attention,
     reallocation: o.reallocation, kType: o.kType, vType: o.vType, kTType: o.kTType, sparqLayout: o.sparqLayout,
+    maxSequences: o.maxSequences,
   };
 }
 
@@ -198,7 +204,7 @@ function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bin
   const kv = plan.decoder.kv;
   return new Model(text.tokenizer, decoder, {
     config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: rt.used,
-    memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads,
+    memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads, maxSequences: plan.decoder.sequences,
   }, text.templates);
 }
 

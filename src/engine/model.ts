@@ -5,7 +5,8 @@ import type { Decoder } from '../model/decoder.js';
 import type { Generation, GenerateOptions } from './types.js';
 import type { AttentionSetting } from '../attention/index.js';
 import type { ChatTemplates } from '../tokenizer/chat-templates.js';
-import { generate, type PrefixCache } from './generate.js';
+import { generate } from './generate.js';
+import { Scheduler, type PrefixStats } from './scheduler.js';
 import { renderChat, selectTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
 import { ChatSession, type SessionOptions } from './session.js';
 import { SparqError, InvalidArgumentError } from '../errors.js';
@@ -22,7 +23,10 @@ export interface ModelInfo {
   weightBytes: number;
   /** KV-cache bytes per position (all layers, K and V, with the chosen layout and types). */
   kvBytesPerToken: number;
+  /** KV-cache positions of each sequence. */
   contextLength: number;
+  /** Generations that run at once (each with its own KV cache). */
+  maxSequences: number;
   /** Total Wasm memory in use after loading. */
   memoryBytes: number;
   /** Every buffer allocated at load, by name (`weights.*`, `kv.*`, `attention.*`, ...), with its bytes. */
@@ -34,32 +38,39 @@ export interface ModelInfo {
 /** Options of model.chat: generation options and how the prompt is rendered. */
 export interface ChatOptions extends GenerateOptions, ChatTemplateOptions {}
 
+/** What the model is doing: generations running and waiting, and what prefix reuse saved so far. */
+export interface ModelLoad {
+  running: number;
+  waiting: number;
+  prefix: PrefixStats;
+}
+
 export class Model {
-  private busy = false;
   private disposed = false;
   readonly #decoder: Decoder;
-  /** The ids whose KV rows the cache holds (see PrefixCache). */
-  readonly #cached: PrefixCache = { ids: [] };
+  readonly #scheduler: Scheduler;
+  #attention: AttentionSetting;
 
   /** chatTemplates: the model's own chat templates by name ('default' for the main one). */
   constructor(readonly tokenizer: Tokenizer, decoder: Decoder, readonly info: ModelInfo, readonly chatTemplates: ChatTemplates = new Map()) {
     this.#decoder = decoder;
+    this.#scheduler = new Scheduler(decoder);
+    this.#attention = decoder.attentionSetting;
   }
 
   /**
-   * Stream text for `prompt`; iterate for chunks, then await `.result` for the text, ids and stats. The
-   * prompt's longest common prefix with what the KV cache holds from the previous generation is not
-   * evaluated again, unless `cachePrompt` is false.
+   * Stream text for `prompt`; iterate for chunks, then await `.result` for the text, ids and stats.
+   * Generations run together, up to maxSequences at once (one forward pass per step for all of them), then
+   * wait their turn. The prompt's longest common prefix with what a cache slot holds is not evaluated again.
    */
-  generate(prompt: string | number[], options: GenerateOptions & { cachePrompt?: boolean } = {}): Generation {
+  generate(prompt: string | number[], options: GenerateOptions = {}): Generation {
     this.checkAlive();
-    if (this.busy) throw new InvalidArgumentError('a generation is already running on this model');
-    if (options.cachePrompt === false) this.#cached.ids.length = 0;
-    const gen = generate(this.#decoder, this.tokenizer, prompt, options, this.#cached);
-    this.busy = true;
-    const release = () => { this.busy = false; };
-    gen.result.then(release, release);
-    return gen;
+    return generate(this.#scheduler, this.#decoder, this.tokenizer, prompt, options, this.#attention);
+  }
+
+  /** Generations running and waiting, and what prefix reuse saved so far. */
+  get load(): ModelLoad {
+    return { ...this.#scheduler.load, prefix: { ...this.#scheduler.prefix } };
   }
 
   /** The prompt text of `messages` rendered with the model's chat template (or opts.chatTemplate). */
@@ -111,38 +122,45 @@ export class Model {
    */
   logits(ids: readonly number[]): Float32Array {
     this.checkIdle();
-    this.#cached.ids.length = 0;
+    this.#scheduler.invalidate(); // slot 0's rows are rewritten
     return this.#decoder.evaluateAll(ids, 0);
   }
 
-  /** The attention of decode steps in later generations. */
-  get attention(): AttentionSetting { return this.#decoder.attentionSetting; }
+  /** The attention of decode steps in generations started from now on (each may also pass its own). */
+  get attention(): AttentionSetting { return this.#attention; }
 
   /**
-   * Switch decode-step attention between 'dense' and SparQ settings. SparQ needs the SparQ cache layout:
-   * load with a SparQ `attention` setting or `sparqLayout: true`.
+   * Switch the default decode-step attention between 'dense' and SparQ settings. SparQ needs the SparQ cache
+   * layout: load with a SparQ `attention` setting or `sparqLayout: true`.
    */
   setAttention(setting: AttentionSetting): void {
-    this.checkIdle();
+    this.checkAlive();
+    this.#decoder.checkAttention(setting);
+    this.#attention = setting;
     this.#decoder.attentionSetting = setting;
   }
 
   /** Not public API: decoderOf is how the research tools call it. */
   [DECODER](): Decoder {
     this.checkIdle();
-    this.#cached.ids.length = 0; // the caller may rewrite the cache
+    this.#scheduler.invalidate(); // the caller may rewrite the caches
     return this.#decoder;
   }
 
-  /** Release the model's memory. The model cannot be used afterwards. */
+  /**
+   * Release the model's memory. Running and waiting generations end (stopReason 'aborted', their results
+   * settle); the model cannot be used afterwards.
+   */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
+    this.#scheduler.dispose();
     this.#decoder.rt.dispose(); // ends the worker threads
   }
 
   private checkIdle(): void {
     this.checkAlive();
-    if (this.busy) throw new InvalidArgumentError('a generation is running on this model');
+    if (!this.#scheduler.idle) throw new InvalidArgumentError('generations are running on this model');
   }
 
   private checkAlive(): void {

@@ -1,18 +1,23 @@
-// Contracts between the generation loop and the public API. The model core's contract (ModelCore,
+// Contracts between the generation loop and the public API. The model core's contract (BatchCore,
 // AttentionStats) and the sampling options are defined by the layers that own them and re-exported here.
 import type { AttentionStats } from '../model/core.js';
 import type { SamplingOptions } from '../sample/options.js';
+import type { AttentionSetting } from '../attention/index.js';
 
-export type { ModelCore, AttentionStats } from '../model/core.js';
+export type { AttentionStats } from '../model/core.js';
 export type { SamplingOptions } from '../sample/options.js';
 
 export interface GenerateOptions extends SamplingOptions {
   maxTokens?: number;
+  /** This generation's decode-step attention (default: the model's, see setAttention); SparQ needs the SparQ layout. */
+  attention?: AttentionSetting;
   /** Generation stops before any of these strings; the stop string itself is not emitted. */
   stop?: string[];
   signal?: AbortSignal;
   /** Add BOS as the model's metadata says (default true). */
   addSpecial?: boolean;
+  /** Reuse the KV rows of a cached prefix of the prompt (default true); false computes the whole prompt. */
+  cachePrompt?: boolean;
   /**
    * Report each generated token's log-probability under the model (log-softmax of its logits, before any
    * sampling stage) with this many most likely alternatives (0-20); absent: none.
@@ -39,8 +44,11 @@ export interface GenerateStats {
   /** Prompt tokens whose KV rows were already in the cache (a shared prefix with what ran before). */
   cachedTokens: number;
   generatedTokens: number;
+  /** Time of the forward passes this generation took part in while prefilling, and while decoding. */
   prefillMs: number;
   decodeMs: number;
+  /** From the start (the first pull of a chunk, or reading `result`) to the first sampled token, queueing included. */
+  timeToFirstTokenMs: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   stopReason: 'eos' | 'stop' | 'maxTokens' | 'contextFull' | 'aborted';
@@ -62,6 +70,9 @@ export interface GenerationResult {
  * generation with each chunk's tokens (and log-probabilities); a generation is iterated once, either way.
  */
 export interface Generation extends AsyncIterable<string> {
+  /** The outcome (reading it starts a generation that was not iterated yet). */
   readonly result: Promise<GenerationResult>;
   chunks(): AsyncIterable<GenerationChunk>;
+  /** Stops the generation at the next pass; `result` then settles with stopReason 'aborted'. */
+  cancel(): void;
 }

@@ -2,7 +2,7 @@
 // layout also K transposed in tiles of KT_TILE positions and an f32 running sum of V per KV head.
 import type { Runtime } from '../kernels/runtime.js';
 import type { Buffers } from '../kernels/memory-plan.js';
-import { KT_TILE } from '../kernels/abi.js';
+import { KT_TILE, KT_GROUP } from '../kernels/abi.js';
 import { InvalidArgumentError } from '../errors.js';
 import { TYPE_ID, checkType, type KType, type VType, type ElemType, type LayoutKernels } from './layout.js';
 
@@ -101,7 +101,8 @@ export class KVCache {
     return s.nLayers * s.nKVHeads * (g.kRowBytes + g.vRowBytes + kt);
   }
 
-  constructor(readonly rt: Runtime, opts: KVCacheOptions) {
+  /** A cache of `opts` whose buffers are allocated under `owner` (one per sequence slot: 'kv0', 'kv1', ...). */
+  constructor(readonly rt: Runtime, opts: KVCacheOptions, owner = 'kv') {
     const s = resolveKV(rt.raw, opts);
     this.spec = s;
     this.capacity = s.capacity;
@@ -119,7 +120,7 @@ export class KVCache {
     this.vHeadStride = g.vHeadStride;
     this.ktHeadStride = g.ktHeadStride;
     this.ktTiles = g.ktTiles;
-    this.ptr = rt.allocate('kv', KVCache.buffers(rt.raw, s));
+    this.ptr = rt.allocate(owner, KVCache.buffers(rt.raw, s));
     this.layerLen = new Int32Array(s.nLayers);
   }
 
@@ -160,6 +161,47 @@ export class KVCache {
       rt.call('kv_store_t', { src: k, n, nKV, d, dst: this.ktPtr(layer), headStride: this.ktHeadStride, pos, type: this.ktTypeId, tiles: this.ktTiles });
     }
     this.layerLen[layer] = pos + n;
+  }
+
+  /**
+   * The longest prefix of [0, len) whose cache state equals what storing those positions afresh would give:
+   * len, except that a quantised transposed K keeps a scale per tile of KT_TILE positions that later
+   * positions of the tile may have grown, so only whole tiles are exact there.
+   */
+  exactLength(len: number): number {
+    const quantisedKt = this.sparqLayout && (this.ktType === 'q8' || this.ktType === 'q4');
+    return quantisedKt ? Math.floor(len / KT_TILE) * KT_TILE : len;
+  }
+
+  /**
+   * Positions [0, len) of every layer copied from `src` (a cache of the same spec, holding at least len
+   * positions in every layer), after which this cache holds exactly those: K and V rows, the transposed-K
+   * tiles covering them (whole groups of tiles and their scales) and the V sums, recomputed from the rows.
+   */
+  copyFrom(src: KVCache, len: number): void {
+    if (src.spec.capacity !== this.capacity || src.kRowBytes !== this.kRowBytes || src.vRowBytes !== this.vRowBytes
+      || src.ktHeadStride !== this.ktHeadStride || src.nLayers !== this.nLayers || src.nKVHeads !== this.nKVHeads) {
+      throw new InvalidArgumentError('copyFrom: the caches differ in shape or layout');
+    }
+    if (!Number.isInteger(len) || len < 0 || len > src.length) throw new InvalidArgumentError(`copyFrom: ${len} positions, the source holds ${src.length}`);
+    const u8 = this.rt.u8;
+    const copy = (to: number, from: number, bytes: number) => { if (bytes > 0 && to !== from) u8.copyWithin(to, from, from + bytes); };
+    const d = this.headDim;
+    const tiles = Math.ceil(len / KT_TILE);
+    const groups = Math.ceil(tiles / KT_GROUP);
+    const codeBytes = this.rt.raw.kv_tile_code_bytes(this.ktTypeId);
+    const scalePlane = this.ktTiles * d * codeBytes, quantisedKt = this.ktType === 'q8' || this.ktType === 'q4';
+    for (let l = 0; l < this.nLayers; l++) {
+      for (let h = 0; h < this.nKVHeads; h++) {
+        copy(this.kPtr(l) + h * this.kHeadStride, src.kPtr(l) + h * src.kHeadStride, len * this.kRowBytes);
+        copy(this.vPtr(l) + h * this.vHeadStride, src.vPtr(l) + h * src.vHeadStride, len * this.vRowBytes);
+        if (!this.sparqLayout) continue;
+        const to = this.ktPtr(l) + h * this.ktHeadStride, from = src.ktPtr(l) + h * src.ktHeadStride;
+        copy(to, from, groups * KT_GROUP * d * codeBytes); // group g holds its KT_GROUP tiles of every component
+        if (quantisedKt) for (let i = 0; i < d; i++) copy(to + scalePlane + 4 * i * this.ktTiles, from + scalePlane + 4 * i * this.ktTiles, 4 * tiles);
+      }
+      this.setLayerLength(l, len);
+    }
   }
 
   /** Drop positions >= len (rollback); the running V sums are recomputed from the rows that remain. */

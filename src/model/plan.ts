@@ -62,9 +62,10 @@ export function planModel(k: KernelExports, c: ModelConfig, weights: BufferGroup
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`contextLength must be a positive integer or 'auto', got ${n}`);
   const plan = { contextLength: n, ...layout(k, c, weights, o, n) };
   if (plan.bytes > o.limit) {
-    const kv = planBytes(plan.groups.filter((g) => g.owner === 'kv'));
+    const kv = planBytes(plan.groups.filter((g) => /^kv\d+$/.test(g.owner)));
     throw new OutOfMemoryError(
-      `${file}: needs ${mb(plan.bytes)} (weights ${mb(weightBytes)}, KV cache ${mb(kv)} for ${n} positions, ` +
+      `${file}: needs ${mb(plan.bytes)} (weights ${mb(weightBytes)}, KV cache ${mb(kv)} for ${n} positions` +
+      `${plan.decoder.sequences > 1 ? ` x ${plan.decoder.sequences} sequences` : ''}, ` +
       `scratch ${mb(plan.bytes - weightBytes - kv)}) but the memory limit is ${mb(o.limit)}`, plan.bytes, o.limit);
   }
   return plan;

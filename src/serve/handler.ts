@@ -18,7 +18,7 @@ export interface OpenAIHandlerOptions {
   apiKey?: string;
   /** The model id of /v1/models and of responses; requests naming another model get 404 (default: the model's name). */
   modelName?: string;
-  /** Requests that run at once (default 1; a model runs one generation at a time, so more only queue). */
+  /** Requests that run at once (default and most: the model's maxSequences, which run batched together). */
   parallel?: number;
   /** Requests that may wait for their turn; one more gets 503 with Retry-After (default 32). */
   queueSize?: number;
@@ -44,7 +44,8 @@ const ROUTES: Record<string, string> = {
 
 export function createOpenAIHandler(model: Model, options: OpenAIHandlerOptions = {}): Handler {
   const modelName = options.modelName ?? model.info.config.name;
-  const queue = new RequestQueue(Math.min(options.parallel ?? 1, 1), options.queueSize ?? 32);
+  const slots = model.info.maxSequences;
+  const queue = new RequestQueue(Math.min(options.parallel ?? slots, slots), options.queueSize ?? 32);
   const maxBody = options.maxBodyBytes ?? 8 << 20;
   const cors: Record<string, string> = options.cors === false ? {} : CORS;
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...cors } });
@@ -56,7 +57,7 @@ export function createOpenAIHandler(model: Model, options: OpenAIHandlerOptions 
     const method = ROUTES[path];
     if (method === undefined) throw new ApiError(404, `unknown request URL: ${req.method} ${path}`, 'invalid_request_error', 'unknown_url');
     if (req.method !== method) throw new ApiError(405, `${path} takes ${method}, not ${req.method}`, 'invalid_request_error', 'method_not_allowed');
-    if (path === '/health') return json({ status: 'ok', model: modelName, ...queue.load });
+    if (path === '/health') return json({ status: 'ok', model: modelName, ...queue.load, prefix: model.load.prefix });
     checkKey(req, options.apiKey);
     if (path === '/v1/models') {
       return json({ object: 'list', data: [{ id: modelName, object: 'model', created: 0, owned_by: 'sparq-wasm', context_length: model.info.contextLength }] });

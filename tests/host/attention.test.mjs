@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
-import { Attention } from '../../dist/attention/index.js';
+import { Attention, newCounters } from '../../dist/attention/index.js';
 import { POSITION_PART } from '../../dist/attention/parts.js';
 import { InvalidArgumentError } from '../../dist/errors.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff, f16round } from './attention-ref.mjs';
@@ -13,7 +13,8 @@ async function check({ nHeads, nKV, d, S, prefill, batch, kType = 'f32', vType =
   const rt = await runtime();
   const rand = lcg(seed);
   const cache = new KVCache(rt, { nLayers: 2, nKVHeads: nKV, headDim: d, capacity: S, kType, vType });
-  const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
+  const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+  const seq = { cache, setting: 'dense', counters: newCounters() };
   const layer = 1;
   const K = [], V = [];
   const round = (t) => (t === 'f16' ? (a) => a.map(f16round) : (a) => a);
@@ -27,7 +28,7 @@ async function check({ nHeads, nKV, d, S, prefill, batch, kType = 'f32', vType =
     const m = rt.mark();
     const qp = put(rt, q), kp = put(rt, k), vp = put(rt, v), op = rt.alloc('test', 4 * n * nHeads * d);
     cache.store(layer, pos, kp, vp, n);
-    att.run(layer, qp, op, pos, n);
+    att.run(layer, seq, qp, op, pos, n);
     const got = rt.f32At(op, n * nHeads * d).slice();
     rt.release(m);
     for (let t = 0; t < n; t++) {
@@ -39,7 +40,7 @@ async function check({ nHeads, nKV, d, S, prefill, batch, kType = 'f32', vType =
     pos += n;
   }
   assert.ok(worst < tol, `max |Δ| = ${worst} (tolerance ${tol})`);
-  const s = att.stats();
+  const s = seq.counters;
   assert.equal(s.steps, singles, 'every single-token run is a decode step');
   assert.equal(s.bytesRead, s.denseBytes, 'dense decode reads exactly the dense bytes');
 }
@@ -65,11 +66,12 @@ test('MQA prefill of 200 tokens on a q8 cache: bitwise the same on 1 and 2 threa
     const rt = await runtime({ threads, minParallelWork: 0 });
     const rand = lcg(3);
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: n, kType: 'q8', vType: 'q8' });
-    const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
+    const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+    const seq = { cache, setting: 'dense', counters: newCounters() };
     const qp = put(rt, randn(rand, n * nHeads * d, 1.5)), kp = put(rt, randn(rand, n * nKV * d, 1.5)), vp = put(rt, randn(rand, n * nKV * d));
     const op = rt.alloc('test', 4 * n * nHeads * d);
     cache.store(0, 0, kp, vp, n);
-    att.run(0, qp, op, 0, n);
+    att.run(0, seq, qp, op, 0, n);
     assert.equal(rt.threads, threads);
     outs.push(Float32Array.from(rt.f32At(op, n * nHeads * d)));
     rt.dispose();
@@ -87,11 +89,12 @@ test('MQA decode steps over 2 parts + 900 positions (q8 and f32 caches): within 
       const rt = await runtime({ threads, minParallelWork: 0 });
       const rand = lcg(9);
       const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType, vType: kType });
-      const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d });
+      const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+      const seq = { cache, setting: 'dense', counters: newCounters() };
       const q = randn(rand, nHeads * d, 2), k = randn(rand, S * nKV * d, 1.5), v = randn(rand, S * nKV * d);
       cache.store(0, 0, put(rt, k), put(rt, v), S);
       const op = rt.alloc('test', 4 * nHeads * d);
-      att.run(0, put(rt, q), op, S - 1, 1);
+      att.run(0, seq, put(rt, q), op, S - 1, 1);
       const got = Float32Array.from(rt.f32At(op, nHeads * d));
       if (threads === 1 && kType === 'f32') {
         const K = [], V = [];
@@ -109,7 +112,7 @@ test('MQA decode steps over 2 parts + 900 positions (q8 and f32 caches): within 
 test('run rejects positions the cache does not hold', async () => {
   const rt = await runtime();
   const cache = new KVCache(rt, { nLayers: 1, nKVHeads: 1, headDim: 8, capacity: 4 });
-  const att = new Attention(rt, cache, { nHeads: 2, nKVHeads: 1, headDim: 8 });
-  assert.throws(() => att.run(0, 0, 0, 0, 1), InvalidArgumentError);
-  assert.throws(() => new Attention(rt, cache, { nHeads: 3, nKVHeads: 2, headDim: 8 }), InvalidArgumentError);
+  const att = new Attention(rt, cache.spec, { nHeads: 2, nKVHeads: 1, headDim: 8 });
+  assert.throws(() => att.run(0, { cache, setting: 'dense', counters: newCounters() }, 0, 0, 0, 1), InvalidArgumentError);
+  assert.throws(() => new Attention(rt, cache.spec, { nHeads: 3, nKVHeads: 2, headDim: 8 }), InvalidArgumentError);
 });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
-import { Attention } from '../../dist/attention/index.js';
+import { Attention, newCounters } from '../../dist/attention/index.js';
 import { TYPE_ID } from '../../dist/kv/layout.js';
 import { InvalidArgumentError, UnsupportedError } from '../../dist/errors.js';
 import { runtime, lcg, randn, put, maxAbsDiff } from './attention-ref.mjs';
@@ -127,9 +127,10 @@ async function quantError(kType, vType, sparq) {
   for (const [kt, vt] of [['f32', 'f32'], [kType, vType]]) {
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads: nKV, headDim: d, capacity: S, kType: kt, vType: vt, sparqLayout: true });
     cache.store(0, 0, put(rt, k), put(rt, v), S);
-    const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d, setting: sparq ? { kind: 'sparq', r: 16, k: 128 } : 'dense' });
+    const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+    const seq = { cache, setting: sparq ? { kind: 'sparq', r: 16, k: 128 } : 'dense', counters: newCounters() };
     const op = rt.alloc('test', 4 * nHeads * d);
-    att.run(0, put(rt, q), op, S - 1, 1);
+    att.run(0, seq, put(rt, q), op, S - 1, 1);
     out.push(rt.f32At(op, nHeads * d).slice());
   }
   let num = 0, den = 0;

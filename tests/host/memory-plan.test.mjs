@@ -36,7 +36,7 @@ for (const [label, src, opts] of CASES) {
     const model = await loadModel(src, opts);
     try {
       assertPlanIsAllocations(model, label);
-      for (const owner of ['weights.', 'kv.', 'attention.', 'decoder.']) {
+      for (const owner of ['weights.', 'kv0.', 'attention.', 'decoder.']) {
         assert.ok(model.info.memoryPlan.some((b) => b.name.startsWith(owner)), `${label}: no ${owner} buffer`);
       }
       assert.equal(model.info.memoryPlan.some((b) => b.name.startsWith('sparq.')), Boolean(opts.attention || opts.sparqLayout));

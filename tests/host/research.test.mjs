@@ -42,6 +42,7 @@ test('the research tools refuse a model while it generates', async () => {
   const model = await loadModel(dir, { contextLength: 256 });
   try {
     const gen = model.generate(ids, { temperature: 0, maxTokens: 2 });
+    void gen.result; // reading the result starts the generation
     assert.throws(() => perplexityBySetting(model, [ids], { prefill: 64, settings: dense }), InvalidArgumentError);
     for await (const _ of gen) { /* drain */ }
   } finally { model.dispose(); }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KVCache } from '../../dist/kv/cache.js';
-import { Attention } from '../../dist/attention/index.js';
+import { Attention, newCounters } from '../../dist/attention/index.js';
 import { SparqStep } from '../../dist/attention/sparq.js';
 import { POSITION_PART } from '../../dist/attention/parts.js';
 import { resolveSparq, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
@@ -70,8 +70,8 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 333;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
-      step.run(0, qp, op, S, shape.d, S);
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      step.run(0, cache, qp, op, S, shape.d, S);
       const want = denseRef(q, K, V, { nHeads: shape.nHeads, nKV: shape.nKV, d: shape.d, pos: S - 1, n: 1 });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
       assert.ok(err < 1e-5, `max |Δ| = ${err}`);
@@ -81,8 +81,8 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 300, r = Math.max(2, shape.d / 4), k = 40;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 11 });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
-      const bytes = step.run(0, qp, op, S, r, k);
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      const bytes = step.run(0, cache, qp, op, S, r, k);
       const want = sparqRef(q, K, V, { ...shape, S, r, k, realloc });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
       assert.ok(err < 1e-5, `max |Δ| = ${err}`);
@@ -104,8 +104,8 @@ for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['G
     for (const threads of [1, 2]) {
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 5, threads });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
-      step.run(0, qp, op, S, r, k);
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+      step.run(0, cache, qp, op, S, r, k);
       const got = Float32Array.from(rt.f32At(op, shape.nHeads * shape.d));
       if (threads === 1) {
         const err = maxAbsDiff(got, sparqRef(q, K, V, { ...shape, S, r, k, realloc: true }));
@@ -133,9 +133,10 @@ test('the decode policy: ratio recipe, the k floor, dense below the switch-off a
 test('Attention with a SparQ setting: decode steps use SparQ and read less than dense', async () => {
   const S = 2048, nHeads = 4, nKV = 2, d = 64;
   const { rt, cache, qp, op } = await setup({ nHeads, nKV, d, S, kType: 'q8', vType: 'q8' });
-  const att = new Attention(rt, cache, { nHeads, nKVHeads: nKV, headDim: d, setting: { kind: 'sparq', ratio: 1 / 8 } });
-  att.run(0, qp, op, S - 1, 1);
-  const s = att.stats();
+  const att = new Attention(rt, cache.spec, { nHeads, nKVHeads: nKV, headDim: d });
+  const seq = { cache, setting: { kind: 'sparq', ratio: 1 / 8 }, counters: newCounters() };
+  att.run(0, seq, qp, op, S - 1, 1);
+  const s = seq.counters;
   assert.equal(s.steps, 1);
   assert.deepEqual([s.r, s.k], [8, MIN_K]);
   assert.ok(s.bytesRead < s.denseBytes / 4, `read ${s.bytesRead} of ${s.denseBytes}`);
