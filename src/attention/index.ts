@@ -138,17 +138,18 @@ export class Attention {
 
   /**
    * Causal attention of sequence `seq` for n query rows at positions [pos, pos+n) over its cache[0, pos+n) of
-   * `layer` (the rows were already stored). q, out: f32 [n][nHeads*headDim]. Prefill is always dense; the
-   * sequence's setting applies to single-token decode steps, which are counted in its counters.
+   * `layer` (the rows were already stored). q, out: f32 [n][nHeads*headDim]. Prompt rows are always dense;
+   * a decode step (`decode`, one row) runs the sequence's setting and is counted in its counters.
    */
-  run(layer: number, seq: AttentionSequence, q: number, out: number, pos: number, n: number): void {
+  run(layer: number, seq: AttentionSequence, q: number, out: number, pos: number, n: number, decode = n === 1): void {
     const c = seq.cache;
     if (!Number.isInteger(pos) || !Number.isInteger(n) || pos < 0 || n < 1 || pos + n > c.layerLength(layer)) {
       throw new InvalidArgumentError(`attention over positions [${pos}, ${pos + n}) of layer ${layer}: the cache holds ${c.layerLength(layer)}`);
     }
     const S = pos + n;
+    if (decode && n !== 1) throw new InvalidArgumentError(`a decode step is one row, got ${n}`);
     const counters = seq.counters;
-    if (n === 1) {
+    if (decode) {
       counters.steps++;
       counters.denseBytes += S * (c.kRowBytes + c.vRowBytes) * c.nKVHeads;
       const setting = seq.setting;
@@ -163,7 +164,7 @@ export class Attention {
       }
     }
     const read = this.dense(layer, c, q, out, pos, n);
-    if (n === 1) counters.bytesRead += read;
+    if (decode) counters.bytesRead += read;
   }
 
   /** Dense causal attention of all KV heads, one task per KV head (spread over the threads); returns the cache bytes read. */

@@ -8,8 +8,10 @@ import type { ChatTemplates } from '../tokenizer/chat-templates.js';
 import { generate } from './generate.js';
 import { Scheduler, type PrefixStats } from './scheduler.js';
 import { renderChat, selectTemplate, type ChatMessage, type ChatTemplateOptions } from './chat.js';
-import { ChatSession, type SessionOptions } from './session.js';
-import { SparqError, InvalidArgumentError } from '../errors.js';
+import { ChatSession, type SessionOptions, type SessionHost } from './session.js';
+import { encodeSession, decodeSession } from './saved-session.js';
+import { modelFingerprint } from './fingerprint.js';
+import { SparqError, InvalidArgumentError, FormatError } from '../errors.js';
 
 /**
  * Key of the method that hands an idle model's decoder to decoderOf. A registered symbol, so a model from one
@@ -50,6 +52,7 @@ export class Model {
   readonly #decoder: Decoder;
   readonly #scheduler: Scheduler;
   #attention: AttentionSetting;
+  #fingerprint: string | undefined;
 
   /** chatTemplates: the model's own chat templates by name ('default' for the main one). */
   constructor(readonly tokenizer: Tokenizer, decoder: Decoder, readonly info: ModelInfo, readonly chatTemplates: ChatTemplates = new Map()) {
@@ -91,7 +94,37 @@ export class Model {
   /** A conversation that keeps its history (and the KV rows of earlier turns) between messages. */
   createSession(opts: SessionOptions = {}): ChatSession {
     this.checkAlive();
-    return new ChatSession({
+    return new ChatSession(this.sessionHost(), opts);
+  }
+
+  /**
+   * A session saved by session.save() (in this runtime or another), going on where it stopped: its KV rows go
+   * into a free cache slot (when every slot is busy they are computed again at the next turn). A blob of
+   * another model, another cache layout or format version, or a damaged one is a typed error, and the model
+   * is unchanged.
+   */
+  restoreSession(bytes: Uint8Array): ChatSession {
+    this.checkAlive();
+    const { session: s, rows } = decodeSession(bytes);
+    const where = 'saved session';
+    if (s.fingerprint !== this.fingerprint) throw new FormatError(`it was saved by another model (fingerprint ${s.fingerprint}, this model's is ${this.fingerprint})`, where, 'fingerprint');
+    const cache = this.#decoder.caches[0];
+    if (s.layout !== cache.layoutKey) throw new FormatError(`its KV cache layout ${s.layout} differs from this model's ${cache.layoutKey}`, where, 'layout');
+    if (s.length > this.info.contextLength) throw new FormatError(`it holds ${s.length} positions; this model's context is ${this.info.contextLength}`, where, 'length');
+    if (s.ids.some((t) => t < 0 || t >= this.info.config.vocabSize)) throw new FormatError('it holds token ids outside the vocabulary', where, 'ids');
+    if (rows.length !== cache.prefixBytes(s.length)) throw new FormatError(`${rows.length} bytes of KV rows; ${s.length} positions take ${cache.prefixBytes(s.length)}`, where, 'rows');
+    this.#scheduler.place(s.ids, s.length, (slot) => this.#decoder.caches[slot].importPrefix(rows, s.length));
+    return new ChatSession(this.sessionHost(), s.options, s.messages, s.ids);
+  }
+
+  /** Identifies the model's weights, vocabulary and configuration (saved sessions carry it). */
+  get fingerprint(): string {
+    this.#fingerprint ??= modelFingerprint(this.#decoder, this.tokenizer);
+    return this.#fingerprint;
+  }
+
+  private sessionHost(): SessionHost {
+    return {
       contextLength: this.info.contextLength,
       promptIds: (messages, o) => this.chatIds(messages, o),
       generateIds: (ids, o, dropped) => {
@@ -99,7 +132,14 @@ export class Model {
         if (dropped > 0) gen.result.then((r) => { r.stats.droppedMessages = dropped; }, () => {});
         return gen;
       },
-    }, opts);
+      save: (ids, messages, options) => {
+        this.checkAlive();
+        const { slot, len } = this.#scheduler.cachedPrefix(ids);
+        const cache = this.#decoder.caches[slot];
+        const rows = cache.exportPrefix(len);
+        return encodeSession({ fingerprint: this.fingerprint, layout: cache.layoutKey, length: len, ids: [...ids], messages, options }, rows);
+      },
+    };
   }
 
   private chatIds(messages: ChatMessage[], opts: ChatTemplateOptions): number[] {

@@ -63,6 +63,31 @@ export class Scheduler {
     if (this.running.includes(seq)) this.end(seq, 'aborted');
   }
 
+  /** The slot whose rows hold the longest prefix of `ids` that equals a fresh computation, and that length. */
+  cachedPrefix(ids: readonly number[]): { slot: number; len: number } {
+    let best = { slot: 0, len: 0 };
+    this.slots.forEach((s, i) => {
+      const len = this.core.exactLength(i, commonPrefix(s.ids, ids));
+      if (len > best.len) best = { slot: i, len };
+    });
+    return best;
+  }
+
+  /**
+   * Rows of ids[0, len) written into the least recently used free slot by `write(slot)`; false (nothing
+   * written) when every slot is busy.
+   */
+  place(ids: readonly number[], len: number, write: (slot: number) => void): boolean {
+    const free = this.slots.map((s, i) => i).filter((i) => this.slots[i].owner === undefined);
+    if (free.length === 0) return false;
+    const slot = free.reduce((a, b) => (this.slots[b].used < this.slots[a].used ? b : a));
+    this.slots[slot].ids = [];
+    write(slot);
+    this.slots[slot].ids = ids.slice(0, len);
+    this.slots[slot].used = ++this.clock;
+    return true;
+  }
+
   /** Forget what every slot holds (its rows may have been changed outside the scheduler). */
   invalidate(): void {
     for (const s of this.slots) s.ids.length = 0;
@@ -95,7 +120,7 @@ export class Scheduler {
     let rows = 0;
     for (const seq of this.running) {
       if (seq.pending === undefined) continue;
-      spans.push({ seq: seq.slot, pos: seq.pendingPos, tokens: [seq.pending], state: seq.state, logits: true });
+      spans.push({ seq: seq.slot, pos: seq.pendingPos, tokens: [seq.pending], state: seq.state, logits: true, decode: true });
       owners.push(seq);
       rows++;
     }
@@ -103,7 +128,7 @@ export class Scheduler {
       if (seq.pending !== undefined || rows >= this.core.batchRows) continue;
       const n = Math.min(this.core.batchRows - rows, seq.prompt.length - seq.prefilled);
       const end = seq.prefilled + n;
-      spans.push({ seq: seq.slot, pos: seq.prefilled, tokens: seq.prompt.slice(seq.prefilled, end), state: seq.state, logits: end === seq.prompt.length });
+      spans.push({ seq: seq.slot, pos: seq.prefilled, tokens: seq.prompt.slice(seq.prefilled, end), state: seq.state, logits: end === seq.prompt.length, decode: false });
       owners.push(seq);
       rows += n;
     }
@@ -127,7 +152,7 @@ export class Scheduler {
     const ms = performance.now() - t0;
     spans.forEach((span, i) => {
       const s = owners[i].stats;
-      if (span.tokens.length === 1 && span.pos >= owners[i].prompt.length) s.decodeMs += ms; else s.prefillMs += ms;
+      if (span.decode) s.decodeMs += ms; else s.prefillMs += ms;
     });
   }
 

@@ -19,13 +19,30 @@ export interface SessionHost {
   promptIds(messages: ChatMessage[], opts: ChatTemplateOptions): number[];
   /** Generation from prompt ids, reusing the model's cached prefix. */
   generateIds(ids: number[], opts: GenerateOptions, droppedMessages: number): Generation;
+  /** The conversation and the cached KV rows of a prefix of `ids`, as portable bytes (saved-session.ts). */
+  save(ids: readonly number[], messages: ChatMessage[], options: SessionOptions): Uint8Array;
 }
 
 export class ChatSession {
-  private readonly history: ChatMessage[] = [];
+  private readonly history: ChatMessage[];
+  /** The ids of the last turn's prompt and reply: the KV rows worth keeping. */
+  private lastIds: number[];
 
-  constructor(private readonly host: SessionHost, private readonly options: SessionOptions = {}) {
+  /** history and lastIds: a conversation to go on with (a restored session's). */
+  constructor(private readonly host: SessionHost, private readonly options: SessionOptions = {}, history: ChatMessage[] = [],
+    lastIds: number[] = []) {
     if (options.system !== undefined && typeof options.system !== 'string') throw new InvalidArgumentError('system must be a string');
+    this.history = [...history];
+    this.lastIds = [...lastIds];
+  }
+
+  /**
+   * The conversation, its options and the KV rows of its last turn (as far as a cache slot still holds them)
+   * as bytes, for model.restoreSession in this or another runtime: a Worker can keep a conversation in
+   * storage between requests. A turn in progress is not included.
+   */
+  save(): Uint8Array {
+    return this.host.save(this.lastIds, this.history, this.options);
   }
 
   /** The conversation so far (the system message first, when there is one). */
@@ -54,7 +71,10 @@ export class ChatSession {
     }
     const gen = this.host.generateIds(ids, opts, dropped);
     this.history.push(m);
-    const keep = (r: GenerationResult) => { if (r.text !== '') this.history.push({ role: 'assistant', content: r.text }); };
+    const keep = (r: GenerationResult) => {
+      if (r.text !== '') this.history.push({ role: 'assistant', content: r.text });
+      this.lastIds = [...ids, ...r.tokens];
+    };
     gen.result.then(keep, () => {});
     return gen;
   }
@@ -62,6 +82,7 @@ export class ChatSession {
   /** Forget the conversation, keeping the system message. */
   reset(): void {
     this.history.length = 0;
+    this.lastIds = [];
   }
 
   private withSystem(messages: ChatMessage[]): ChatMessage[] {

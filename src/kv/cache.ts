@@ -179,28 +179,74 @@ export class KVCache {
    * tiles covering them (whole groups of tiles and their scales) and the V sums, recomputed from the rows.
    */
   copyFrom(src: KVCache, len: number): void {
-    if (src.spec.capacity !== this.capacity || src.kRowBytes !== this.kRowBytes || src.vRowBytes !== this.vRowBytes
-      || src.ktHeadStride !== this.ktHeadStride || src.nLayers !== this.nLayers || src.nKVHeads !== this.nKVHeads) {
-      throw new InvalidArgumentError('copyFrom: the caches differ in shape or layout');
-    }
+    if (src.layoutKey !== this.layoutKey || src.capacity !== this.capacity) throw new InvalidArgumentError('copyFrom: the caches differ in shape or layout');
     if (!Number.isInteger(len) || len < 0 || len > src.length) throw new InvalidArgumentError(`copyFrom: ${len} positions, the source holds ${src.length}`);
     const u8 = this.rt.u8;
-    const copy = (to: number, from: number, bytes: number) => { if (bytes > 0 && to !== from) u8.copyWithin(to, from, from + bytes); };
-    const d = this.headDim;
-    const tiles = Math.ceil(len / KT_TILE);
-    const groups = Math.ceil(tiles / KT_GROUP);
+    const from: number[] = [];
+    src.eachPart(len, (ptr) => from.push(ptr));
+    let i = 0;
+    this.eachPart(len, (ptr, bytes) => { const f = from[i++]; if (f !== ptr) u8.copyWithin(ptr, f, f + bytes); });
+    for (let l = 0; l < this.nLayers; l++) this.setLayerLength(l, len);
+  }
+
+  /**
+   * What two caches must share for one's rows to be imported into the other: shape, element types, layout
+   * and row sizes (the capacity may differ).
+   */
+  get layoutKey(): string {
+    return JSON.stringify([this.nLayers, this.nKVHeads, this.headDim, this.kType, this.vType, this.sparqLayout ? this.ktType : 'none',
+      this.kRowBytes, this.vRowBytes]);
+  }
+
+  /** Bytes exportPrefix(len) gives. */
+  prefixBytes(len: number): number {
+    return this.nLayers * this.nKVHeads * this.prefixParts(len).reduce((a, p) => a + p.bytes, 0);
+  }
+
+  /**
+   * Positions [0, len) as bytes: per layer and KV head, the K rows, the V rows, and with the SparQ layout the
+   * transposed-K tiles covering them (whole groups) and, for a quantised K^T, each component's tile scales.
+   */
+  exportPrefix(len: number): Uint8Array {
+    if (!Number.isInteger(len) || len < 0 || len > this.length) throw new InvalidArgumentError(`exportPrefix: ${len} positions, the cache holds ${this.length}`);
+    const out = new Uint8Array(this.prefixBytes(len));
+    let at = 0;
+    this.eachPart(len, (ptr, bytes) => { out.set(this.rt.u8At(ptr, bytes), at); at += bytes; });
+    return out;
+  }
+
+  /** The inverse of exportPrefix on a cache with the same layoutKey: the cache then holds exactly [0, len). */
+  importPrefix(bytes: Uint8Array, len: number): void {
+    if (!Number.isInteger(len) || len < 0 || len > this.capacity) throw new InvalidArgumentError(`importPrefix: ${len} positions, the capacity is ${this.capacity}`);
+    if (bytes.length !== this.prefixBytes(len)) throw new InvalidArgumentError(`importPrefix: ${bytes.length} bytes, ${len} positions take ${this.prefixBytes(len)}`);
+    let at = 0;
+    this.eachPart(len, (ptr, n) => { this.rt.u8At(ptr, n).set(bytes.subarray(at, at + n)); at += n; });
+    for (let l = 0; l < this.nLayers; l++) this.setLayerLength(l, len);
+  }
+
+  /** Byte runs of one KV head's positions [0, len), as offsets from its K row, V row and K^T bases. */
+  private prefixParts(len: number): { base: 'k' | 'v' | 'kt'; offset: number; bytes: number }[] {
+    const parts: { base: 'k' | 'v' | 'kt'; offset: number; bytes: number }[] = [
+      { base: 'k', offset: 0, bytes: len * this.kRowBytes }, { base: 'v', offset: 0, bytes: len * this.vRowBytes },
+    ];
+    if (!this.sparqLayout) return parts;
+    const d = this.headDim, tiles = Math.ceil(len / KT_TILE), groups = Math.ceil(tiles / KT_GROUP);
     const codeBytes = this.rt.raw.kv_tile_code_bytes(this.ktTypeId);
-    const scalePlane = this.ktTiles * d * codeBytes, quantisedKt = this.ktType === 'q8' || this.ktType === 'q4';
+    parts.push({ base: 'kt', offset: 0, bytes: groups * KT_GROUP * d * codeBytes });
+    if (this.ktType === 'q8' || this.ktType === 'q4') {
+      const plane = this.ktTiles * d * codeBytes;
+      for (let i = 0; i < d; i++) parts.push({ base: 'kt', offset: plane + 4 * i * this.ktTiles, bytes: 4 * tiles });
+    }
+    return parts;
+  }
+
+  private eachPart(len: number, f: (ptr: number, bytes: number) => void): void {
+    const parts = this.prefixParts(len);
     for (let l = 0; l < this.nLayers; l++) {
       for (let h = 0; h < this.nKVHeads; h++) {
-        copy(this.kPtr(l) + h * this.kHeadStride, src.kPtr(l) + h * src.kHeadStride, len * this.kRowBytes);
-        copy(this.vPtr(l) + h * this.vHeadStride, src.vPtr(l) + h * src.vHeadStride, len * this.vRowBytes);
-        if (!this.sparqLayout) continue;
-        const to = this.ktPtr(l) + h * this.ktHeadStride, from = src.ktPtr(l) + h * src.ktHeadStride;
-        copy(to, from, groups * KT_GROUP * d * codeBytes); // group g holds its KT_GROUP tiles of every component
-        if (quantisedKt) for (let i = 0; i < d; i++) copy(to + scalePlane + 4 * i * this.ktTiles, from + scalePlane + 4 * i * this.ktTiles, 4 * tiles);
+        const base = { k: this.kPtr(l) + h * this.kHeadStride, v: this.vPtr(l) + h * this.vHeadStride, kt: this.ktPtr(l) + h * this.ktHeadStride };
+        for (const p of parts) if (p.bytes > 0) f(base[p.base] + p.offset, p.bytes);
       }
-      this.setLayerLength(l, len);
     }
   }
 

@@ -16,6 +16,11 @@ export interface Span {
   state: SequenceState;
   /** Compute the logits of the span's last token. */
   logits: boolean;
+  /**
+   * A decode step (one sampled token fed back): the sequence's attention setting applies and the step is
+   * counted. Prompt tokens are always attended densely, however the prompt is split.
+   */
+  decode: boolean;
 }
 
 /** What the scheduler needs from a loaded model. */

@@ -243,12 +243,13 @@ export class Decoder implements BatchCore {
   private runSolo(tokens: readonly number[], pos: number, allLogits: boolean): Float32Array {
     const n = tokens.length;
     if (n === 0) throw new InvalidArgumentError('evaluate needs at least one token');
-    this.checkSpan({ seq: 0, pos, tokens, state: this.solo, logits: false });
+    this.checkSpan({ seq: 0, pos, tokens, state: this.solo, logits: false, decode: false });
     const out = allLogits ? new Float32Array(n * this.vocabSize) : undefined;
     let last: Float32Array | undefined;
     for (let i = 0; i < n; i += BATCH) {
       const m = Math.min(BATCH, n - i);
-      const span: Span = { seq: 0, pos: pos + i, tokens: tokens.slice(i, i + m), state: this.solo, logits: false };
+      // a single token is a decode step (the research tools' teacher-forced steps)
+      const span: Span = { seq: 0, pos: pos + i, tokens: tokens.slice(i, i + m), state: this.solo, logits: false, decode: n === 1 };
       this.truncate(span.pos);
       this.layers([span], m);
       const isLast = i + m === n;
@@ -296,7 +297,7 @@ export class Decoder implements BatchCore {
         rt.call('rope', { x: q, invFreq: inv, nTokens: n, nHeads: c.nHeads, headDim: c.headDim, rotDim: c.rope.dim, pos0: s.pos, neox });
         rt.call('rope', { x: kk, invFreq: inv, nTokens: n, nHeads: c.nKVHeads, headDim: c.headDim, rotDim: c.rope.dim, pos0: s.pos, neox });
         seqs[i].cache.store(l, s.pos, kk, v, n);
-        this.attention.run(l, seqs[i], q, b.att + row * qRow, s.pos, n);
+        this.attention.run(l, seqs[i], q, b.att + row * qRow, s.pos, n, s.decode);
         row += n;
       });
       this.project(L.wo, L.bo, b.att, b.xb, m);
