@@ -1,8 +1,12 @@
-// Continuous batching: every generation of a model runs here, in one loop of forward passes. A pass holds one
-// row for each sequence that is decoding (its pending token) and fills the rest of the batch with the next
-// chunk of prompts being prefilled, oldest first; so the weights are read once for all of them, and a long
-// prompt delays running streams by one chunk per pass at most (a pass is at most batchRows rows). Sequences
-// join between passes, up to one per cache slot; the others wait, first come first served.
+// Continuous batching: every generation of a model runs here, in forward passes shared by all of them. A pass
+// holds one row for each sequence that is decoding (its pending token) and fills the rest of the batch with
+// the next chunk of prompts being prefilled, oldest first; so the weights are read once for all of them, and
+// a long prompt delays running streams by one chunk per pass at most (a pass is at most batchRows rows).
+// Sequences join between passes, up to one per cache slot; the others wait, first come first served.
+//
+// There is no loop of its own: each started generation pumps (pump()), one pass per turn of the event loop
+// among all the pumps, and stops pumping when it ends. So the work always runs on behalf of a waiting caller,
+// in that caller's context (a Worker's request may not keep timers of another request alive).
 //
 // Prefixes: each slot remembers the token ids whose rows it holds. A new sequence takes the free slot whose
 // ids share the longest prefix with its prompt; when another slot (busy or free) shares a longer one, those
@@ -10,7 +14,7 @@
 import type { BatchCore, Span } from '../model/core.js';
 import { SparqError } from '../errors.js';
 import type { Sequence } from './sequence.js';
-import { nextTurn } from './next-turn.js';
+import { host } from '../platform/host.js';
 
 interface Slot {
   /** The ids whose KV rows the slot holds, from position 0. */
@@ -29,8 +33,9 @@ export class Scheduler {
   private readonly waiting: Sequence[] = [];
   /** Running sequences in admission order. */
   private readonly running: Sequence[] = [];
-  private looping = false;
   private disposed = false;
+  /** Passes run so far: a pump runs the next one only when no other pump did since its last turn. */
+  private passes = 0;
   private clock = 0;
   readonly prefix: PrefixStats = { hits: 0, tokensSaved: 0, copies: 0 };
 
@@ -43,13 +48,32 @@ export class Scheduler {
 
   get idle(): boolean { return this.running.length === 0 && this.waiting.length === 0; }
 
-  /** Starts `seq` as soon as a slot is free. */
+  /** Starts `seq` as soon as a slot is free, and drives the passes until it ends. */
   submit(seq: Sequence): void {
     if (this.disposed) { seq.fail(new SparqError('the model was disposed')); return; }
     seq.markSubmitted();
     this.waiting.push(seq);
     this.admitWaiting();
-    this.kick();
+    void this.pump(seq);
+  }
+
+  /** Runs passes, one per turn of the event loop among all pumps, until `seq` has ended. */
+  private async pump(seq: Sequence): Promise<void> {
+    let seen = -1;
+    while (!seq.done && !this.disposed) {
+      if (seen === this.passes) this.step();
+      seen = this.passes;
+      if (seq.done) return;
+      await host.nextTurn();
+    }
+  }
+
+  /** Ends aborted sequences, then one pass when any sequence is running. */
+  private step(): void {
+    for (const s of [...this.running]) if (s.aborted) this.end(s, 'aborted');
+    for (const s of [...this.waiting]) if (s.aborted) this.cancel(s);
+    if (this.running.length > 0) this.pass();
+    this.passes++;
   }
 
   /** Ends `seq` as aborted at the next pass boundary (at once when it is still waiting). */
@@ -98,20 +122,6 @@ export class Scheduler {
     this.disposed = true;
     for (const seq of [...this.waiting]) this.cancel(seq);
     for (const seq of [...this.running]) this.end(seq, 'aborted');
-  }
-
-  private kick(): void {
-    if (this.looping || this.running.length === 0) return;
-    this.looping = true;
-    void this.loop().finally(() => { this.looping = false; this.kick(); });
-  }
-
-  private async loop(): Promise<void> {
-    while (this.running.length > 0 && !this.disposed) {
-      for (const seq of [...this.running]) if (seq.aborted) this.end(seq, 'aborted');
-      if (this.running.length > 0) this.pass();
-      await nextTurn();
-    }
   }
 
   /** One forward pass: the decoding sequences' pending tokens, then prompt chunks to fill the batch. */

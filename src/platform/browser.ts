@@ -2,7 +2,7 @@
 // an http(s) URL is a URL relative to the page (or worker script) and is streamed with fetch; the kernel
 // modules (single-thread and shared-memory) sit next to the bundle and are compiled while they download.
 import type { Host } from './host-api.js';
-import { FOUR_GIB, fetchKernelModule, loadOnce } from './host-api.js';
+import { FOUR_GIB, fetchKernelModule, loadOnce, messageChannelTurn } from './host-api.js';
 import { sourceFromUrl } from '../formats/source.js';
 
 const kernelUrl = new URL('./sparq.wasm', import.meta.url);
@@ -14,6 +14,7 @@ export const host: Host = {
   threads: true,
   kernelModule: loadOnce(() => fetchKernelModule(kernelUrl)),
   threadsKernelModule: loadOnce(() => fetchKernelModule(threadsKernelUrl)),
+  nextTurn: messageChannelTurn,
   async openPath(path, signal) {
     const base = (globalThis as { location?: { href: string } }).location?.href;
     const url = base ? new URL(path, base).href : path;

@@ -1,7 +1,7 @@
 // The Deno host (dist/bundles/deno/): GGUF paths are streamed with Deno.open; the kernel module sits next
 // to the bundle, with the one built for threads (read from disk, or fetched when the bundle was imported over https).
 import type { Host } from './host-api.js';
-import { FOUR_GIB, fetchKernelModule, loadOnce } from './host-api.js';
+import { FOUR_GIB, fetchKernelModule, loadOnce, messageChannelTurn } from './host-api.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 
 /** The part of Deno's API used here. */
@@ -24,6 +24,7 @@ export const host: Host = {
   threads: true,
   kernelModule: loadOnce(() => compileFile(kernelUrl)),
   threadsKernelModule: loadOnce(() => compileFile(threadsKernelUrl)),
+  nextTurn: messageChannelTurn,
   async openPath(path) {
     let info;
     try { info = await Deno.stat(path); } catch (e) { throw new FormatError(`cannot open: ${(e as Error).message}`, path); }

@@ -21,6 +21,20 @@ export interface Host {
   threadsKernelModule(): Promise<WebAssembly.Module | undefined>;
   /** Open a string source that is not an http(s) URL (a file path, or a relative URL in a browser). */
   openPath(path: string, signal?: AbortSignal): Promise<OpenedPath>;
+  /**
+   * Resolves on a later turn of the event loop, after pending timers and I/O: generation yields with it
+   * between forward passes, so consumers, aborts and new requests get their turn.
+   */
+  nextTurn(): Promise<void>;
+}
+
+/** nextTurn through a MessageChannel: a task of its own, without the clamping of nested timers (browsers, Deno). */
+export function messageChannelTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); resolve(); };
+    ch.port2.postMessage(null);
+  });
 }
 
 export const FOUR_GIB = 4 * 1024 ** 3;

@@ -12,6 +12,7 @@ export function nodeHost(kernelUrl: URL, threadsKernelUrl: URL): Host {
     threads: true,
     kernelModule: () => readKernelModule(kernelUrl),
     threadsKernelModule: () => readKernelModule(threadsKernelUrl),
+    nextTurn: () => new Promise((resolve) => setImmediate(resolve)),
     async openPath(path) {
       if (await isDirectory(path)) {
         const { readHFDir } = await import('../formats/hf-dir.js');

@@ -14,6 +14,8 @@ export const host: Host = {
   threads: false, // an isolate has no Worker
   kernelModule: async () => kernels,
   threadsKernelModule: async () => undefined,
+  // a timer: workerd counts it as pending work, so a request waiting on generation is not taken for hung
+  nextTurn: () => new Promise((resolve) => setTimeout(resolve, 0)),
   async openPath(path) {
     throw new UnsupportedError('Workers have no file system: pass an https URL, an R2 object (env.BUCKET.get(key)), a Response, a ReadableStream or an ArrayBuffer', path);
   },

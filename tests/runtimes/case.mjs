@@ -56,3 +56,22 @@ export async function readSSE(response) {
   if (!done) throw new Error(`the stream ended without data: [DONE]:\n${body}`);
   return { streamedText, events };
 }
+
+/** The conversation the saved-session case saves after its first two turns and goes on with in every runtime. */
+export const SESSION_TURNS = ['Tell me about a small boat.', 'Where did it sail?', 'What happened next?'];
+export const SESSION_SAMPLING = { temperature: 0, maxTokens: 12 };
+/** The KV cache settings of the saved-session case (the SparQ layout, so the transposed K travels too). */
+export const SESSION_LOAD = { threads: 1, contextLength: 512, kType: 'q8', vType: 'q8', sparqLayout: true };
+
+/** A saved session (bytes) restored from `blob` and sent the last turn: { tokens, text, cachedTokens }. */
+export async function continueSession(sparq, source, blob, options = {}) {
+  const model = await sparq.loadModel(source, options);
+  try {
+    const gen = model.restoreSession(blob).send(SESSION_TURNS[2], SESSION_SAMPLING);
+    for await (const _ of gen) { /* drain */ }
+    const { tokens, text, stats } = await gen.result;
+    return { tokens, text, cachedTokens: stats.cachedTokens };
+  } finally {
+    model.dispose();
+  }
+}

@@ -14,12 +14,13 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
 const FILE = /^[\w.-]+$/;
 
-/** The conformance pages: the browser bundle, these test files, the model. */
-function testRoutes(path) {
+/** The conformance pages: the browser bundle, these test files, the model, a session saved in Node. */
+const testRoutes = (sessionFile) => (path) => {
   if (path === '/model/model.gguf') return model;
+  if (path === '/session/session.bin') return sessionFile;
   if (/^\/dist\/bundles\/browser\/[\w.-]+$/.test(path) || /^\/tests\/runtimes\/(browser\/)?[\w.-]+\.(mjs|html)$/.test(path)) return join(root, path);
   return undefined;
-}
+};
 
 /** The Electron example's layout under app://local/ (see examples/electron/main.mjs), with the default model. */
 function electronRoutes(path) {
@@ -59,8 +60,9 @@ async function withChromium(servers, fn) {
   }
 }
 
-export async function runChromium() {
-  const servers = [await serve(testRoutes, false), await serve(testRoutes, true)];
+/** sessionFile: a session saved in Node, served to the page. */
+export async function runChromium(sessionFile) {
+  const servers = [await serve(testRoutes(sessionFile), false), await serve(testRoutes(sessionFile), true)];
   return withChromium(servers, async (browser, urlOf) => {
     const out = { version: browser.version() };
     for (const [i, name] of ['plain', 'isolated'].entries()) {

@@ -1,9 +1,11 @@
 // Shared by the runtime launchers (Node side): paths, the model, the Node reference, child processes.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { greedy } from './case.mjs';
+import { greedy, SESSION_TURNS, SESSION_SAMPLING, SESSION_LOAD } from './case.mjs';
+
+export { SESSION_LOAD };
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const bundles = join(root, 'dist', 'bundles');
@@ -31,6 +33,29 @@ let reference;
 export function nodeReference() {
   reference ??= import(join(bundles, 'node', 'index.js')).then((sparq) => greedy(sparq, model, { threads: 1 }));
   return reference;
+}
+
+let session;
+/**
+ * The saved-session case in Node: a session (the ChatML template of the chat-template fixtures) saved after
+ * two turns, and the tokens its third turn gives when it never stopped. { blob, tokens }.
+ */
+export function sessionReference() {
+  session ??= import(join(bundles, 'node', 'index.js')).then(async (sparq) => {
+    const chatTemplate = readFileSync(join(root, 'tests', 'fixtures', 'chat-templates', 'chatml.jinja'), 'utf8');
+    const m = await sparq.loadModel(model, SESSION_LOAD);
+    try {
+      const s = m.createSession({ system: 'You tell short stories.', chatTemplate });
+      const drain = async (g) => { for await (const _ of g) { /* drain */ } return g.result; };
+      for (const t of SESSION_TURNS.slice(0, 2)) await drain(s.send(t, SESSION_SAMPLING));
+      const blob = s.save();
+      const { tokens } = await drain(s.send(SESSION_TURNS[2], SESSION_SAMPLING));
+      return { blob, tokens };
+    } finally {
+      m.dispose();
+    }
+  });
+  return session;
 }
 
 /**

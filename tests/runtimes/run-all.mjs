@@ -5,10 +5,11 @@
 //   node tests/runtimes/run-all.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundles, model, modelSkip, nodeReference, requireBundles, root } from './common.mjs';
-import { greedy, openaiCompletion, MAX_TOKENS } from './case.mjs';
+import { bundles, model, modelSkip, nodeReference, requireBundles, root, sessionReference, SESSION_LOAD } from './common.mjs';
+import { greedy, openaiCompletion, continueSession, MAX_TOKENS } from './case.mjs';
 import { runDeno } from './deno.mjs';
 import { runWorkerd } from './workerd.mjs';
 import { runChromium, runElectronRenderer } from './chromium.mjs';
@@ -86,15 +87,23 @@ test('node: the OpenAI-compatible handler, called directly, completes with the n
   assert.equal(r.usage.completion_tokens, MAX_TOKENS);
 });
 
-test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text', { skip }, async () => {
+test('node: a session saved in Node and restored in a new model goes on as if it never stopped', { skip }, async () => {
+  const ref = await sessionReference();
+  const r = await continueSession(await import(join(bundles, 'node', 'index.js')), model, ref.blob, SESSION_LOAD);
+  assert.deepEqual(r.tokens, ref.tokens);
+  assert.ok(r.cachedTokens > 0, 'the restored rows were reused');
+});
+
+test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text; a Node session goes on', { skip }, async () => {
   const r = await runDeno();
   assert.equal(r.threads, 2);
   assert.deepEqual(r.ids, (await nodeReference()).ids);
   assert.equal(r.text, (await nodeReference()).text);
   assertCompletion(r.openai, await nodeReference(), 'deno');
+  assert.deepEqual(r.session.tokens, (await sessionReference()).tokens, 'deno: the saved session goes on as in Node');
 });
 
-test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and streamed; a model over 128 MiB is refused with the numbers', { skip }, async () => {
+test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and streamed; a model over 128 MiB is refused with the numbers; a Node session goes on', { skip }, async () => {
   const ref = await nodeReference();
   const r = await runWorkerd();
   assertCompletion(r, ref, 'workerd');
@@ -104,11 +113,16 @@ test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and
   assert.ok(r.refusal.body.error.requiredBytes > r.refusal.body.error.limitBytes);
   assert.match(r.refusal.body.error.message, /weights [\d.]+ MiB .*memory limit of 128\.0 MiB/);
   assert.equal(r.textAfterRefusal, ref.text, 'the worker still serves after refusing');
+  assert.deepEqual(r.session.tokens, (await sessionReference()).tokens, 'workerd: the saved session goes on as in Node');
 });
 
-test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly', { skip }, async () => {
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly and goes on with a Node session', { skip }, async () => {
   const ref = await nodeReference();
-  const r = await runChromium();
+  const dir = mkdtempSync(join(tmpdir(), 'sparq-chromium-'));
+  const sessionFile = join(dir, 'session.bin');
+  writeFileSync(sessionFile, (await sessionReference()).blob);
+  let r;
+  try { r = await runChromium(sessionFile); } finally { rmSync(dir, { recursive: true, force: true }); }
   assert.equal(r.plain.crossOriginIsolated, false);
   assert.equal(r.isolated.crossOriginIsolated, true);
   for (const [mode, threads] of [['plain', 1], ['isolated', 2]]) {
@@ -117,6 +131,7 @@ test('chromium: one thread in a plain page, two when cross-origin isolated, in t
       assert.deepEqual(r[mode][where].ids, ref.ids, `${mode} ${where}`);
     }
     assertCompletion(r[mode].openai, ref, `chromium ${mode} page`);
+    assert.deepEqual(r[mode].session.tokens, (await sessionReference()).tokens, `chromium ${mode}: the saved session goes on as in Node`);
   }
 });
 

@@ -1,13 +1,14 @@
-// workerd conformance: `workerd serve` runs examples/workers/ (worker.js + workerd.capnp, the workers
-// bundle) on 127.0.0.1; its OpenAI-compatible completions, whole and streamed, must give the Node text, and
-// a model over the 128 MiB Workers budget must get a 507 with the OutOfMemoryError's numbers, after which
-// the worker still serves.
+// workerd conformance: `workerd serve` runs tests/runtimes/workerd.capnp on 127.0.0.1: the example Worker
+// (examples/workers/worker.js) whose OpenAI-compatible completions, whole and streamed, must give the Node
+// text, and whose refusal of a model over the 128 MiB Workers budget must be a 507 with the
+// OutOfMemoryError's numbers, after which it still serves; and a Worker that goes on with a session saved in
+// Node.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { npmBin, model, root } from './common.mjs';
+import { npmBin, model, root, sessionReference } from './common.mjs';
 import { writeOverBudgetModel } from './big-model.mjs';
 import { COMPLETION, readSSE } from './case.mjs';
 
@@ -18,10 +19,10 @@ export async function runWorkerd() {
   try {
     await symlink(model, join(dir, 'model.gguf'));
     await writeOverBudgetModel(join(dir, 'over-budget.gguf'));
-    const port = await freePort();
+    const port = await freePort(), sessionPort = await freePort();
     let log = '';
-    child = spawn(workerd, ['serve', 'examples/workers/workerd.capnp', '--directory-path', `assets=${dir}`,
-      '--socket-addr', `http=127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(workerd, ['serve', 'tests/runtimes/workerd.capnp', '--directory-path', `assets=${dir}`,
+      '--socket-addr', `http=127.0.0.1:${port}`, '--socket-addr', `session=127.0.0.1:${sessionPort}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (d) => { log += d; });
     child.stderr.on('data', (d) => { log += d; });
     const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
@@ -34,7 +35,9 @@ export async function runWorkerd() {
     const refused = await post({ ...COMPLETION, model: 'over-budget' });
     const refusal = { status: refused.status, body: await refused.json() };
     const after = await (await post({ ...COMPLETION, model: 'model' })).json();
-    return { text: whole.choices[0].text, ...streamed, refusal, textAfterRefusal: after.choices?.[0]?.text };
+    const session = await (await fetch(`http://127.0.0.1:${sessionPort}/`, { method: 'POST', body: (await sessionReference()).blob })).json();
+    if (session.error) throw new Error(`workerd session: ${session.error}`);
+    return { text: whole.choices[0].text, ...streamed, refusal, textAfterRefusal: after.choices?.[0]?.text, session };
   } finally {
     if (child && child.exitCode === null) {
       const gone = new Promise((resolve) => child.on('exit', resolve));

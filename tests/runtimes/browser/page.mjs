@@ -1,8 +1,9 @@
 // In the page: the browser bundle loads the model from a page-relative path (streamed with fetch), then
-// a module Web Worker does the same from a Blob, then the page calls the OpenAI-compatible handler directly. Both ask for 2 threads, which they get only when the page
+// a module Web Worker does the same from a Blob, then the page calls the OpenAI-compatible handler directly and
+// goes on with a session saved in Node. Both ask for 2 threads, which they get only when the page
 // is cross-origin isolated (otherwise the runtime runs on one). Results go to window.__sparq for the driver.
 import * as sparq from '../../../dist/bundles/browser/index.js';
-import { greedy, openaiCompletion } from '../case.mjs';
+import { greedy, openaiCompletion, continueSession, SESSION_LOAD } from '../case.mjs';
 
 const MODEL = '/model/model.gguf';
 
@@ -19,7 +20,9 @@ try {
   const page = await greedy(sparq, MODEL, { threads: 2 });
   const worker = await inWorker();
   const openai = await openaiCompletion(sparq, MODEL, { threads: 1 });
-  window.__sparq = { page, worker, openai, crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer };
+  const blob = new Uint8Array(await (await fetch('/session/session.bin')).arrayBuffer());
+  const session = await continueSession(sparq, MODEL, blob, SESSION_LOAD);
+  window.__sparq = { page, worker, openai, session, crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer };
 } catch (e) {
   window.__sparq = { error: `${e.name}: ${e.message}` };
 }
