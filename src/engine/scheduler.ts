@@ -1,7 +1,8 @@
 // Continuous batching: every generation of a model runs here, in forward passes shared by all of them. A pass
 // holds one row for each sequence that is decoding (its pending token) and fills the rest of the batch with
-// the next chunk of prompts being prefilled, oldest first; so the weights are read once for all of them, and
-// a long prompt delays running streams by one chunk per pass at most (a pass is at most batchRows rows).
+// the next chunks of prompts being prefilled, the shortest rest first; so the weights are read once for all
+// of them, a long prompt delays running streams by one chunk per pass at most (a pass is at most batchRows
+// rows), and a short request that arrives meanwhile gets its first token after a few passes.
 // Sequences join between passes, up to one per cache slot; the others wait, first come first served.
 //
 // There is no loop of its own: each started generation pumps (pump()), one pass per turn of the event loop
@@ -134,8 +135,11 @@ export class Scheduler {
       owners.push(seq);
       rows++;
     }
-    for (const seq of this.running) {
-      if (seq.pending !== undefined || rows >= this.core.batchRows) continue;
+    // prompts: the shortest rest first, so a short request is not held up by a long document being read
+    const prefilling = this.running.filter((q) => q.pending === undefined)
+      .sort((a, b) => (a.prompt.length - a.prefilled) - (b.prompt.length - b.prefilled));
+    for (const seq of prefilling) {
+      if (rows >= this.core.batchRows) break;
       const n = Math.min(this.core.batchRows - rows, seq.prompt.length - seq.prefilled);
       const end = seq.prefilled + n;
       spans.push({ seq: seq.slot, pos: seq.prefilled, tokens: seq.prompt.slice(seq.prefilled, end), state: seq.state, logits: end === seq.prompt.length, decode: false });

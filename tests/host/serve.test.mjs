@@ -14,11 +14,13 @@ const bin = fileURLToPath(new URL('../../bin/sparq.js', import.meta.url));
 const templateFile = fileURLToPath(new URL('../fixtures/chat-templates/chatml.jinja', import.meta.url));
 const KEY = 'test-key';
 const CONTEXT = 512;
+/** Requests batched together by the server (each with its own KV cache); two more may wait. */
+const PARALLEL = 8;
 let server, url, client, modelId, library;
 
 before(async () => {
   server = spawn(process.execPath, [bin, 'serve', '--port', '0', '--threads', '1', '-c', String(CONTEXT), '--api-key', KEY,
-    '--queue', '2', '--chat-template-file', templateFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--parallel', String(PARALLEL), '--queue', '2', '--chat-template-file', templateFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   server.stderr.on('data', (d) => { err += d; });
   url = await new Promise((resolve, reject) => {
@@ -170,26 +172,30 @@ async function waitForLoad(ok) {
 test('a full queue answers 503 with Retry-After; a client abort frees its place at once', async () => {
   const long = new AbortController();
   const body = { model: modelId, messages: MESSAGES, temperature: 1, max_tokens: CONTEXT, stream: true };
-  const first = await client.chat.completions.create(body, { signal: long.signal });
-  const it = first[Symbol.asyncIterator]();
-  await it.next(); // it is running
+  const streams = [];
+  for (let i = 0; i < PARALLEL; i++) {
+    const it = (await client.chat.completions.create({ ...body, seed: i }, { signal: long.signal }))[Symbol.asyncIterator]();
+    await it.next(); // it is running
+    streams.push(it);
+  }
   const waiting = [1, 2].map(() => client.chat.completions.create({ model: modelId, messages: MESSAGES, temperature: 0, max_tokens: 2 }));
-  await waitForLoad((h) => h.running === 1 && h.waiting === 2);
+  await waitForLoad((h) => h.running === PARALLEL && h.waiting === 2);
   const refused = await raw('/v1/chat/completions', { method: 'POST', body: JSON.stringify({ model: modelId, messages: MESSAGES }) });
   assert.equal(refused.status, 503);
   assert.ok(Number(refused.headers.get('retry-after')) >= 1);
   assert.equal((await refused.json()).error.type, 'server_error');
   long.abort();
-  await it.return?.().catch(() => {});
+  for (const it of streams) await it.return?.().catch(() => {});
   const done = await Promise.all(waiting); // the queued requests now run
   for (const r of done) assert.equal(r.choices.length, 1);
   await waitForLoad((h) => h.running === 0 && h.waiting === 0);
 });
 
 test('concurrent clients: none fails, each gets what the same request gives on its own', async () => {
-  // more clients than the server runs and queues (1 + 2): the official client retries a 503 after its Retry-After
+  // more clients than the server runs and queues (8 + 2): the official client retries a 503 after its Retry-After
   const patient = new OpenAI({ baseURL: `${url}v1`, apiKey: KEY, maxRetries: 20 });
-  const prompts = ['Tell me about a dog.', 'Where do birds live?', 'Write a line about rain.', 'What is a castle?', 'Name a colour.', 'Why is snow white?'];
+  const prompts = ['Tell me about a dog.', 'Where do birds live?', 'Write a line about rain.', 'What is a castle?', 'Name a colour.',
+    'Why is snow white?', 'Who built the bridge?', 'Sing about the sea.', 'Count three sheep.', 'Describe a lamp.', 'Open the door.', 'What is tea?'];
   const ask = (p) => patient.chat.completions.create({ model: modelId, messages: [{ role: 'user', content: p }], temperature: 0, max_tokens: 12 });
   const together = await Promise.allSettled(prompts.map(ask));
   for (const [i, p] of prompts.entries()) {
