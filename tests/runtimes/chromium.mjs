@@ -4,14 +4,10 @@
 //     headers); each run generates in the page and in a module Web Worker.
 //   runElectronRenderer: examples/electron/renderer/ served as main.mjs's app:// protocol serves it
 //     (cross-origin isolated), its "Generate in the renderer" button clicked.
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { join, extname, normalize } from 'node:path';
+import { join } from 'node:path';
+import { serveFiles as serve, withChromium } from '../../tools/chromium.mjs';
 import { model, root } from './common.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
-const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
 const FILE = /^[\w.-]+$/;
 
 /** The conformance pages: the browser bundle, these test files, the model, a session saved in Node. */
@@ -30,34 +26,6 @@ function electronRoutes(path) {
   if (dir === 'renderer') return join(root, 'examples', 'electron', 'renderer', name);
   if (dir === 'sparq') return join(root, 'dist', 'bundles', 'browser', name);
   return undefined;
-}
-
-function serve(route, isolated) {
-  const server = createServer((req, res) => {
-    const file = route(normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
-    if (!file || !existsSync(file)) { res.writeHead(404).end(); return; }
-    const headers = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': statSync(file).size };
-    res.writeHead(200, isolated ? { ...headers, ...ISOLATION } : headers);
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-/** Runs `fn(browser, urlOf)` with headless Chromium and the given servers; closes everything after. */
-async function withChromium(servers, fn) {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  let chromium;
-  try { ({ chromium } = await import('playwright-core')); } catch { throw new Error('playwright-core is not installed: npm i -D playwright-core@1.65.1'); }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  try {
-    return await fn(browser, (i, path) => `http://127.0.0.1:${servers[i].address().port}${path}`);
-  } finally {
-    await browser.close();
-    for (const s of servers) s.close();
-  }
 }
 
 /** sessionFile: a session saved in Node, served to the page. */
