@@ -68,6 +68,18 @@ export interface ModelConfig {
 }
 
 /**
+ * Upper bounds of the sizes a file states, checked as the readers read them, before anything is sized by
+ * them: far above any real model, low enough that the per-layer arrays and the memory plan stay cheap.
+ */
+export const SIZE_LIMITS = { layers: 1 << 12, width: 1 << 24, context: 2 ** 32 } as const;
+
+/** A size stated by a file: a positive integer up to `max`; FormatError naming the file's field otherwise. */
+export function checkedSize(v: number, max: number, file: string, field: string): number {
+  if (!Number.isSafeInteger(v) || v < 1 || v > max) throw new FormatError(`${field} must be an integer in [1, ${max}], got ${v}`, file, field);
+  return v;
+}
+
+/**
  * The readers' last step: the checks the forward pass relies on (a failure names the field of `file`), then
  * the config frozen, its nested objects included.
  */
@@ -77,8 +89,9 @@ export function finishConfig(c: ModelConfig, file: string): ModelConfig {
     ['nLayers', c.nLayers], ['dim', c.dim], ['nHeads', c.nHeads], ['nKVHeads', c.nKVHeads],
     ['headDim', c.headDim], ['ffnDim', c.ffnDim], ['vocabSize', c.vocabSize],
   ] as const) {
-    check(Number.isSafeInteger(v) && v > 0 && v <= 1 << 24, field, `a positive integer, got ${v}`);
+    check(Number.isSafeInteger(v) && v > 0 && v <= (field === 'nLayers' ? SIZE_LIMITS.layers : SIZE_LIMITS.width), field, `a positive integer, got ${v}`);
   }
+  check(Number.isSafeInteger(c.trainedContext) && c.trainedContext > 0 && c.trainedContext <= SIZE_LIMITS.context, 'trainedContext', `a positive integer, got ${c.trainedContext}`);
   check(c.nHeads % c.nKVHeads === 0, 'nKVHeads', `a divisor of the head count ${c.nHeads}, got ${c.nKVHeads}`);
   check(c.rope.dim > 0 && c.rope.dim <= c.headDim && c.rope.dim % 2 === 0, 'rope.dim', `an even number <= head dim ${c.headDim}, got ${c.rope.dim}`);
   check(c.rope.theta > 0 && Number.isFinite(c.rope.theta), 'rope.theta', `a positive number, got ${c.rope.theta}`);

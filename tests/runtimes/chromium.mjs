@@ -1,5 +1,5 @@
-// Chromium conformance: headless Chromium (Debian package, /usr/bin/chromium) driven by playwright-core,
-// pages served from 127.0.0.1.
+// Chromium conformance: headless Chromium (Debian package, /usr/bin/chromium, or $CHROMIUM_PATH) driven by
+// playwright-core, pages served from 127.0.0.1.
 //   runChromium: tests/runtimes/browser/ twice, without and with cross-origin isolation (COOP/COEP
 //     headers); each run generates in the page and in a module Web Worker.
 //   runElectronRenderer: examples/electron/renderer/ served as main.mjs's app:// protocol serves it
@@ -9,7 +9,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join, extname, normalize } from 'node:path';
 import { model, root } from './common.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
 const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
 const FILE = /^[\w.-]+$/;
@@ -42,26 +42,41 @@ function serve(route, isolated) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-/** Runs `fn(browser, urlOf)` with headless Chromium and the given servers; closes everything after. */
-async function withChromium(servers, fn) {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  let chromium;
-  try { ({ chromium } = await import('playwright-core')); } catch { throw new Error('playwright-core is not installed: npm i -D playwright-core@1.65.1'); }
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+/** Why the Chromium cases cannot run here (the install command to fix it), or undefined when they can. */
+export async function chromiumMissing() {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: apt-get install -y chromium`;
+  try { await import('playwright-core'); } catch { return 'playwright-core is not installed: npm i -D playwright-core@1.65.1'; }
+  return undefined;
+}
+
+/**
+ * Runs `fn(browser, urlOf)` with headless Chromium and one server per entry of `sites` ([route, isolated]);
+ * every server and the browser are closed after, whatever happens.
+ */
+async function withChromium(sites, fn) {
+  const missing = await chromiumMissing();
+  if (missing) throw new Error(missing);
+  const { chromium } = await import('playwright-core');
+  const servers = [];
+  let browser;
   try {
+    for (const [route, isolated] of sites) servers.push(await serve(route, isolated));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
     return await fn(browser, (i, path) => `http://127.0.0.1:${servers[i].address().port}${path}`);
   } finally {
-    await browser.close();
-    for (const s of servers) s.close();
+    await browser?.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
   }
 }
 
 export async function runChromium() {
-  const servers = [await serve(testRoutes, false), await serve(testRoutes, true)];
-  return withChromium(servers, async (browser, urlOf) => {
+  return withChromium([[testRoutes, false], [testRoutes, true]], async (browser, urlOf) => {
     const out = { version: browser.version() };
     for (const [i, name] of ['plain', 'isolated'].entries()) {
       const page = await browser.newPage();
@@ -79,8 +94,7 @@ export async function runChromium() {
 }
 
 export async function runElectronRenderer() {
-  const servers = [await serve(electronRoutes, true)];
-  return withChromium(servers, async (browser, urlOf) => {
+  return withChromium([[electronRoutes, true]], async (browser, urlOf) => {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -5,16 +5,21 @@
 //   node tests/runtimes/run-all.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { bundles, model, modelSkip, nodeReference, requireBundles, root } from './common.mjs';
 import { greedy, openaiCompletion, MAX_TOKENS } from './case.mjs';
 import { runDeno } from './deno.mjs';
 import { runWorkerd } from './workerd.mjs';
-import { runChromium, runElectronRenderer } from './chromium.mjs';
+import { chromiumMissing, runChromium, runElectronRenderer } from './chromium.mjs';
 
 requireBundles();
 const skip = modelSkip;
+// Without Chromium the browser cases skip, naming the install command; in CI (CI=true) they run and fail.
+const missing = await chromiumMissing();
+const browserSkip = modelSkip || (missing && process.env.CI !== 'true' ? missing : false);
 
 test('the workers and browser bundles import no Node built-ins; the deno bundle only on demand', () => {
   for (const t of ['deno', 'workers', 'browser']) {
@@ -34,6 +39,16 @@ test('node: the bundle generates 32 tokens; on 2 threads, it and the file-by-fil
     assert.equal(r.threads, 2, entry);
     assert.deepEqual(r.ids, ref.ids, entry);
   }
+});
+
+test('node: an uncaught error from the bundle prints its message and a short stack, not the bundled source', () => {
+  const entry = pathToFileURL(join(bundles, 'node', 'index.js')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const s = await import(${JSON.stringify(entry)}); await s.loadModel(42);`],
+    { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /InvalidArgumentError: loadModel: source must be/);
+  assert.match(r.stderr, /bundles\/node\/index\.js:\d+:\d+/);
+  assert.ok(r.stderr.length < 4000, `${r.stderr.length} bytes on stderr`);
 });
 
 test('node: Blob, Response, R2-style { body, size }, ReadableStream and ArrayBuffer sources give the same ids', { skip }, async () => {
@@ -86,12 +101,13 @@ test('node: the OpenAI-compatible handler, called directly, completes with the n
   assert.equal(r.usage.completion_tokens, MAX_TOKENS);
 });
 
-test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text', { skip }, async () => {
+test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text; denied and missing paths are typed', { skip }, async () => {
   const r = await runDeno();
   assert.equal(r.threads, 2);
   assert.deepEqual(r.ids, (await nodeReference()).ids);
   assert.equal(r.text, (await nodeReference()).text);
   assertCompletion(r.openai, await nodeReference(), 'deno');
+  assert.deepEqual(r.errors, { denied: 'PermissionError', missing: 'NotFoundError' });
 });
 
 test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and streamed; a model over 128 MiB is refused with the numbers', { skip }, async () => {
@@ -106,7 +122,7 @@ test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and
   assert.equal(r.textAfterRefusal, ref.text, 'the worker still serves after refusing');
 });
 
-test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly', { skip }, async () => {
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly', { skip: browserSkip }, async () => {
   const ref = await nodeReference();
   const r = await runChromium();
   assert.equal(r.plain.crossOriginIsolated, false);
@@ -120,7 +136,7 @@ test('chromium: one thread in a plain page, two when cross-origin isolated, in t
   }
 });
 
-test('electron renderer half: examples/electron/renderer in Chromium generates the node text, on 2 threads', { skip }, async () => {
+test('electron renderer half: examples/electron/renderer in Chromium generates the node text, on 2 threads', { skip: browserSkip }, async () => {
   const ref = await nodeReference();
   const r = await runElectronRenderer();
   assert.match(r.status, /on 2 thread\(s\), crossOriginIsolated=true/);
