@@ -2,6 +2,7 @@
 // readers (from-gguf.ts, from-hf.ts) fill them from the family record (families/) and the file's settings,
 // and the decoder reads them. A config is frozen once read: it means the same thing for its whole life.
 import { FormatError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
 
 export type RopeScaling =
   | { readonly kind: 'none' }
@@ -73,10 +74,14 @@ export interface ModelConfig {
  */
 export const SIZE_LIMITS = { layers: 1 << 12, width: 1 << 24, context: 2 ** 32 } as const;
 
-/** A size stated by a file: a positive integer up to `max`; FormatError naming the file's field otherwise. */
-export function checkedSize(v: number, max: number, file: string, field: string): number {
-  if (!Number.isSafeInteger(v) || v < 1 || v > max) throw new FormatError(`${field} must be an integer in [1, ${max}], got ${v}`, file, field);
-  return v;
+/**
+ * A size stated by a file: a positive integer up to `max`; FormatError naming the file's field otherwise.
+ * `absent`: the field is not in the file and `v` is the default derived from other sizes.
+ */
+export function checkedSize(v: unknown, max: number, file: string, field: string, absent = false): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= max) return v;
+  const got = absent ? `absent, and the value it defaults to is ${quoted(v)}` : `got ${quoted(v)}`;
+  throw new FormatError(`${field} must be an integer in [1, ${max}]; ${got}`, file, field);
 }
 
 /**

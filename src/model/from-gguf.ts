@@ -22,7 +22,7 @@ export function configFromGGUF(header: Pick<GGUFHeader, 'metadata' | 'tensors'>,
     return v;
   };
   /** A size field, checked before anything is sized by it (`max`: a SIZE_LIMITS bound). */
-  const size = (key: string, max: number, fallback?: number): number => checkedSize(num(key, fallback), max, file, key);
+  const size = (key: string, max: number, fallback?: number): number => checkedSize(num(key, fallback), max, file, key, !meta.has(key));
   const arch = get('general.architecture');
   if (typeof arch !== 'string') throw new FormatError(`metadata general.architecture must be a string, got ${describe(arch)}`, file, 'general.architecture');
   const fam = familyOf(arch, file);

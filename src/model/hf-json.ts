@@ -1,6 +1,7 @@
 // Typed reads of a Hugging Face config.json; a bad value raises FormatError naming the field.
 import { FormatError } from '../errors.js';
 import { quoted } from '../formats/quoted.js';
+import { checkedSize } from './config.js';
 
 export type HFConfig = Readonly<Record<string, unknown>>;
 
@@ -13,11 +14,8 @@ export function jsonNumber(j: HFConfig, key: string, file: string, fallback?: nu
 
 /** j[key] as a size: an integer in [1, max] (`fallback` when absent), checked before anything is sized by it. */
 export function jsonSize(j: HFConfig, key: string, file: string, max: number, fallback?: number): number {
-  const v = j[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
-    throw new FormatError(`field ${key} must be an integer in [1, ${max}], got ${quoted(j[key])}`, file, key);
-  }
-  return v;
+  const absent = j[key] === undefined || j[key] === null;
+  return checkedSize(absent ? fallback : j[key], max, file, key, absent && fallback !== undefined);
 }
 
 /** A soft-cap setting: null means none (0); absent means `fallback`. */
