@@ -1,9 +1,8 @@
-// One fuzz case from (run seed, case index): a format, a seed input, a mutation, load settings, and what to
-// load. A case is plain data: { index, format, seed, mutation, target, files: [[name, bytes | 'dir' | null]],
-// base?, settings }, where
-// target 'gguf' loads files[0] as bytes, 'tokenizer' loads files[0] with loadTokenizer (files[1]: its
-// tokenizer_config.json), and 'dir' loads the directory `base` with `files` replacing, added to or (null)
-// removed from it.
+// One fuzz case from (run seed, case index): a format, a seed input, a mutation (JSON files get a second one
+// a fifth of the time), load settings, and what to load. A case is plain data: { index, format, seed,
+// mutation, target, files: [[name, bytes | 'dir' | null]], base?, settings }, where target 'gguf' loads
+// files[0] as bytes, 'tokenizer' loads files[0] with loadTokenizer (files[1]: its tokenizer_config.json),
+// and 'dir' loads the directory `base` with `files` replacing, added to or (null) removed from it.
 import { join } from 'node:path';
 import { caseRng } from './rng.mjs';
 import { mutateGGUF } from './mutate-gguf.mjs';
@@ -34,6 +33,18 @@ export function makeCase(seeds, runSeed, index) {
   return { index, format, settings, ...c };
 }
 
+/** mutateJson, and a fifth of the time a second mutation of its result (when that is still JSON). */
+function mutateJsonStacked(rng, text, options) {
+  const first = mutateJson(rng, text, options);
+  if (!rng.chance(0.2)) return first;
+  try {
+    const second = mutateJson(rng, new TextDecoder().decode(first.bytes), options);
+    return { bytes: second.bytes, mutation: `${first.mutation}; ${second.mutation}` };
+  } catch {
+    return first; // the first mutation left no JSON (or one too deep to walk) to mutate again
+  }
+}
+
 function makeFiles(rng, seeds, format) {
   if (format === 'gguf') {
     const seed = rng.weighted(seeds.ggufFiles.map((s) => [s.weight, s.name]));
@@ -46,7 +57,7 @@ function makeFiles(rng, seeds, format) {
   const seed = `tests/fixtures/${hf.name}`;
   const dirCase = (mutation, files) => ({ seed, mutation, target: 'dir', base: hf.dir, files });
   if (format === 'config.json') {
-    const m = mutateJson(rng, text('config.json'), { focus: CONFIG_FOCUS });
+    const m = mutateJsonStacked(rng, text('config.json'), { focus: CONFIG_FOCUS });
     return dirCase(m.mutation, [['config.json', m.bytes]]);
   }
   const shards = hf.files.filter((f) => f.endsWith('.safetensors'));
@@ -56,7 +67,7 @@ function makeFiles(rng, seeds, format) {
     return dirCase(`${shard}: ${m.mutation}`, [[shard, m.bytes]]);
   }
   if (format === 'tokenizer.json') {
-    const m = mutateJson(rng, text('tokenizer.json'), { tokenizer: true, focus: TOKENIZER_FOCUS });
+    const m = mutateJsonStacked(rng, text('tokenizer.json'), { tokenizer: true, focus: TOKENIZER_FOCUS });
     if (rng.chance(0.3)) return dirCase(m.mutation, [['tokenizer.json', m.bytes]]);
     return { seed, mutation: m.mutation, target: 'tokenizer', files: [['tokenizer.json', m.bytes], ['tokenizer_config.json', file('tokenizer_config.json')]] };
   }
@@ -73,6 +84,6 @@ function makeFiles(rng, seeds, format) {
   if (what === 0) { const f = rng.pick(loaded); return dirCase(`${f} missing`, [[f, null]]); }
   if (what === 1) { const f = rng.pick(loaded); return dirCase(`${f} is a directory`, [[f, 'dir']]); }
   const target = what === 2 || !hf.files.includes('model.safetensors.index.json') ? 'tokenizer_config.json' : 'model.safetensors.index.json';
-  const m = mutateJson(rng, text(target), { focus: /token|template|weight_map/ });
+  const m = mutateJsonStacked(rng, text(target), { focus: /token|template|weight_map/ });
   return dirCase(`${target}: ${m.mutation}`, [[target, m.bytes]]);
 }

@@ -10,7 +10,10 @@ import { writeCaseFolder } from './case-files.mjs';
 
 export const DEFAULTS = { cases: 2000, seed: 1, jobs: Math.min(2, availableParallelism()), timeoutMs: 20_000, heapMb: 512 };
 
-/** Runs the cases; returns { counts: { format: { cases, loaded, typed, defect } }, defects: [...], ms, out }. */
+/**
+ * Runs the cases; returns { counts: { format: { cases, loaded, typed, defect } }, errors: { class: typed
+ * errors of it }, defects: [...], ms, out }.
+ */
 export async function runFuzz(options = {}) {
   const o = { ...DEFAULTS, ...options };
   const out = o.out ?? join(tmpdir(), `sparq-fuzz-defects-${o.seed}`);
@@ -19,6 +22,7 @@ export async function runFuzz(options = {}) {
   try {
     const seeds = await prepareSeeds(seedDir);
     const counts = Object.fromEntries(FORMATS.map((f) => [f, { cases: 0, loaded: 0, typed: 0, defect: 0 }]));
+    const errors = {};
     const defects = [];
     const specs = Array.from({ length: o.cases }, (_, index) => ({ index }));
     let done = 0;
@@ -26,6 +30,7 @@ export async function runFuzz(options = {}) {
       const c = counts[caseFormat(o.seed, index)];
       c.cases++;
       c[r.outcome]++;
+      if (r.outcome === 'typed') errors[r.name] = (errors[r.name] ?? 0) + 1;
       if (r.outcome === 'defect') defects.push({ index, ...r });
       o.onProgress?.(++done, o.cases);
     });
@@ -34,7 +39,7 @@ export async function runFuzz(options = {}) {
       d.folder = join(out, `case-${o.seed}-${d.index}`);
       writeCaseFolder(d.folder, makeCase(opened, o.seed, d.index), { runSeed: o.seed, index: d.index, outcome: { ...d, folder: undefined } });
     }
-    return { counts, defects, ms: performance.now() - t0, out };
+    return { counts, errors, defects, ms: performance.now() - t0, out };
   } finally {
     rmSync(seedDir, { recursive: true, force: true });
   }

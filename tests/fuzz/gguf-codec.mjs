@@ -67,7 +67,8 @@ export function alignmentOf(kvs) {
 
 function alignUp(x, a) { return Math.ceil(x / a) * a; }
 
-function read(v, p, kind) {
+/** The value of a field of `kind` at p. */
+export function read(v, p, kind) {
   switch (kind) {
     case 'u8': return v.getUint8(p);
     case 'i8': return v.getInt8(p);

@@ -2,7 +2,7 @@
 // offsets), a cut at a structural boundary, a metadata value changed in value or type, a metadata array made
 // shorter or longer, tensor infos changed, added or removed, the alignment or the version changed, or a few
 // bytes of the header flipped. Each returns the new bytes and a line saying what was done.
-import { T, SCALAR, alignmentOf, encodeGGUF, write } from './gguf-codec.mjs';
+import { T, SCALAR, alignmentOf, encodeGGUF, read, write } from './gguf-codec.mjs';
 import { interesting, interestingString } from './values.mjs';
 
 /** Metadata keys that size or index something: the ones a loader must check before using. */
@@ -21,7 +21,7 @@ function overwriteField(rng, { encoded }) {
   const f = rng.pick(encoded.fields);
   const bytes = encoded.bytes.slice();
   const view = new DataView(bytes.buffer);
-  const value = interesting(rng, f.kind, undefined);
+  const value = interesting(rng, f.kind, read(view, f.at, f.kind));
   write(view, f.at, f.kind, value);
   return { bytes, mutation: `field ${f.label} (${f.kind} at ${f.at}) = ${value}` };
 }
