@@ -48,7 +48,7 @@ if (values.report) {
   ];
   writeFileSync(values.report, md.join('\n'));
   writeFileSync(values.report.replace(/\.md$/, '.json'), JSON.stringify({
-    date, commit: commit(), options, counts: r.counts, errors: r.errors, defects: r.defects, seconds: r.ms / 1000,
+    date, commit: commit(), options: { ...options, out: undefined }, counts: r.counts, errors: r.errors, defects: r.defects, seconds: r.ms / 1000,
   }, null, 2) + '\n');
 }
 process.exitCode = r.defects.length ? 1 : 0;
