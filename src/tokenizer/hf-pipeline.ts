@@ -79,9 +79,9 @@ const BEHAVIORS: Record<string, SplitBehavior> = {
 };
 
 function behavior(v: unknown, file: string | undefined, field: string): SplitBehavior {
-  const b = typeof (v ?? 'Isolated') === 'string' ? BEHAVIORS[(v ?? 'Isolated') as string] : undefined;
-  if (!b) throw new FormatError(`unknown split behavior ${quoted(v)}`, file, field);
-  return b;
+  const name = v ?? 'Isolated';
+  if (typeof name !== 'string' || !Object.hasOwn(BEHAVIORS, name)) throw new FormatError(`unknown split behavior ${quoted(v)}`, file, field);
+  return BEHAVIORS[name];
 }
 
 const GPT2_SPLIT = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
