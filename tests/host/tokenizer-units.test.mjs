@@ -96,6 +96,9 @@ test('corrupt tokenizer.json: not JSON, no model.vocab, merges with unknown toke
   assert.equal(await fieldOf(() => fromJson({ model: { type: 'BPE', vocab, merges: [['b', 'a']] } })), 'model.merges', 'merged "ba" is missing');
   assert.equal(await fieldOf(() => fromJson({ model: { type: 'BPE', vocab } })), 'model.merges');
   await assert.rejects(fromJson({ model: { type: 'WordPiece', vocab } }), UnsupportedError);
+  const split = (behavior) => ({ model: { type: 'BPE', vocab, merges: [] }, pre_tokenizer: { type: 'Split', pattern: { String: 'b' }, behavior } });
+  assert.equal(await fieldOf(() => fromJson(split('constructor'))), 'pre_tokenizer.behavior', 'a name of the prototype is no behavior');
+  assert.deepEqual((await fromJson(split('Removed'))).encode('abab'), [0, 0]);
   const ok = await fromJson({ model: { type: 'BPE', vocab, merges: ['a b'] } });
   assert.deepEqual(ok.encode('abba'), [2, 1, 0]);
 });
