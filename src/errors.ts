@@ -7,10 +7,28 @@ export class SparqError extends Error {
   }
 }
 
-/** A model or tokenizer file is malformed: names the file, the field and what was expected. */
+/**
+ * A model or tokenizer file is malformed: names the file, the field and what was expected. The message reads
+ * `file: field: what` (the field left out where the text already names it).
+ */
 export class FormatError extends SparqError {
   constructor(message: string, readonly file?: string, readonly field?: string) {
-    super(file ? `${file}: ${message}` : message);
+    const named = field !== undefined && !message.includes(field) ? `${field}: ${message}` : message;
+    super(file ? `${file}: ${named}` : named);
+  }
+}
+
+/** A path, file or URL the caller named does not exist (a missing file, an HTTP 404). */
+export class NotFoundError extends SparqError {
+  constructor(message: string, readonly path: string) {
+    super(`${path}: ${message}`);
+  }
+}
+
+/** A path, file or URL exists but may not be read (file permissions, a denied Deno permission, an HTTP 401/403). */
+export class PermissionError extends SparqError {
+  constructor(message: string, readonly path: string) {
+    super(`${path}: ${message}`);
   }
 }
 

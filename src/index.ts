@@ -1,6 +1,7 @@
 // Public API of sparq-wasm.
 export * from './errors.js';
 export { loadModel, type LoadOptions, type ModelSource } from './engine/load.js';
+export { loadTokenizer, type LoadTokenizerOptions } from './engine/load-tokenizer.js';
 export { Model, type ModelInfo, type ChatOptions } from './engine/model.js';
 export type {
   Generation, GenerateOptions, GenerationResult, GenerationChunk, GenerateStats, SamplingOptions, AttentionStats, TokenLogprob,
@@ -12,5 +13,5 @@ export type { AttentionSetting } from './attention/index.js';
 export type { KType, VType } from './kv/cache.js';
 export { kvCacheSizes } from './engine/sizes.js';
 export type { KVSize, KVLayout } from './kv/sizes.js';
-export type { Tokenizer } from './tokenizer/index.js';
+export type { Tokenizer, EncodeOptions, DecodeOptions, StreamingDecoder } from './tokenizer/index.js';
 export type { ModelConfig } from './model/config.js';

@@ -2,7 +2,8 @@
 // One self-contained ESM bundle per runtime, each in dist/bundles/<target>/: index.js (+ .map), the kernel
 // modules sparq.wasm and sparq-threads.wasm, and the thread scripts supervisor.js and worker.js that the
 // worker pool (src/threads) starts from next to index.js (not for workers: an isolate has no threads):
-//   node     Node 20+ and Electron's main process (file paths, Hugging Face directories)
+//   node     Node 20+ and Electron's main process (file paths, Hugging Face directories); not minified, so
+//            an uncaught error's stack and source line are readable (no download size to save)
 //   deno     Deno 2 (file paths through Deno.open; no node: modules)
 //   workers  Cloudflare Workers / workerd module workers: `import kernels from './sparq.wasm'` stays an
 //            import, so wrangler/workerd hand over a compiled WebAssembly.Module
@@ -24,7 +25,7 @@ const WASM = ['sparq.wasm', 'sparq-threads.wasm'];
 const THREAD_SCRIPTS = { supervisor: 'src/threads/supervisor.ts', worker: 'src/threads/worker.ts' };
 
 const TARGETS = {
-  node: { host: 'node-bundle.ts', platform: 'node', target: 'node20', conditions: ['node'], threads: true, nodeModules: 'native' },
+  node: { host: 'node-bundle.ts', platform: 'node', target: 'node20', conditions: ['node'], threads: true, nodeModules: 'native', minify: false },
   deno: { host: 'deno.ts', platform: 'neutral', target: 'es2022', conditions: ['deno'], threads: true, nodeModules: 'external' },
   workers: { host: 'workers.ts', platform: 'neutral', target: 'es2022', conditions: ['workerd', 'worker', 'browser'], threads: false, nodeModules: 'stub' },
   browser: { host: 'browser.ts', platform: 'browser', target: ['es2022', 'chrome91', 'firefox89', 'safari16.4'], conditions: ['browser'], threads: true, nodeModules: 'stub' },
@@ -71,7 +72,7 @@ async function bundle(name, t) {
     target: t.target,
     conditions: t.conditions,
     mainFields: ['module', 'main'],
-    minify: true,
+    minify: t.minify ?? true,
     keepNames: true, // error classes name themselves after their constructor (err.name)
     sourcemap: true,
     metafile: true,
@@ -133,7 +134,8 @@ console.log(table(all));
 if (process.argv.includes('--write-docs')) {
   const doc = `# Bundle sizes
 
-Written by \`node tools/bundle.mjs --write-docs\` (esbuild, minified ESM with names kept; gzip level 9).
+Written by \`node tools/bundle.mjs --write-docs\` (esbuild, minified ESM with names kept, except the node target,
+which is left readable so that a stack names real lines; gzip level 9).
 Each target is one folder, \`dist/bundles/<target>/\`: \`index.js\`, the kernel module \`sparq.wasm\` (the
 same in every target) and, where threads can run, \`sparq-threads.wasm\` (built for shared memory) and
 the thread scripts \`supervisor.js\` and \`worker.js\`. Each cell is raw / gzip. "One thread" is what a

@@ -2,7 +2,7 @@
 // cross-origin isolated and serving one model file. Same call(op, args) shape as protocol.mjs's engines.
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveFiles } from '../../tools/chromium.mjs';
+import { serveFiles, stopServer } from '../../tools/chromium.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SAFE = /^[\w./-]+$/;
@@ -36,6 +36,6 @@ export async function openPageEngine(browser, kind, file) {
         throw new Error(`${kind} page, ${op}: ${e.message.split('\n')[0]} ${errors.join('; ')}`);
       }
     },
-    async close() { await page.close(); server.close(); },
+    async close() { await page.close(); stopServer(server); },
   };
 }

@@ -1,11 +1,34 @@
 // `sparq generate`: load a model, stream the continuation of a prompt to stdout, stats to stderr.
+import { readFile } from 'node:fs/promises';
 import type { GenerateStats } from '../engine/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import { fileAccessError } from '../formats/file-errors.js';
 import { loadFromFlags, samplingOptions, type ModelFlags, type SamplingFlags } from './model-flags.js';
 
-export interface GenerateFlags extends ModelFlags, SamplingFlags {}
+export interface GenerateFlags extends ModelFlags, SamplingFlags {
+  /** Read the prompt from this file. */
+  file?: string;
+}
+
+/** The prompt: the argument, stdin for '-', or the file of --file (exactly one of them). */
+async function readPrompt(arg: string | undefined, file: string | undefined): Promise<string> {
+  if ((arg === undefined) === (file === undefined)) throw new InvalidArgumentError('give the prompt as PROMPT, as - (stdin) or with --file FILE: exactly one of them');
+  if (file !== undefined) {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (e) {
+      throw fileAccessError(e, file);
+    }
+  }
+  if (arg !== '-') return arg!;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Runs the command; returns the exit code (130 when interrupted by Ctrl-C). */
-export async function runGenerate(prompt: string, flags: GenerateFlags): Promise<number> {
+export async function runGenerate(promptArg: string | undefined, flags: GenerateFlags): Promise<number> {
+  const prompt = await readPrompt(promptArg, flags.file);
   const ac = new AbortController();
   let interrupted = false;
   const interrupt = () => { interrupted = true; ac.abort(); };

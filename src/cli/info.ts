@@ -5,6 +5,7 @@ import { readGGUFHeader, type GGUFHeader, type GGUFValue } from '../formats/gguf
 import { ggmlTypeName } from '../formats/ggml-types.js';
 import { openFileInput } from '../platform/node.js';
 import { configFromGGUF } from '../model/from-gguf.js';
+import { selectGGUFWeights, weightsAlign } from '../engine/gguf-weights.js';
 import { planModel } from '../model/plan.js';
 import { planBytes } from '../kernels/memory-plan.js';
 import { sizingKernels } from '../kernels/instantiate.js';
@@ -103,16 +104,20 @@ function tensorTable(h: GGUFHeader): string[] {
  * (q8 K/V + transposed K) layouts, and the KV cache's bytes per position for every type and layout.
  */
 function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: number | undefined): string[] {
-  let c;
+  let c, selection;
   try {
     c = configFromGGUF(h, file);
+    selection = selectGGUFWeights(h, c, file);
   } catch (e) {
     return [`memory estimate: not available (${(e as Error).message})`];
   }
   const ctx = context ?? Math.min(c.trainedContext, DEFAULT_CONTEXT_CAP);
-  const lines = [`memory estimate (context ${ctx}, one thread):`];
-  const rows: string[][] = [['  weights', mib(h.dataSize)]];
-  const weights = { owner: 'weights', buffers: { data: h.dataSize }, align: Math.max(64, h.alignment) };
+  const ignored = selection.ignored.length === 0 ? [] : [
+    `ignored by a load (the model reads none of them): ${count(selection.ignored.length, 'tensor')}, ${mib(selection.ignored.reduce((a, t) => a + t.byteSize, 0))}: ` +
+      selection.ignored.map((t) => t.name).join(', '), ''];
+  const lines = [...ignored, `memory estimate (context ${ctx}, one thread):`];
+  const rows: string[][] = [['  weights', mib(selection.bytes)]];
+  const weights = { owner: 'weights', buffers: { data: selection.bytes }, align: weightsAlign(h) };
   for (const [label, kv] of [
     ['dense', { kType: 'f32', vType: 'f32', sparqLayout: false }],
     ['sparq', { kType: 'q8', vType: 'q8', sparqLayout: true }],
@@ -121,7 +126,7 @@ function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: 
     const perToken = KVCache.bytesPerToken(k, { nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, ...kv });
     const kvBytes = planBytes(plan.groups.filter((g) => /^kv\d+$/.test(g.owner)));
     rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(kvBytes)}`]);
-    rows.push([`  other buffers, ${label}`, mib(plan.bytes - h.dataSize - kvBytes)]);
+    rows.push([`  other buffers, ${label}`, mib(plan.bytes - selection.bytes - kvBytes)]);
     rows.push([`  total, ${label}`, mib(plan.bytes)]);
   }
   const sizes = kvCacheSizesWith(k, c);
@@ -145,6 +150,10 @@ function table(rows: string[][], right: number[] = []): string[] {
     if (i === r.length - 1 && !right.includes(i)) return cell;
     return right.includes(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]);
   }).join('  '));
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function mib(bytes: number): string {

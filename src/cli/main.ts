@@ -21,9 +21,10 @@ export async function main(argv: string[]): Promise<number> {
 
   const generate = program.command('generate')
     .description('generate a continuation of PROMPT, streamed to stdout; stats go to stderr')
-    .argument('<PROMPT>', 'the prompt text');
+    .argument('[PROMPT]', 'the prompt text; - reads it from stdin')
+    .option('-f, --file <FILE>', 'read the prompt from FILE (UTF-8) instead');
   addSamplingOptions(addModelOptions(generate))
-    .action(async (prompt: string, flags: GenerateFlags) => {
+    .action(async (prompt: string | undefined, flags: GenerateFlags) => {
       const { runGenerate } = await import('./generate.js');
       code = await runGenerate(prompt, flags);
     });

@@ -7,8 +7,8 @@ import type { Model } from '../engine/model.js';
 import type { SamplingOptions } from '../engine/types.js';
 import type { AttentionSetting } from '../attention/index.js';
 import type { KType, VType } from '../kv/layout.js';
-import { InvalidArgumentError } from '../errors.js';
-import { integer, number, ratio, collectEscaped } from './parse.js';
+import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { byteSize, integer, number, ratio, collectEscaped } from './parse.js';
 import { loadingProgress } from './progress.js';
 
 export interface ModelFlags {
@@ -19,6 +19,7 @@ export interface ModelFlags {
   sparqR?: number;
   sparqK?: number;
   threads?: number;
+  memoryLimit?: number;
   kType?: KType;
   vType?: VType;
   ktType?: 'q4';
@@ -57,7 +58,8 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--k-type <T>', 'K cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8']))
     .addOption(new Option('--v-type <T>', 'V cache type (default: f32 dense, q8 with SparQ)').choices(['f32', 'f16', 'q8', 'q4']))
     .addOption(new Option('--kt-type <T>', 'SparQ: store the transposed K in 4 bits (cache 1.25x dense q8 instead of 1.47x)').choices(['q4']))
-    .option('--threads <N>', 'threads for the kernels (default: the number of cores; 1 = single-threaded)', integer(1));
+    .option('--threads <N>', 'threads for the kernels (default: the number of cores; 1 = single-threaded)', integer(1))
+    .option('--memory-limit <SIZE>', 'refuse models whose weights, KV cache and buffers need more (512M, 2G; default 4G)', byteSize);
 }
 
 export function addChatTemplateOption(cmd: Command): Command {
@@ -99,7 +101,7 @@ export function modelSource(model: string | undefined): string {
     if (!existsSync(DEFAULT_MODEL)) throw new InvalidArgumentError(`no --model given and the default model ${DEFAULT_MODEL} does not exist`);
     return DEFAULT_MODEL;
   }
-  if (!/^https?:\/\//.test(model) && !existsSync(model)) throw new InvalidArgumentError(`${model}: no such file or directory`);
+  if (!/^https?:\/\//.test(model) && !existsSync(model)) throw new NotFoundError('no such file or directory', model);
   return model;
 }
 
@@ -128,8 +130,8 @@ export async function loadFromFlags(f: ModelFlags, signal?: AbortSignal): Promis
   const { loadModel } = await import('../engine/load.js');
   try {
     return await loadModel(source, {
-      contextLength: f.context, attention, threads: f.threads, kType: f.kType, vType: f.vType, kTType: f.ktType, maxSequences: f.maxSequences,
-      onProgress: progress.onProgress, signal,
+      contextLength: f.context, attention, threads: f.threads, memoryLimit: f.memoryLimit, kType: f.kType, vType: f.vType, kTType: f.ktType, maxSequences: f.maxSequences,
+      onProgress: progress.onProgress, onWarning: (m) => process.stderr.write(`warning: ${m}\n`), signal,
     });
   } finally {
     progress.stop();

@@ -26,6 +26,16 @@ export function ratio(v: string): number {
   return n;
 }
 
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
+
+/** A byte count: an integer with an optional binary unit, as 1073741824, 512M, 1.5G or 64KiB. */
+export function byteSize(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(v);
+  const n = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size in bytes such as 1073741824, 512M or 2G');
+  return n;
+}
+
 /** A comma-separated list of ratios ('1/2,1/4,0.125'). */
 export function ratioList(v: string): number[] {
   return v.split(',').map((x) => ratio(x));

@@ -1,18 +1,17 @@
 // loadModel: any model source -> a ready Model (weights streamed once into Wasm memory).
 import type { Runtime } from '../kernels/runtime.js';
 import type { BufferGroup } from '../kernels/memory-plan.js';
-import { WEIGHT_KERNELS } from '../kernels/weight-kernels.js';
 import { createRuntime, type RuntimeOptions } from '../threads/create-runtime.js';
 import { defaultThreadCount } from '../threads/support.js';
-import { ByteReader, sourceFromUrl, sourceFromResponse, type ByteInput } from '../formats/source.js';
+import { ByteReader, type ByteInput } from '../formats/source.js';
 import type { HFDir } from '../formats/hf-dir.js';
 import { host } from '../platform/host.js';
-import { readGGUFHeader, readGGUFData, type GGUFHeader } from '../formats/gguf.js';
-import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
+import { readGGUFHeader, readGGUFRuns } from '../formats/gguf.js';
+import { GGMLType } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
 import { configFromHF } from '../model/from-hf.js';
 import type { ModelConfig } from '../model/config.js';
-import { bindWeights, prepareWeights, GGUF_NAMES, type Tensor } from '../model/weights.js';
+import { bindWeights, boundTensorNames, prepareWeights, GGUF_NAMES, type Tensor } from '../model/weights.js';
 import { familyOf } from '../model/families/index.js';
 import { Decoder } from '../model/decoder.js';
 import { planModel, type ModelPlan } from '../model/plan.js';
@@ -22,15 +21,12 @@ import type { AttentionSetting } from '../attention/index.js';
 import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer/index.js';
 import { chatTemplatesFromGGUF, chatTemplatesFromHF, type ChatTemplates } from '../tokenizer/chat-templates.js';
 import { Model } from './model.js';
-import { AbortError, UnsupportedError, InvalidArgumentError } from '../errors.js';
+import { openSource, type ModelSource } from './open-source.js';
+import { keptTensors, selectGGUFWeights, weightsAlign } from './gguf-weights.js';
+import { checkVocabulary, settingWarnings } from './load-checks.js';
+import { AbortError, UnsupportedError } from '../errors.js';
 
-/**
- * A path (Node, Deno; a page-relative URL in browsers), an http(s) URL, bytes, a Blob, a fetched Response
- * (a Workers static asset), a ReadableStream, or a stream with its size (an R2 object: `{ body, size }`).
- * Streams are read chunk by chunk straight into Wasm memory, so the weights are never held twice.
- */
-export type ModelSource = string | URL | Uint8Array | ArrayBuffer | Blob | Response | ReadableStream<Uint8Array>
-  | { body: ReadableStream<Uint8Array>; size?: number };
+export type { ModelSource } from './open-source.js';
 
 export interface LoadOptions {
   /**
@@ -56,6 +52,11 @@ export interface LoadOptions {
   /** Refuse to load when weights + KV cache + scratch exceed this many bytes (default 128 MiB on Workers, 4 GiB elsewhere). */
   memoryLimit?: number;
   onProgress?: (loadedBytes: number, totalBytes: number) => void;
+  /**
+   * Called once per load for each setting that loads but is unwise: a contextLength above the model's trained
+   * context, more threads than cores (default: console.warn).
+   */
+  onWarning?: (message: string) => void;
   signal?: AbortSignal;
   /** The compiled kernel module or its bytes (default: the sparq.wasm shipped with this build). */
   wasm?: WebAssembly.Module | Uint8Array;
@@ -74,34 +75,9 @@ const DEFAULT_CONTEXT_CAP = 4096;
 const FOUR_GIB = 4 * 1024 ** 3;
 
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
-  options.signal?.throwIfAborted?.();
-  if (typeof source === 'string' && !/^https?:\/\//.test(source)) {
-    const opened = await host.openPath(source, options.signal);
-    if (opened.kind === 'hf-dir') return loadHFDir(opened.hf, source, options);
-    return loadGGUF(opened.input, source, opened.size, options);
-  }
-  if (typeof source === 'string' || source instanceof URL) {
-    const url = String(source);
-    const { input, size } = await sourceFromUrl(url, options.signal);
-    return loadGGUF(input, url, size, options);
-  }
-  if (source instanceof ArrayBuffer) return loadGGUF(new Uint8Array(source), 'buffer', source.byteLength, options);
-  if (source instanceof Uint8Array) return loadGGUF(source, 'buffer', source.byteLength, options);
-  if (typeof Response !== 'undefined' && source instanceof Response) {
-    const name = source.url || 'response';
-    const { input, size } = sourceFromResponse(source, name);
-    return loadGGUF(input, name, size, options);
-  }
-  if (typeof Blob !== 'undefined' && source instanceof Blob) {
-    return loadGGUF(source.stream(), (source as { name?: string }).name ?? 'blob', source.size, options);
-  }
-  if (typeof (source as ReadableStream).getReader === 'function') return loadGGUF(source as ReadableStream<Uint8Array>, 'stream', undefined, options);
-  const sized = source as { body?: ReadableStream<Uint8Array>; size?: number; key?: string };
-  if (sized.body && typeof sized.body.getReader === 'function') {
-    const size = typeof sized.size === 'number' ? sized.size : undefined;
-    return loadGGUF(sized.body, sized.key ?? 'stream', size, options);
-  }
-  throw new InvalidArgumentError('loadModel: source must be a path, URL, ArrayBuffer, Uint8Array, Blob, Response, ReadableStream or { body, size }');
+  const opened = await openSource(source, options.signal, 'loadModel');
+  if (opened.kind === 'hf-dir') return loadHFDir(opened.hf, opened.name, options);
+  return loadGGUF(opened.input, opened.name, opened.size, options);
 }
 
 async function loadGGUF(input: ByteInput, name: string, size: number | undefined, options: LoadOptions): Promise<Model> {
@@ -113,36 +89,31 @@ async function loadGGUF(input: ByteInput, name: string, size: number | undefined
 async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions): Promise<Model> {
   const header = await readGGUFHeader(reader);
   const config = configFromGGUF(header, name);
-  checkTensorTypes(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
+  checkVocabulary(tokenizer, config, name, 'gguf');
+  await warnAboutSettings(config, options);
+  const selection = selectGGUFWeights(header, config, name);
   const templates = chatTemplatesFromGGUF(header.metadata, name);
-  const weights: BufferGroup = { owner: 'weights', buffers: { data: header.dataSize }, align: Math.max(64, header.alignment) };
+  const weights: BufferGroup = { owner: 'weights', buffers: { data: selection.bytes }, align: weightsAlign(header) };
   return withRuntime(options, async (rt) => {
     const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), name);
     const base = rt.allocate(weights.owner, weights.buffers, weights.align).data;
-    await readGGUFData(reader, header, rt.u8At(base, header.dataSize), { onProgress: options.onProgress, signal: options.signal });
-    const byName = new Map<string, Tensor>();
-    for (const t of header.tensors) byName.set(t.name, { name: t.name, ptr: base + t.offset, type: t.type, shape: t.shape });
-    const bound = bindWeights(config, (n) => byName.get(n), GGUF_NAMES, name);
-    return finish(rt, config, bound, { tokenizer, templates }, header.dataSize, plan, options);
+    await readGGUFRuns(reader, header, selection.runs, rt.u8At(base, selection.bytes), { onProgress: options.onProgress, signal: options.signal });
+    const bound = bindWeights(config, keptTensors(header, selection, base), GGUF_NAMES, name);
+    return finish(rt, config, bound, { tokenizer, templates }, selection.bytes, plan, options);
   });
-}
-
-/** Tensors the forward pass reads must be in a type the kernels read in place. */
-function checkTensorTypes(header: GGUFHeader, file: string): void {
-  for (const t of header.tensors) {
-    const ok = t.shape.filter((d) => d > 1).length <= 1 ? t.type === GGMLType.F32 || WEIGHT_KERNELS.has(t.type) : WEIGHT_KERNELS.has(t.type);
-    if (!ok) throw new UnsupportedError(`tensor ${t.name} has type ${ggmlTypeName(t.type)}; supported here: ${[...WEIGHT_KERNELS.keys()].map(ggmlTypeName).join(', ')}`, file);
-  }
 }
 
 async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<Model> {
   const { toF32 } = await import('../formats/half-floats.js');
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
+  checkVocabulary(tokenizer, config, dir, 'hf');
+  await warnAboutSettings(config, options);
   const templates = chatTemplatesFromHF(hf.tokenizerConfig, hf.chatTemplate, `${dir}/tokenizer_config.json`);
+  const { hf: family } = familyOf(config.arch);
   // 1-D tensors (norms) become f32 so the norm kernels read one type; matrices stay as stored.
-  const stored = hf.tensors.map((t) => {
+  const declared = hf.tensors.map((t) => {
     const shape = [...t.shape].reverse();
     const vector = shape.filter((d) => d > 1).length <= 1;
     const type = vector ? GGMLType.F32 : HF_DTYPES[t.dtype];
@@ -150,6 +121,11 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
     const bytes = vector ? 4 * shape.reduce((a, b) => a * b, 1) : t.byteSize;
     return { t, shape, type, bytes };
   });
+  // Only the tensors the model binds are read (their shapes checked first).
+  const byTensorName = new Map(declared.map((s) => [s.t.name, { name: s.t.name, ptr: 0, type: s.type, shape: s.shape }]));
+  const used = boundTensorNames(config, (n) => byTensorName.get(n), family.names, dir);
+  const stored = declared.filter((s) => used.has(s.t.name));
+  const storedBytes = stored.reduce((a, s) => a + s.t.byteSize, 0);
   const weights: BufferGroup = { owner: 'weights', buffers: Object.fromEntries(stored.map((s) => [s.t.name, s.bytes])) };
   return withRuntime(options, async (rt) => {
     const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), dir);
@@ -167,12 +143,15 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
       }
       byName.set(s.t.name, { name: s.t.name, ptr, type: s.type, shape: s.shape });
       loaded += s.t.byteSize;
-      options.onProgress?.(loaded, hf.totalBytes);
+      options.onProgress?.(loaded, storedBytes);
     }
-    const { hf: family } = familyOf(config.arch);
     const bound = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
     return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options);
   });
+}
+
+async function warnAboutSettings(config: ModelConfig, options: LoadOptions): Promise<void> {
+  for (const w of await settingWarnings(config, options)) (options.onWarning ?? console.warn)(w);
 }
 
 const HF_DTYPES: Record<string, number> = { F32: GGMLType.F32, F16: GGMLType.F16, BF16: GGMLType.BF16 };

@@ -255,25 +255,50 @@ export async function readGGUFHeader(reader: ByteReader): Promise<GGUFHeader> {
 
 const PROGRESS_STEP = 16 << 20;
 
+/** Bytes [start, end) of the data section, copied to [dest, dest + end - start) of a buffer (gguf-select.ts). */
+export interface DataRun {
+  readonly start: number;
+  readonly end: number;
+  readonly dest: number;
+}
+
 /**
  * Streams the tensor data region [dataOffset, dataOffset+dataSize) into dst (dst.length === header.dataSize),
  * reporting progress and honouring the signal. Closes the reader when done, failed or aborted.
  */
 export async function readGGUFData(reader: ByteReader, header: GGUFHeader, dst: Uint8Array,
   opts: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+  if (dst.length !== header.dataSize) {
+    await reader.close();
+    throw new RangeError(`readGGUFData: dst has ${dst.length} bytes, the data section ${header.dataSize}`);
+  }
+  await readGGUFRuns(reader, header, [{ start: 0, end: header.dataSize, dest: 0 }], dst, opts);
+}
+
+/**
+ * Streams the runs of the data section (in file order, see gguf-select.ts) into dst, skipping the bytes
+ * between them, reporting progress over the runs' bytes and honouring the signal. Closes the reader when
+ * done, failed or aborted.
+ */
+export async function readGGUFRuns(reader: ByteReader, header: GGUFHeader, runs: readonly DataRun[], dst: Uint8Array,
+  opts: { onProgress?: (loaded: number, total: number) => void; signal?: AbortSignal } = {}): Promise<void> {
+  const total = runs.reduce((a, r) => a + r.end - r.start, 0);
   try {
-    if (dst.length !== header.dataSize) throw new RangeError(`readGGUFData: dst has ${dst.length} bytes, the data section ${header.dataSize}`);
-    if (header.dataSize > 0 && reader.position !== header.dataOffset) {
-      throw new RangeError(`readGGUFData: reader is at ${reader.position}, the data starts at ${header.dataOffset}`);
+    if (total > 0 && reader.position !== header.dataOffset) {
+      throw new RangeError(`readGGUFRuns: reader is at ${reader.position}, the data starts at ${header.dataOffset}`);
     }
-    const total = dst.length;
     opts.onProgress?.(0, total);
-    for (let done = 0; done < total;) {
-      if (opts.signal?.aborted) throw new AbortError();
-      const n = Math.min(PROGRESS_STEP, total - done);
-      await reader.readInto(dst.subarray(done, done + n), 'tensor data');
-      done += n;
-      opts.onProgress?.(done, total);
+    let loaded = 0;
+    for (const run of runs.filter((r) => r.end > r.start)) {
+      await reader.skip(header.dataOffset + run.start - reader.position, 'tensor data nobody binds');
+      for (let done = 0; done < run.end - run.start;) {
+        if (opts.signal?.aborted) throw new AbortError();
+        const n = Math.min(PROGRESS_STEP, run.end - run.start - done);
+        await reader.readInto(dst.subarray(run.dest + done, run.dest + done + n), 'tensor data');
+        done += n;
+        loaded += n;
+        opts.onProgress?.(loaded, total);
+      }
     }
   } finally {
     await reader.close();

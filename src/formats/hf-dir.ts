@@ -1,10 +1,12 @@
 // A Hugging Face model directory (Node): config.json, tokenizer.json (+ tokenizer_config.json), and
 // model.safetensors or the shards named by model.safetensors.index.json. Only headers are read here;
 // tensor bytes are streamed on demand by loadTensorInto.
-import { readFile, open } from 'node:fs/promises';
+import { readFile, open, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { FormatError, InvalidArgumentError } from '../errors.js';
+import { FormatError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { quoted } from './quoted.js';
+import { fileAccessError } from './file-errors.js';
 import { safetensorsHeaderLength, parseSafetensorsHeader } from './safetensors.js';
 import { readFileRange } from './file-range.js';
 
@@ -34,13 +36,23 @@ export interface HFDir {
   loadTensorInto(t: HFTensor, dst: Uint8Array): Promise<void>;
 }
 
-async function readJson(path: string, required: boolean): Promise<unknown> {
-  if (!existsSync(path)) {
-    if (required) throw new FormatError('file is missing', path);
-    return undefined;
-  }
+/** A regular file's text; undefined when the path does not exist and the file is optional. */
+async function readText(path: string, required: boolean): Promise<string | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    if (!(await stat(path)).isFile()) throw new FormatError('not a regular file', path);
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    const typed = fileAccessError(e, path);
+    if (!required && typed instanceof NotFoundError) return undefined;
+    throw typed;
+  }
+}
+
+async function readJson(path: string, required: boolean): Promise<unknown> {
+  const text = await readText(path, required);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
   } catch (e) {
     throw new FormatError(`not valid JSON: ${(e as Error).message}`, path);
   }
@@ -53,9 +65,11 @@ function asObject(v: unknown, file: string): Record<string, unknown> {
 
 /** The tensors of one safetensors file, from its header only. */
 export async function readSafetensorsFile(path: string): Promise<HFTensor[]> {
-  const fh = await open(path, 'r').catch((e: Error) => { throw new FormatError(`cannot open: ${e.message}`, path); });
+  const fh = await open(path, 'r').catch((e: unknown) => { throw fileAccessError(e, path); });
   try {
-    const size = (await fh.stat()).size;
+    const info = await fh.stat();
+    if (!info.isFile()) throw new FormatError('not a regular file', path);
+    const size = info.size;
     const first = new Uint8Array(8);
     await fh.read(first, 0, Math.min(8, size), 0);
     const n = safetensorsHeaderLength(first, size, path);
@@ -75,7 +89,7 @@ function shardNames(index: unknown, file: string): string[] {
   const names = new Set<string>();
   for (const [tensor, shard] of Object.entries(map)) {
     if (typeof shard !== 'string' || shard === '' || shard !== basename(shard) || shard === '..') {
-      throw new FormatError(`weight_map.${tensor} must name a file in the same directory, got ${JSON.stringify(shard)}`, file, 'weight_map');
+      throw new FormatError(`weight_map.${tensor} must name a file in the same directory, got ${quoted(shard)}`, file, 'weight_map');
     }
     names.add(shard);
   }
@@ -84,13 +98,15 @@ function shardNames(index: unknown, file: string): string[] {
 
 export async function readHFDir(dir: string): Promise<HFDir> {
   const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) {
+    throw new FormatError('a directory without config.json: neither a GGUF file nor a Hugging Face model directory', dir);
+  }
   const config = asObject(await readJson(configPath, true), configPath);
   const tokenizer = await readJson(join(dir, 'tokenizer.json'), true);
   const tcPath = join(dir, 'tokenizer_config.json');
   const tc = await readJson(tcPath, false);
   const tokenizerConfig = tc === undefined ? undefined : asObject(tc, tcPath);
-  const templatePath = join(dir, 'chat_template.jinja');
-  const chatTemplate = existsSync(templatePath) ? await readFile(templatePath, 'utf8') : undefined;
+  const chatTemplate = await readText(join(dir, 'chat_template.jinja'), false);
 
   const single = join(dir, 'model.safetensors');
   const indexPath = join(dir, 'model.safetensors.index.json');

@@ -1,6 +1,7 @@
 // safetensors header: u64 LE header length N, N bytes of JSON { name: { dtype, shape, data_offsets: [begin, end] },
 // "__metadata__": { str: str } }, then the data; offsets are relative to the byte after the header.
 import { FormatError, UnsupportedError } from '../errors.js';
+import { quoted } from './quoted.js';
 
 /** Bytes per element of every safetensors dtype (so sizes can be checked even for unsupported ones). */
 export const SAFETENSORS_DTYPE_SIZE: Record<string, number> = {
@@ -71,7 +72,7 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
     if (typeof entry !== 'object' || entry === null) fail('entry is not an object', 'entry');
     const e = entry as Record<string, unknown>;
     const dtype = e.dtype;
-    if (typeof dtype !== 'string' || !(dtype in SAFETENSORS_DTYPE_SIZE)) fail(`unknown dtype ${JSON.stringify(dtype)}`, 'dtype');
+    if (typeof dtype !== 'string' || !(dtype in SAFETENSORS_DTYPE_SIZE)) fail(`unknown dtype ${quoted(dtype)}`, 'dtype');
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail('shape must be a list of non-negative integers', 'shape');
     const offs = e.data_offsets;

@@ -2,7 +2,7 @@
 // Holds at most the current chunk plus a carry for a value that straddles two chunks; bulk data goes
 // straight from the input's chunks into the caller's buffer. Inputs may reuse their chunk buffer: the
 // reader copies out everything it still needs from a chunk before asking for the next one.
-import { FormatError, AbortError } from '../errors.js';
+import { FormatError, AbortError, NotFoundError, PermissionError } from '../errors.js';
 
 export type ByteInput = Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
@@ -167,6 +167,38 @@ export class ByteReader {
     }
   }
 
+  /** The next `n` bytes without consuming them (fewer when the input ends first). */
+  async peek(n: number): Promise<Uint8Array> {
+    try {
+      await this.need(n, 'the first bytes');
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+    }
+    return this.buf.subarray(this.pos, this.pos + Math.min(n, this.buffered));
+  }
+
+  /** Everything left in the input, as one buffer; FormatError when it is more than `max` bytes. */
+  async readToEnd(max: number, what: string): Promise<Uint8Array> {
+    if (this.remaining !== Infinity) {
+      if (this.remaining > max) throw new FormatError(`${what} is ${this.remaining} bytes, more than the ${max} read here`, this.name, what);
+      const all = new Uint8Array(this.remaining);
+      await this.readInto(all, what);
+      return all;
+    }
+    const pieces: Uint8Array[] = [];
+    let total = 0;
+    for (let c: Uint8Array | null = this.buf.subarray(this.pos); c !== null; c = this.rest ?? (this.ended ? null : await this.src.pull())) {
+      this.rest = null;
+      total += c.length;
+      if (total > max) throw new FormatError(`${what} is more than the ${max} bytes read here`, this.name, what);
+      pieces.push(c.slice());
+      this.position += c.length;
+      this.setBuf(EMPTY);
+    }
+    this.ended = true;
+    return concat(pieces, total);
+  }
+
   /** Advance `n` bytes without keeping them. */
   async skip(n: number, what = 'padding'): Promise<void> {
     if (n > this.remaining) {
@@ -219,7 +251,10 @@ export async function sourceFromUrl(url: string, signal?: AbortSignal): Promise<
 
 /** A streaming source for a fetched Response (a URL, or a Workers static asset): its body and Content-Length. */
 export function sourceFromResponse(res: Response, url: string): { input: ReadableStream<Uint8Array>; size: number | undefined } {
-  if (!res.ok || !res.body) throw new FormatError(`HTTP ${res.status} ${res.statusText}`.trim(), url, 'http status');
+  const status = `HTTP ${res.status} ${res.statusText}`.trim();
+  if (res.status === 404 || res.status === 410) throw new NotFoundError(status, url);
+  if (res.status === 401 || res.status === 403) throw new PermissionError(status, url);
+  if (!res.ok || !res.body) throw new FormatError(status, url, 'http status');
   const encoding = res.headers.get('content-encoding');
   const len = res.headers.get('content-length');
   const size = len !== null && (!encoding || encoding === 'identity') && /^\d+$/.test(len) ? Number(len) : undefined;

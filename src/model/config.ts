@@ -2,6 +2,7 @@
 // readers (from-gguf.ts, from-hf.ts) fill them from the family record (families/) and the file's settings,
 // and the decoder reads them. A config is frozen once read: it means the same thing for its whole life.
 import { FormatError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
 
 export type RopeScaling =
   | { readonly kind: 'none' }
@@ -68,6 +69,22 @@ export interface ModelConfig {
 }
 
 /**
+ * Upper bounds of the sizes a file states, checked as the readers read them, before anything is sized by
+ * them: far above any real model, low enough that the per-layer arrays and the memory plan stay cheap.
+ */
+export const SIZE_LIMITS = { layers: 1 << 12, width: 1 << 24, context: 2 ** 32 } as const;
+
+/**
+ * A size stated by a file: a positive integer up to `max`; FormatError naming the file's field otherwise.
+ * `absent`: the field is not in the file and `v` is the default derived from other sizes.
+ */
+export function checkedSize(v: unknown, max: number, file: string, field: string, absent = false): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 1 && v <= max) return v;
+  const got = absent ? `absent, and the value it defaults to is ${quoted(v)}` : `got ${quoted(v)}`;
+  throw new FormatError(`${field} must be an integer in [1, ${max}]; ${got}`, file, field);
+}
+
+/**
  * The readers' last step: the checks the forward pass relies on (a failure names the field of `file`), then
  * the config frozen, its nested objects included.
  */
@@ -77,8 +94,9 @@ export function finishConfig(c: ModelConfig, file: string): ModelConfig {
     ['nLayers', c.nLayers], ['dim', c.dim], ['nHeads', c.nHeads], ['nKVHeads', c.nKVHeads],
     ['headDim', c.headDim], ['ffnDim', c.ffnDim], ['vocabSize', c.vocabSize],
   ] as const) {
-    check(Number.isSafeInteger(v) && v > 0 && v <= 1 << 24, field, `a positive integer, got ${v}`);
+    check(Number.isSafeInteger(v) && v > 0 && v <= (field === 'nLayers' ? SIZE_LIMITS.layers : SIZE_LIMITS.width), field, `a positive integer, got ${v}`);
   }
+  check(Number.isSafeInteger(c.trainedContext) && c.trainedContext > 0 && c.trainedContext <= SIZE_LIMITS.context, 'trainedContext', `a positive integer, got ${c.trainedContext}`);
   check(c.nHeads % c.nKVHeads === 0, 'nKVHeads', `a divisor of the head count ${c.nHeads}, got ${c.nKVHeads}`);
   check(c.rope.dim > 0 && c.rope.dim <= c.headDim && c.rope.dim % 2 === 0, 'rope.dim', `an even number <= head dim ${c.headDim}, got ${c.rope.dim}`);
   check(c.rope.theta > 0 && Number.isFinite(c.rope.theta), 'rope.theta', `a positive number, got ${c.rope.theta}`);

@@ -2,7 +2,7 @@
 // converters leave out of the file, llama.cpp fixes per architecture, and so does each family record here
 // (families/): the rotary layout, the sliding-window layer pattern and the family's own adjustments.
 import type { ModelConfig, RopeScaling } from './config.js';
-import { finishConfig } from './config.js';
+import { finishConfig, checkedSize, SIZE_LIMITS } from './config.js';
 import { familyDefaults } from './config-defaults.js';
 import { familyOf } from './families/index.js';
 import { GGUF_NAMES } from './weights.js';
@@ -21,14 +21,20 @@ export function configFromGGUF(header: Pick<GGUFHeader, 'metadata' | 'tensors'>,
     }
     return v;
   };
+  /** A size field, checked before anything is sized by it (`max`: a SIZE_LIMITS bound). */
+  const size = (key: string, max: number, fallback?: number): number => checkedSize(num(key, fallback), max, file, key, !meta.has(key));
   const arch = get('general.architecture');
   if (typeof arch !== 'string') throw new FormatError(`metadata general.architecture must be a string, got ${describe(arch)}`, file, 'general.architecture');
   const fam = familyOf(arch, file);
   const tokens = get('tokenizer.ggml.tokens');
-  const dim = num(`${arch}.embedding_length`);
-  const nHeads = num(`${arch}.attention.head_count`);
-  const headDim = num(`${arch}.attention.key_length`, dim / nHeads);
-  const nLayers = num(`${arch}.block_count`);
+  const dim = size(`${arch}.embedding_length`, SIZE_LIMITS.width);
+  const nHeads = size(`${arch}.attention.head_count`, SIZE_LIMITS.width);
+  const headDim = size(`${arch}.attention.key_length`, SIZE_LIMITS.width, dim / nHeads);
+  const nLayers = size(`${arch}.block_count`, SIZE_LIMITS.layers);
+  const vocabKey = `${arch}.vocab_size`;
+  if (!meta.has(vocabKey) && !Array.isArray(tokens)) {
+    throw new FormatError(`metadata tokenizer.ggml.tokens must be an array of strings (it gives the vocabulary size when ${vocabKey} is absent), got ${describe(tokens)}`, file, 'tokenizer.ggml.tokens');
+  }
   const name = get('general.name');
   const c: ModelConfig = {
     arch,
@@ -36,11 +42,11 @@ export function configFromGGUF(header: Pick<GGUFHeader, 'metadata' | 'tensors'>,
     nLayers,
     dim,
     nHeads,
-    nKVHeads: num(`${arch}.attention.head_count_kv`, nHeads),
+    nKVHeads: size(`${arch}.attention.head_count_kv`, SIZE_LIMITS.width, nHeads),
     headDim,
-    ffnDim: num(`${arch}.feed_forward_length`),
-    vocabSize: num(`${arch}.vocab_size`, Array.isArray(tokens) ? tokens.length : undefined),
-    trainedContext: num(`${arch}.context_length`),
+    ffnDim: size(`${arch}.feed_forward_length`, SIZE_LIMITS.width),
+    vocabSize: size(vocabKey, SIZE_LIMITS.width, Array.isArray(tokens) ? tokens.length : undefined),
+    trainedContext: size(`${arch}.context_length`, SIZE_LIMITS.context),
     normEps: fam.traits.norm === 'layer' ? num(`${arch}.attention.layer_norm_epsilon`) : num(`${arch}.attention.layer_norm_rms_epsilon`),
     rope: {
       theta: num(`${arch}.rope.freq_base`, 10000), dim: num(`${arch}.rope.dimension_count`, headDim),

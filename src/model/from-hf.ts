@@ -3,27 +3,29 @@
 // keys (rope_theta + rope_scaling, rope_local_base_freq, rotary_pct, ...) and transformers 5's rope_parameters.
 // Keys a checkpoint leaves out take the defaults of the family's transformers config class.
 import type { ModelConfig, RopeScaling } from './config.js';
-import { finishConfig } from './config.js';
+import { finishConfig, SIZE_LIMITS } from './config.js';
 import { familyDefaults } from './config-defaults.js';
 import type { Family } from './families/family.js';
 import { familyOfHFClass, HF_ARCHITECTURES } from './families/index.js';
-import { jsonNumber, type HFConfig } from './hf-json.js';
+import { jsonNumber, jsonSize, type HFConfig } from './hf-json.js';
 import { FormatError, UnsupportedError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
 
 export function configFromHF(json: unknown, file: string): ModelConfig {
   if (typeof json !== 'object' || json === null) throw new FormatError('config.json is not a JSON object', file);
   const j = json as HFConfig;
   const num = (key: string, fallback?: number): number => jsonNumber(j, key, file, fallback);
+  const size = (key: string, max: number, fallback?: number): number => jsonSize(j, key, file, max, fallback);
   const archs = Array.isArray(j.architectures) ? j.architectures as unknown[] : [];
   const hfArch = archs.find((a): a is string => typeof a === 'string' && familyOfHFClass(a) !== undefined);
   if (!hfArch) {
-    throw new UnsupportedError(`architectures ${JSON.stringify(j.architectures)}: supported are ${HF_ARCHITECTURES.join(', ')}`, file);
+    throw new UnsupportedError(`architectures ${quoted(j.architectures)}: supported are ${HF_ARCHITECTURES.join(', ')}`, file);
   }
   const fam = familyOfHFClass(hfArch)!;
-  const dim = num('hidden_size');
-  const nHeads = num('num_attention_heads');
-  const nLayers = num('num_hidden_layers');
-  const headDim = num('head_dim', dim / nHeads);
+  const dim = size('hidden_size', SIZE_LIMITS.width);
+  const nHeads = size('num_attention_heads', SIZE_LIMITS.width);
+  const nLayers = size('num_hidden_layers', SIZE_LIMITS.layers);
+  const headDim = size('head_dim', SIZE_LIMITS.width, dim / nHeads);
   checkActivation(j, fam, file);
   const rope = ropeSettings(j, fam, file);
   const c: ModelConfig = {
@@ -32,11 +34,11 @@ export function configFromHF(json: unknown, file: string): ModelConfig {
     nLayers,
     dim,
     nHeads,
-    nKVHeads: num('num_key_value_heads', nHeads),
+    nKVHeads: size('num_key_value_heads', SIZE_LIMITS.width, nHeads),
     headDim,
-    ffnDim: num('intermediate_size'),
-    vocabSize: num('vocab_size'),
-    trainedContext: num('max_position_embeddings', 2048),
+    ffnDim: size('intermediate_size', SIZE_LIMITS.width),
+    vocabSize: size('vocab_size', SIZE_LIMITS.width),
+    trainedContext: size('max_position_embeddings', SIZE_LIMITS.context, 2048),
     normEps: fam.traits.norm === 'layer' ? num('layer_norm_eps', 1e-5) : num('rms_norm_eps', 1e-6),
     rope: { theta: rope.theta, dim: Math.floor(headDim * rope.partial), neox: true, scaling: rope.scaling, localTheta: rope.localTheta },
     ...familyDefaults(fam, dim, headDim, nLayers),
@@ -51,7 +53,7 @@ function checkActivation(j: HFConfig, fam: Family, file: string): void {
   const { key, accepted, name } = fam.hf.activation;
   const act = j[key] ?? fam.hf.activation.default;
   if (!accepted.includes(act as string)) {
-    throw new UnsupportedError(`${key} ${JSON.stringify(act)}: ${fam.arch} runs with ${name} only`, file);
+    throw new UnsupportedError(`${key} ${quoted(act)}: ${fam.arch} runs with ${name} only`, file);
   }
 }
 
@@ -61,7 +63,7 @@ function ropeSettings(j: HFConfig, fam: Family, file: string): RopeSettings {
   const defaultTheta = fam.hf.defaults?.ropeTheta ?? 10000;
   const defaultPartial = fam.hf.defaults?.partialRotary ?? 1;
   const pos = (v: unknown, key: string): number => {
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new FormatError(`${key} must be a positive number, got ${JSON.stringify(v)}`, file, key);
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new FormatError(`${key} must be a positive number, got ${quoted(v)}`, file, key);
     return v;
   };
   const rp = j.rope_parameters;
@@ -94,7 +96,7 @@ function layerWindows(j: HFConfig, fam: Family, nLayers: number, file: string): 
   const win = (fallback: number | null): number => {
     const v = 'sliding_window' in j ? j.sliding_window : fallback;
     if (v === null || v === undefined) return 0;
-    if (!Number.isSafeInteger(v) || (v as number) < 1) throw new FormatError(`sliding_window must be null or a positive integer, got ${JSON.stringify(v)}`, file, 'sliding_window');
+    if (!Number.isSafeInteger(v) || (v as number) < 1) throw new FormatError(`sliding_window must be null or a positive integer, got ${quoted(v)}`, file, 'sliding_window');
     return v as number;
   };
   const types = j.layer_types;
@@ -104,7 +106,7 @@ function layerWindows(j: HFConfig, fam: Family, nLayers: number, file: string): 
     return types.map((t, i) => {
       if (t === 'sliding_attention') return w;
       if (t === 'full_attention') return 0;
-      throw new UnsupportedError(`layer_types[${i}] ${JSON.stringify(t)} is not supported (full_attention, sliding_attention)`, file);
+      throw new UnsupportedError(`layer_types[${i}] ${quoted(t)} is not supported (full_attention, sliding_attention)`, file);
     });
   }
   return fam.hf.layerWindows?.(j, nLayers, win) ?? new Array<number>(nLayers).fill(0);
@@ -117,7 +119,7 @@ function ropeScalingFromHF(s: unknown, file: string, field: string): RopeScaling
   const kind = r.rope_type ?? r.type ?? 'default';
   const num = (key: string): number => {
     const v = r[key];
-    if (typeof v !== 'number' || !(v > 0)) throw new FormatError(`${field}.${key} must be a positive number, got ${JSON.stringify(v)}`, file, `${field}.${key}`);
+    if (typeof v !== 'number' || !(v > 0)) throw new FormatError(`${field}.${key} must be a positive number, got ${quoted(v)}`, file, `${field}.${key}`);
     return v;
   };
   switch (kind) {
@@ -129,6 +131,6 @@ function ropeScalingFromHF(s: unknown, file: string, field: string): RopeScaling
         originalContext: num('original_max_position_embeddings'),
       };
     default:
-      throw new UnsupportedError(`${field} type ${JSON.stringify(kind)} is not supported (supported: linear, llama3)`, file);
+      throw new UnsupportedError(`${field} type ${quoted(kind)} is not supported (supported: linear, llama3)`, file);
   }
 }

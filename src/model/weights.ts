@@ -186,6 +186,17 @@ export function bindWeights(c: ModelConfig, lookup: (name: string) => Tensor | u
   return { tokenEmbd, outputNorm, outputNormB, output, layers, ropeFreqs };
 }
 
+/** Names of the tensors bindWeights binds for config c (their shapes checked): what a load must read. */
+export function boundTensorNames(c: ModelConfig, lookup: (name: string) => Tensor | undefined, names: TensorNaming, file: string): Set<string> {
+  const used = new Set<string>();
+  bindWeights(c, (name) => {
+    const t = lookup(name);
+    if (t) used.add(name);
+    return t;
+  }, names, file);
+  return used;
+}
+
 function fusedQKV(w: Tensor, b: Tensor | undefined, q: number, kv: number): Pick<LayerWeights, 'wq' | 'wk' | 'wv' | 'bq' | 'bk' | 'bv' | 'wqkv' | 'bqkv'> {
   return {
     wqkv: w, bqkv: b,

@@ -3,6 +3,7 @@
 import type { Host } from './host-api.js';
 import { FOUR_GIB, fetchKernelModule, loadOnce, messageChannelTurn } from './host-api.js';
 import { FormatError, UnsupportedError } from '../errors.js';
+import { fileAccessError } from '../formats/file-errors.js';
 
 /** The part of Deno's API used here. */
 declare const Deno: {
@@ -27,12 +28,12 @@ export const host: Host = {
   nextTurn: messageChannelTurn,
   async openPath(path) {
     let info;
-    try { info = await Deno.stat(path); } catch (e) { throw new FormatError(`cannot open: ${(e as Error).message}`, path); }
+    try { info = await Deno.stat(path); } catch (e) { throw fileAccessError(e, path); }
     if (info.isDirectory) {
       throw new UnsupportedError('Hugging Face directories are read by the Node entry only; convert the model to GGUF (sparq convert) or pass a GGUF file', path);
     }
     if (!info.isFile) throw new FormatError('not a regular file', path);
-    const file = await Deno.open(path, { read: true });
+    const file = await Deno.open(path, { read: true }).catch((e: unknown) => { throw fileAccessError(e, path); });
     return { kind: 'file', input: file.readable, size: info.size };
   },
 };

@@ -1,6 +1,7 @@
 // Node-only file access for loading: large-chunk streaming file input and directory checks.
 import { open, stat } from 'node:fs/promises';
 import { FormatError } from '../errors.js';
+import { fileAccessError } from '../formats/file-errors.js';
 
 const CHUNK = 8 << 20;
 
@@ -10,12 +11,12 @@ const CHUNK = 8 << 20;
  */
 export async function openFileInput(path: string, start = 0, length?: number): Promise<{ input: AsyncIterable<Uint8Array>; size: number }> {
   let info;
-  try { info = await stat(path); } catch (e) { throw new FormatError(`cannot open: ${(e as Error).message}`, path); }
+  try { info = await stat(path); } catch (e) { throw fileAccessError(e, path); }
   if (!info.isFile()) throw new FormatError('not a regular file', path);
   const end = length === undefined ? info.size : Math.min(info.size, start + length);
   const size = Math.max(0, end - start);
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    const fh = await open(path, 'r');
+    const fh = await open(path, 'r').catch((e: unknown) => { throw fileAccessError(e, path); });
     try {
       const buf = new Uint8Array(Math.min(CHUNK, Math.max(size, 1)));
       for (let pos = start; pos < end;) {

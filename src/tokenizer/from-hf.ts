@@ -1,12 +1,13 @@
 // Tokenizer from HF tokenizer.json (+ tokenizer_config.json): BPE models, byte-level or SentencePiece-style
 // (byte_fallback, '▁' normalizers / Metaspace).
 import { FormatError, UnsupportedError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
 import { BpeModel } from './bpe.js';
-import { buildNormalizer, buildPreTokenizer, pieceRules } from './hf-pipeline.js';
+import { buildNormalizer, buildPreTokenizer, checkNesting, pieceRules } from './hf-pipeline.js';
 import { stopIdsFor, type AddedToken } from './special.js';
 import { CoreTokenizer } from './tokenizer-core.js';
 import { TokenType, type Tokenizer } from './types.js';
-import { tokenIndex } from './vocab.js';
+import { isTokenId, MAX_TOKEN_ID, tokenIndex } from './vocab.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,11 +47,12 @@ function configToken(cfg: Json, key: string): string | null {
 }
 
 /** BOS/EOS that a TemplateProcessing post-processor puts around a single sequence. */
-function templateEnds(pp: unknown): { first: string | null; last: string | null } {
+function templateEnds(pp: unknown, file: string | undefined, field = 'post_processor', depth = 0): { first: string | null; last: string | null } {
   if (!isObj(pp)) return { first: null, last: null };
   if (pp.type === 'Sequence' && Array.isArray(pp.processors)) {
-    for (const p of pp.processors) {
-      const r = templateEnds(p);
+    checkNesting(depth, file, field);
+    for (const [i, p] of pp.processors.entries()) {
+      const r = templateEnds(p, file, `${field}.processors[${i}]`, depth + 1);
       if (r.first !== null || r.last !== null) return r;
     }
     return { first: null, last: null };
@@ -70,7 +72,7 @@ export function tokenizerFromHF(tokenizerJson: unknown, tokenizerConfig?: unknow
   const model = j.model;
   if (!isObj(model)) throw new FormatError('missing the model object', file, 'model');
   if (model.type !== undefined && model.type !== 'BPE') {
-    throw new UnsupportedError(`model.type '${String(model.type)}' is not supported (only BPE)`, file);
+    throw new UnsupportedError(`model.type ${quoted(model.type)} is not supported (only BPE)`, file);
   }
   if (!isObj(model.vocab)) throw new FormatError('missing the vocabulary object {token: id}', file, 'model.vocab');
 
@@ -80,18 +82,19 @@ export function tokenizerFromHF(tokenizerJson: unknown, tokenizerConfig?: unknow
   const entryIds: number[] = [];
   for (const t in vocab) {
     const id = vocab[t];
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new FormatError(`token "${t}" has id ${String(id)}`, file, 'model.vocab');
+    if (!isTokenId(id)) throw new FormatError(`token "${t}" has id ${quoted(id)}; ids are integers in [0, ${MAX_TOKEN_ID}]`, file, 'model.vocab');
     entries.push(t);
     entryIds.push(id);
   }
   const addedRaw = j.added_tokens ?? [];
   if (!Array.isArray(addedRaw)) throw new FormatError('expected an array', file, 'added_tokens');
   const added: AddedToken[] = addedRaw.map((a, i) => {
-    if (!isObj(a) || typeof a.content !== 'string' || typeof a.id !== 'number' || !Number.isInteger(a.id) || a.id < 0) {
-      throw new FormatError(`entry ${i} needs an integer id and a string content`, file, 'added_tokens');
+    if (!isObj(a) || typeof a.content !== 'string' || !isTokenId(a.id)) {
+      throw new FormatError(`entry ${i} needs an integer id in [0, ${MAX_TOKEN_ID}] and a string content`, file, 'added_tokens');
     }
     return { id: a.id, content: a.content, special: a.special === true, lstrip: a.lstrip === true, rstrip: a.rstrip === true };
   });
+  // the arrays below are sized by the largest id: isTokenId bounds it
   let n = 0;
   for (const id of entryIds) n = Math.max(n, id + 1);
   for (const a of added) n = Math.max(n, a.id + 1);
@@ -133,7 +136,7 @@ export function tokenizerFromHF(tokenizerJson: unknown, tokenizerConfig?: unknow
   const pre = buildPreTokenizer(j.pre_tokenizer, file);
   const pieces = pieceRules(j.decoder, pre.byteLevel, file);
 
-  const tmpl = templateEnds(j.post_processor);
+  const tmpl = templateEnds(j.post_processor, file);
   const bos = lookup(configToken(cfg, 'bos_token') ?? tmpl.first, 'bos_token');
   const eos = lookup(configToken(cfg, 'eos_token') ?? tmpl.last, 'eos_token');
   const addBos = typeof cfg.add_bos_token === 'boolean' ? cfg.add_bos_token : tmpl.first !== null;

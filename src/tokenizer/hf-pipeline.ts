@@ -1,5 +1,6 @@
 // tokenizer.json normalizers, pre-tokenizers and decoders, turned into plain functions.
 import { FormatError, UnsupportedError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
 import { toByteLevel } from './byte-level.js';
 import { splitPieces, type SplitBehavior } from './split.js';
 import { translateRegex } from './regex-js.js';
@@ -7,6 +8,13 @@ import type { PieceRules } from './tokenizer-core.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Sequences nested deeper than this are refused (real files nest one or two). */
+const MAX_NESTING = 32;
+
+export function checkNesting(depth: number, file: string | undefined, field: string): void {
+  if (depth > MAX_NESTING) throw new FormatError(`Sequences nested deeper than ${MAX_NESTING}`, file, field);
+}
 
 function list(v: unknown, file: string | undefined, field: string): Json[] {
   if (!Array.isArray(v) || !v.every(isObj)) throw new FormatError('expected an array of objects', file, field);
@@ -27,12 +35,14 @@ function patternRegex(v: unknown, file: string | undefined, field: string): RegE
 
 export type Normalizer = (text: string) => string;
 
-export function buildNormalizer(spec: unknown, file: string | undefined, field = 'normalizer'): Normalizer {
+export function buildNormalizer(spec: unknown, file: string | undefined, field = 'normalizer', depth = 0): Normalizer {
   if (spec === null || spec === undefined) return (s) => s;
   if (!isObj(spec)) throw new FormatError('expected an object or null', file, field);
   switch (spec.type) {
     case 'Sequence': {
-      const parts = list(spec.normalizers, file, `${field}.normalizers`).map((n, i) => buildNormalizer(n, file, `${field}.normalizers[${i}]`));
+      checkNesting(depth, file, field);
+      const parts = list(spec.normalizers, file, `${field}.normalizers`)
+        .map((n, i) => buildNormalizer(n, file, `${field}.normalizers[${i}]`, depth + 1));
       return (s) => parts.reduce((acc, f) => f(acc), s);
     }
     case 'NFC': case 'NFD': case 'NFKC': case 'NFKD': {
@@ -54,7 +64,7 @@ export function buildNormalizer(spec: unknown, file: string | undefined, field =
       return (s) => (left && right ? s.trim() : left ? s.trimStart() : right ? s.trimEnd() : s);
     }
     default:
-      throw new UnsupportedError(`${field}.type '${String(spec.type)}' is not supported`, file);
+      throw new UnsupportedError(`${field}.type ${quoted(spec.type)} is not supported`, file);
   }
 }
 
@@ -69,22 +79,23 @@ const BEHAVIORS: Record<string, SplitBehavior> = {
 };
 
 function behavior(v: unknown, file: string | undefined, field: string): SplitBehavior {
-  const b = BEHAVIORS[String(v ?? 'Isolated')];
-  if (!b) throw new FormatError(`unknown split behavior '${String(v)}'`, file, field);
-  return b;
+  const name = v ?? 'Isolated';
+  if (typeof name !== 'string' || !Object.hasOwn(BEHAVIORS, name)) throw new FormatError(`unknown split behavior ${quoted(v)}`, file, field);
+  return BEHAVIORS[name];
 }
 
 const GPT2_SPLIT = String.raw`'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`;
 // HF Punctuation: ASCII punctuation (which includes symbols like $ + < = > ^ ` | ~) or Unicode P*
 const PUNCT = /[\p{P}!-\/:-@\[-`{-~]/gu;
 
-export function buildPreTokenizer(spec: unknown, file: string | undefined, field = 'pre_tokenizer'): PreTokenizerInfo {
+export function buildPreTokenizer(spec: unknown, file: string | undefined, field = 'pre_tokenizer', depth = 0): PreTokenizerInfo {
   if (spec === null || spec === undefined) return { run: (p) => p, byteLevel: false };
   if (!isObj(spec)) throw new FormatError('expected an object or null', file, field);
   switch (spec.type) {
     case 'Sequence': {
+      checkNesting(depth, file, field);
       const parts = list(spec.pretokenizers, file, `${field}.pretokenizers`)
-        .map((p, i) => buildPreTokenizer(p, file, `${field}.pretokenizers[${i}]`));
+        .map((p, i) => buildPreTokenizer(p, file, `${field}.pretokenizers[${i}]`, depth + 1));
       return {
         run: (pieces, first) => parts.reduce((acc, p) => p.run(acc, first), pieces),
         byteLevel: parts.some((p) => p.byteLevel),
@@ -135,7 +146,7 @@ export function buildPreTokenizer(spec: unknown, file: string | undefined, field
       };
     }
     default:
-      throw new UnsupportedError(`${field}.type '${String(spec.type)}' is not supported`, file);
+      throw new UnsupportedError(`${field}.type ${quoted(spec.type)} is not supported`, file);
   }
 }
 
@@ -143,10 +154,13 @@ export function buildPreTokenizer(spec: unknown, file: string | undefined, field
 export function pieceRules(spec: unknown, preByteLevel: boolean, file: string | undefined, field = 'decoder'): PieceRules {
   const rules: PieceRules = { byteLevel: false, metaspace: false, stripLeadingSpace: false };
   if (spec === null || spec === undefined) { rules.byteLevel = preByteLevel; return rules; }
-  const visit = (d: unknown, f: string) => {
+  const visit = (d: unknown, f: string, depth: number) => {
     if (!isObj(d)) throw new FormatError('expected an object', file, f);
     switch (d.type) {
-      case 'Sequence': list(d.decoders, file, `${f}.decoders`).forEach((x, i) => visit(x, `${f}.decoders[${i}]`)); break;
+      case 'Sequence':
+        checkNesting(depth, file, f);
+        list(d.decoders, file, `${f}.decoders`).forEach((x, i) => visit(x, `${f}.decoders[${i}]`, depth + 1));
+        break;
       case 'ByteLevel': rules.byteLevel = true; break;
       case 'Metaspace': {
         rules.metaspace = true;
@@ -162,9 +176,9 @@ export function pieceRules(spec: unknown, preByteLevel: boolean, file: string | 
         if (typeof d.start === 'number' && d.start > 0) rules.stripLeadingSpace = true;
         break;
       case 'ByteFallback': case 'Fuse': break; // byte tokens are decoded by type; pieces are always fused
-      default: throw new UnsupportedError(`${f}.type '${String(d.type)}' is not supported`, file);
+      default: throw new UnsupportedError(`${f}.type ${quoted(d.type)} is not supported`, file);
     }
   };
-  visit(spec, field);
+  visit(spec, field, 0);
   return rules;
 }

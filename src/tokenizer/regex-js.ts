@@ -53,12 +53,12 @@ function readEscape(p: string, i: number, inClass: boolean): [string, number] {
     }
     return [propertyEscape(c === 'P', p[i + 2], p), i + 3]; // one-letter form \pL
   }
-  if (c === 'x' && p[i + 2] === '{') {
+  if ((c === 'x' || c === 'u') && p[i + 2] === '{') {
     const end = p.indexOf('}', i + 3);
+    if (end < 0) throw new UnsupportedError(`unterminated \\${c}{ in regex /${p}/`);
     return [`\\u{${p.slice(i + 3, end)}}`, end + 1];
   }
   if (c === 'x') return [p.slice(i, i + 4), i + 4];
-  if (c === 'u' && p[i + 2] === '{') { const end = p.indexOf('}', i + 3); return [p.slice(i, end + 1), end + 1]; }
   if (c === 'u') return [p.slice(i, i + 6), i + 6];
   if (c === 'A' && !inClass) return ['^', i + 2];
   if (c === 'z' && !inClass) return ['$', i + 2];
@@ -69,7 +69,32 @@ function readEscape(p: string, i: number, inClass: boolean): [string, number] {
   return [inClass ? escapeClassChar(c) : c, i + 2]; // identity escape of a non-syntax character
 }
 
-/** Reads a character class at pattern[i] ('['); folds letters to both cases when `ci`. */
+/** The one character a JS escape stands for (`\u{212a}`, `\x41`, `\n`, `\-`); undefined for a class (`\d`, `\p{L}`). */
+function escapedChar(esc: string): string | undefined {
+  const hex = /^\\(?:u\{([0-9A-Fa-f]+)\}|u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2}))$/.exec(esc);
+  if (hex) {
+    const cp = parseInt(hex[1] ?? hex[2] ?? hex[3], 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : undefined;
+  }
+  const control: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v', 0: '\0' };
+  if (esc.length === 2 && esc[0] === '\\') return control[esc[1]] ?? (/[A-Za-z0-9]/.test(esc[1]) ? undefined : esc[1]);
+  return esc.length === 1 ? esc : undefined;
+}
+
+/** One member of a class at pattern[j]: its JS text, the character it stands for (if one), and the index after it. */
+function readClassAtom(p: string, j: number): { text: string; char: string | undefined; next: number } {
+  if (p[j] === '\\') {
+    const [text, next] = readEscape(p, j, true);
+    return { text, char: escapedChar(text), next };
+  }
+  const char = String.fromCodePoint(p.codePointAt(j)!);
+  return { text: escapeClassChar(char), char, next: j + char.length };
+}
+
+/**
+ * Reads a character class at pattern[i] ('['); folds letters to both cases when `ci`. Range ends may be
+ * characters or escapes of one character (`[\u4e00-\u9fa5]`).
+ */
 function readClass(p: string, i: number, ci: boolean): [string, number] {
   let out = '[';
   let j = i + 1;
@@ -80,22 +105,18 @@ function readClass(p: string, i: number, ci: boolean): [string, number] {
       if (p[j + 1] === ':') throw new UnsupportedError(`POSIX class in regex /${p}/ is not supported`);
       throw new UnsupportedError(`nested character class in regex /${p}/ is not supported`);
     }
-    if (p[j] === '\\') {
-      const [esc, next] = readEscape(p, j, true);
-      out += esc; j = next;
+    const lo = readClassAtom(p, j);
+    j = lo.next;
+    if (lo.char !== undefined && p[j] === '-' && j + 1 < p.length && p[j + 1] !== ']') {
+      const hi = readClassAtom(p, j + 1);
+      if (hi.char === undefined) throw new UnsupportedError(`range ending in a class in regex /${p}/`);
+      if (hi.char.codePointAt(0)! < lo.char.codePointAt(0)!) throw new UnsupportedError(`range out of order in regex /${p}/`);
+      out += `${lo.text}-${hi.text}`;
+      if (ci) out += foldedRange(lo.char, hi.char, p);
+      j = hi.next;
       continue;
     }
-    const lo = String.fromCodePoint(p.codePointAt(j)!);
-    const dash = j + lo.length;
-    if (p[dash] === '-' && dash + 1 < p.length && p[dash + 1] !== ']' && p[dash + 1] !== '\\') {
-      const hi = String.fromCodePoint(p.codePointAt(dash + 1)!);
-      out += `${escapeClassChar(lo)}-${escapeClassChar(hi)}`;
-      if (ci) out += foldedRange(lo, hi, p);
-      j = dash + 1 + hi.length;
-      continue;
-    }
-    out += ci ? caseVariants(lo).map(escapeClassChar).join('') : escapeClassChar(lo);
-    j += lo.length;
+    out += ci && lo.char !== undefined && lo.text === escapeClassChar(lo.char) ? caseVariants(lo.char).map(escapeClassChar).join('') : lo.text;
   }
   if (j >= p.length) throw new UnsupportedError(`unterminated character class in regex /${p}/`);
   return [out + ']', j + 1];

@@ -1,5 +1,13 @@
 // Checked reading of tokenizer metadata values: each failure names the file and the field.
 import { FormatError } from '../errors.js';
+import { quoted } from '../formats/quoted.js';
+
+/** The largest token id a file may use: far above real vocabularies (a few 10^5), so id-sized arrays stay small. */
+export const MAX_TOKEN_ID = (1 << 22) - 1;
+
+export function isTokenId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_TOKEN_ID;
+}
 
 export function tokenIndex(tokens: readonly string[]): Map<string, number> {
   const m = new Map<string, number>();
@@ -16,7 +24,7 @@ export function requireStringArray(v: unknown, file: string | undefined, field: 
 }
 
 export function numberArray(v: unknown, file: string | undefined, field: string): ArrayLike<number> {
-  const ok = ArrayBuffer.isView(v) && !(v instanceof DataView) && typeof (v as unknown as ArrayLike<number>).length === 'number'
+  const ok = ArrayBuffer.isView(v) && !(v instanceof DataView || v instanceof BigInt64Array || v instanceof BigUint64Array)
     || Array.isArray(v) && v.every((x) => typeof x === 'number');
   if (!ok) throw new FormatError(`expected a numeric array`, file, field);
   return v as ArrayLike<number>;
@@ -26,8 +34,9 @@ export function numberArray(v: unknown, file: string | undefined, field: string)
 export function optionalId(v: unknown, n: number, file: string | undefined, field: string): number | null {
   if (v === undefined || v === null) return null;
   const x = typeof v === 'bigint' ? Number(v) : v;
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= n) {
-    throw new FormatError(`token id ${String(v)} is not in the vocabulary (0..${n - 1})`, file, field);
+  if (typeof x !== 'number') throw new FormatError(`a token id must be an integer, got ${typeof v === 'string' ? `the string ${quoted(v)}` : typeof v}`, file, field);
+  if (!Number.isInteger(x) || x < 0 || x >= n) {
+    throw new FormatError(`token id ${quoted(v)} is not in the vocabulary (0..${n - 1})`, file, field);
   }
   return x;
 }

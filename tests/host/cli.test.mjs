@@ -38,7 +38,7 @@ function assertUserError(r, pattern) {
 test('--help lists the commands', async () => {
   const r = await sparq('--help');
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /generate \[options\] <PROMPT>/);
+  assert.match(r.stdout, /generate \[options\] \[PROMPT\]/);
   assert.match(r.stdout, /info \[options\] <FILE>/);
 });
 
@@ -151,4 +151,66 @@ test('chat and serve are listed with their options; serve refuses a missing temp
   const serveHelp = await sparq('serve', '--help');
   for (const flag of ['--host', '--port', '--api-key', '--parallel', '--chat-template-file']) assert.match(serveHelp.stdout, new RegExp(flag));
   assertUserError(await sparq('serve', '--chat-template-file', 'no-such-template.jinja', '--port', '0'), /no-such-template\.jinja/);
+});
+
+const defaultModel = fileURLToPath(new URL('../../models/default.gguf', import.meta.url));
+const quick = ['-m', defaultModel, '-t', '0', '-n', '6', '--threads', '1', '-c', '64'];
+
+test('generate reads the prompt from --file or from stdin (-): the same text as the argument', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'sparq-cli-'));
+  try {
+    const file = join(dir, 'prompt.txt');
+    writeFileSync(file, 'Once upon a time');
+    const byArg = await sparq('generate', ...quick, 'Once upon a time');
+    assert.equal(byArg.code, 0, byArg.stderr);
+    assert.ok(byArg.stdout.length > 0);
+    const byFile = await sparq('generate', ...quick, '-f', file);
+    assert.equal(byFile.stdout, byArg.stdout, byFile.stderr);
+    const byStdin = await sparqWithInput('Once upon a time', 'generate', ...quick, '-');
+    assert.equal(byStdin.stdout, byArg.stdout, byStdin.stderr);
+    assertUserError(await sparq('generate', ...quick), /exactly one of them/);
+    assertUserError(await sparq('generate', ...quick, '-f', file, 'hi'), /exactly one of them/);
+    assertUserError(await sparq('generate', ...quick, '-f', join(dir, 'missing.txt')), /missing\.txt: no such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a context above the trained one and more threads than cores are warned about; --memory-limit refuses a model over it', async () => {
+  const { availableParallelism } = await import('node:os');
+  const warned = await sparq('generate', '-m', defaultModel, '-t', '0', '-n', '2', '-c', '8192', '--threads', String(availableParallelism() + 1), 'Hi');
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /^warning: context 8192 is above the 4096 positions/m);
+  assert.match(warned.stderr, /^warning: \d+ threads on \d+ cores/m);
+  assertUserError(await sparq('generate', ...quick, '--memory-limit', '16M', 'Hi'), /memory limit (is|of) 16\.0 MiB/);
+  const bad = await sparq('generate', ...quick, '--memory-limit', '12X', 'Hi');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--memory-limit.*expected a size in bytes/);
+});
+
+test('info names the tensors a load ignores and leaves them out of the weights estimate', async () => {
+  const { mkdtempSync, readFileSync: read, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { decodeGGUF, encodeGGUF } = await import('../fuzz/gguf-codec.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'sparq-cli-'));
+  try {
+    const g = decodeGGUF(read(defaultModel));
+    const end = Math.ceil(g.data.length / 32) * 32;
+    const data = new Uint8Array(end + (4 << 20));
+    data.set(g.data);
+    const file = join(dir, 'extra.gguf');
+    writeFileSync(file, encodeGGUF({ ...g, data, tensors: [...g.tensors, { name: 'vision.unused.weight', dims: [1 << 20], type: 0, offset: end }] }).bytes);
+    const [plain, extra] = [await sparq('info', defaultModel), await sparq('info', file)];
+    assert.equal(extra.code, 0, extra.stderr);
+    assert.match(extra.stdout, /ignored by a load \(the model reads none of them\): 1 tensor, 4\.0 MiB: vision\.unused\.weight/);
+    assert.doesNotMatch(plain.stdout, /ignored by a load/);
+    const weights = (out) => /^ {2}weights +(.*)$/m.exec(out)[1];
+    assert.equal(weights(extra.stdout), weights(plain.stdout));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

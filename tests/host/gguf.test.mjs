@@ -12,7 +12,7 @@ import { readGGUFHeader, readGGUFData, checkSupportedTypes, metaString, metaNumb
 import { GGMLType, ggmlTypeName, tensorByteSize } from '../../dist/formats/ggml-types.js';
 import { openFileInput } from '../../dist/platform/node.js';
 import { writeGGUF, writeGGUFFile } from '../../dist/convert/index.js';
-import { FormatError, UnsupportedError, AbortError } from '../../dist/errors.js';
+import { FormatError, UnsupportedError, AbortError, NotFoundError } from '../../dist/errors.js';
 
 const data = new URL('../../../shared/data/', import.meta.url);
 const dataPath = (p) => fileURLToPath(new URL(p, data));
@@ -221,7 +221,7 @@ test('sourceFromUrl streams a GGUF over http with its Content-Length; HTTP error
     const { h, dst } = await parseAll(input, 'url', size);
     const t = h.tensors[2];
     assert.deepEqual(dst.subarray(t.offset, t.offset + t.byteSize), roundTripTensors[2].data);
-    await assert.rejects(sourceFromUrl(`${base}/missing`), (e) => e instanceof FormatError && /HTTP 404/.test(e.message));
+    await assert.rejects(sourceFromUrl(`${base}/missing`), (e) => e instanceof NotFoundError && /HTTP 404/.test(e.message));
   } finally {
     server.close();
   }

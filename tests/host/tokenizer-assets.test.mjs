@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { tokenizerFromGGUF, tokenizerFromHF, tokenizerFromBPEFiles } from '../../dist/tokenizer/index.js';
+import { loadTokenizer } from '../../dist/index.js';
+import { tokenizerFromBPEFiles } from '../../dist/tokenizer/index.js';
 
 const root = new URL('../../../shared/data/', import.meta.url);
 const hasData = existsSync(root);
@@ -14,44 +15,17 @@ const tokPath = (f) => fileURLToPath(new URL(`tokenizers/${f}`, root));
 const corpusPath = (f) => fileURLToPath(new URL(`corpus/${f}`, root));
 const needs = (...paths) => (hasData && paths.every(existsSync) ? false : 'needs ../shared/data (absent)');
 
-let reader;
-async function gguf() {
-  if (reader === undefined) {
-    try {
-      const [g, s] = await Promise.all([import('../../dist/formats/gguf.js'), import('../../dist/formats/source.js')]);
-      reader = { readGGUFHeader: g.readGGUFHeader, ByteReader: s.ByteReader };
-    } catch {
-      reader = null;
-    }
-  }
-  return reader;
-}
-
-/** Skip reason while the GGUF reader (src/formats) is not built; false once it is. */
-async function ggufReaderMissing() {
-  return (await gguf()) ? false : 'needs dist/formats/gguf.js (the GGUF reader is not built yet)';
-}
-
 const ggufTokenizers = new Map();
 async function ggufTokenizer(name) {
-  if (!ggufTokenizers.has(name)) {
-    const p = vocabPath(`ggml-vocab-${name}.gguf`);
-    ggufTokenizers.set(name, tokenizerFromGGUF(await loadGGUFMeta(p), p));
-  }
+  if (!ggufTokenizers.has(name)) ggufTokenizers.set(name, await loadTokenizer(vocabPath(`ggml-vocab-${name}.gguf`)));
   return ggufTokenizers.get(name);
 }
 
-async function loadGGUFMeta(path) {
-  const { readGGUFHeader, ByteReader } = await gguf();
-  const header = await readGGUFHeader(new ByteReader(new Uint8Array(readFileSync(path)), path));
-  return header.metadata;
-}
-
 const once = (make) => { let v; return () => (v ??= make()); };
+// The Llama 3 pair (encoder.json + vocab.bpe) is no format loadTokenizer reads: it goes through the internal reader.
 const llama3 = once(() => tokenizerFromBPEFiles(readFileSync(tokPath('llama3.2/encoder.json'), 'utf8'),
   readFileSync(tokPath('llama3.2/vocab.bpe'), 'utf8'), { preset: 'llama3', file: 'llama3.2' }));
-const qwen3 = once(() => tokenizerFromHF(readFileSync(tokPath('qwen3/tokenizer.json'), 'utf8'),
-  readFileSync(tokPath('qwen3/tokenizer_config.json'), 'utf8'), 'qwen3/tokenizer.json'));
+const qwen3 = once(() => loadTokenizer(tokPath('qwen3/tokenizer.json'), { tokenizerConfig: readFileSync(tokPath('qwen3/tokenizer_config.json'), 'utf8') }));
 
 function cases(name) {
   const inp = readFileSync(vocabPath(`ggml-vocab-${name}.gguf.inp`), 'utf8').split('\n__ggml_vocab_test__\n');
@@ -73,17 +47,17 @@ function runVectors(label, name, tok) {
 
 for (const name of ['llama-spm', 'gpt-2', 'mpt', 'falcon', 'refact', 'deepseek-coder']) {
   const p = vocabPath(`ggml-vocab-${name}.gguf`);
-  test(`GGUF ${name}: every llama.cpp test vector`, { skip: needs(p) || (await ggufReaderMissing()) }, async () => {
+  test(`GGUF ${name}: every llama.cpp test vector`, { skip: needs(p) }, async () => {
     runVectors(`${name} (gguf)`, name, await ggufTokenizer(name));
   });
 }
 
-test('HF gpt2/tokenizer.json: every gpt-2 test vector', { skip: needs(tokPath('gpt2/tokenizer.json')) }, () => {
-  runVectors('gpt-2 (tokenizer.json)', 'gpt-2', tokenizerFromHF(readFileSync(tokPath('gpt2/tokenizer.json'), 'utf8')));
+test('HF gpt2/tokenizer.json: every gpt-2 test vector', { skip: needs(tokPath('gpt2/tokenizer.json')) }, async () => {
+  runVectors('gpt-2 (tokenizer.json)', 'gpt-2', await loadTokenizer(tokPath('gpt2/tokenizer.json')));
 });
 
-test('HF qwen3/tokenizer.json: every qwen2 test vector', { skip: needs(tokPath('qwen3/tokenizer.json')) }, () => {
-  runVectors('qwen2 (qwen3 tokenizer.json)', 'qwen2', qwen3());
+test('HF qwen3/tokenizer.json: every qwen2 test vector', { skip: needs(tokPath('qwen3/tokenizer.json')) }, async () => {
+  runVectors('qwen2 (qwen3 tokenizer.json)', 'qwen2', await qwen3());
 });
 
 test('Llama 3.2 encoder.json + vocab.bpe: every llama-bpe test vector', { skip: needs(tokPath('llama3.2/vocab.bpe')) }, () => {
@@ -115,7 +89,7 @@ function checkAll(label, tok, texts) {
 
 for (const name of ['llama-spm', 'gpt-2', 'mpt', 'falcon', 'refact', 'deepseek-coder']) {
   const p = vocabPath(`ggml-vocab-${name}.gguf`);
-  test(`GGUF ${name}: lossless round trip and streaming`, { skip: needs(p) || (await ggufReaderMissing()) }, async () => {
+  test(`GGUF ${name}: lossless round trip and streaming`, { skip: needs(p) }, async () => {
     const tok = await ggufTokenizer(name);
     assert.ok(checkAll(name, tok, [...strings(name), ...EXTRA]) > 0, 'no multi-token UTF-8 sequence was exercised');
   });
@@ -137,8 +111,8 @@ test('Llama 3: round trip, streaming, specials, BOS, stop ids', { skip: needs(to
   assert.equal(tok.tokenText(128009), '<|eot_id|>');
 });
 
-test('Qwen3: specials from added_tokens, eos from tokenizer_config, no BOS', { skip: needs(tokPath('qwen3/tokenizer.json')) }, () => {
-  const tok = qwen3();
+test('Qwen3: specials from added_tokens, eos from tokenizer_config, no BOS', { skip: needs(tokPath('qwen3/tokenizer.json')) }, async () => {
+  const tok = await qwen3();
   assert.ok(checkAll('qwen3', tok, [...strings('qwen2'), ...EXTRA]) > 0);
   assert.equal(tok.bos, null);
   assert.equal(tok.eos, tok.encode('<|im_end|>')[0]);

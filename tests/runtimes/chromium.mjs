@@ -1,11 +1,13 @@
-// Chromium conformance: headless Chromium (Debian package, /usr/bin/chromium) driven by playwright-core,
-// pages served from 127.0.0.1.
+// Chromium conformance: headless Chromium (Debian package, /usr/bin/chromium, or $CHROMIUM_PATH) driven by
+// playwright-core, pages served from 127.0.0.1.
 //   runChromium: tests/runtimes/browser/ twice, without and with cross-origin isolation (COOP/COEP
 //     headers); each run generates in the page and in a module Web Worker.
 //   runElectronRenderer: examples/electron/renderer/ served as main.mjs's app:// protocol serves it
 //     (cross-origin isolated), its "Generate in the renderer" button clicked.
 import { join } from 'node:path';
-import { serveFiles as serve, withChromium } from '../../tools/chromium.mjs';
+import { withChromium } from '../../tools/chromium.mjs';
+
+export { chromiumMissing } from '../../tools/chromium.mjs';
 import { model, root } from './common.mjs';
 
 const FILE = /^[\w.-]+$/;
@@ -30,8 +32,7 @@ function electronRoutes(path) {
 
 /** sessionFile: a session saved in Node, served to the page. */
 export async function runChromium(sessionFile) {
-  const servers = [await serve(testRoutes(sessionFile), false), await serve(testRoutes(sessionFile), true)];
-  return withChromium(servers, async (browser, urlOf) => {
+  return withChromium([[testRoutes(sessionFile), false], [testRoutes(sessionFile), true]], async (browser, urlOf) => {
     const out = { version: browser.version() };
     for (const [i, name] of ['plain', 'isolated'].entries()) {
       const page = await browser.newPage();
@@ -49,8 +50,7 @@ export async function runChromium(sessionFile) {
 }
 
 export async function runElectronRenderer() {
-  const servers = [await serve(electronRoutes, true)];
-  return withChromium(servers, async (browser, urlOf) => {
+  return withChromium([[electronRoutes, true]], async (browser, urlOf) => {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, npmBin, lastResult, model, root, sessionReference, SESSION_LOAD } from './common.mjs';
 
+/** A path outside the read permission the test grants. */
+const denied = '/etc/hostname';
+
 export async function runDeno() {
   const deno = npmBin('deno', 'deno@2.9.6');
   const dir = await mkdtemp(join(tmpdir(), 'sparq-deno-'));
@@ -12,7 +15,7 @@ export async function runDeno() {
     await writeFile(sessionFile, (await sessionReference()).blob);
     const { stdout } = await run(deno, [
       'run', '--no-config', '--no-prompt', `--allow-read=${root},${model},${dir}`, 'tests/runtimes/deno-main.mjs', model, sessionFile,
-      JSON.stringify(SESSION_LOAD),
+      JSON.stringify(SESSION_LOAD), denied,
     ], { env: { DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' } });
     return lastResult(stdout);
   } finally {

@@ -5,17 +5,22 @@
 //   node tests/runtimes/run-all.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { bundles, model, modelSkip, nodeReference, requireBundles, root, sessionReference, SESSION_LOAD } from './common.mjs';
 import { greedy, openaiCompletion, continueSession, MAX_TOKENS } from './case.mjs';
 import { runDeno } from './deno.mjs';
 import { runWorkerd } from './workerd.mjs';
-import { runChromium, runElectronRenderer } from './chromium.mjs';
+import { chromiumMissing, runChromium, runElectronRenderer } from './chromium.mjs';
 
 requireBundles();
 const skip = modelSkip;
+// Without Chromium the browser cases skip, naming the install command; in CI (CI=true) they run and fail.
+const missing = await chromiumMissing();
+const browserSkip = modelSkip || (missing && process.env.CI !== 'true' ? missing : false);
 
 test('the workers and browser bundles import no Node built-ins; the deno bundle only on demand', () => {
   for (const t of ['deno', 'workers', 'browser']) {
@@ -35,6 +40,16 @@ test('node: the bundle generates 32 tokens; on 2 threads, it and the file-by-fil
     assert.equal(r.threads, 2, entry);
     assert.deepEqual(r.ids, ref.ids, entry);
   }
+});
+
+test('node: an uncaught error from the bundle prints its message and a short stack, not the bundled source', () => {
+  const entry = pathToFileURL(join(bundles, 'node', 'index.js')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const s = await import(${JSON.stringify(entry)}); await s.loadModel(42);`],
+    { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /InvalidArgumentError: loadModel: source must be/);
+  assert.match(r.stderr, /bundles\/node\/index\.js:\d+:\d+/);
+  assert.ok(r.stderr.length < 4000, `${r.stderr.length} bytes on stderr`);
 });
 
 test('node: Blob, Response, R2-style { body, size }, ReadableStream and ArrayBuffer sources give the same ids', { skip }, async () => {
@@ -94,13 +109,14 @@ test('node: a session saved in Node and restored in a new model goes on as if it
   assert.ok(r.cachedTokens > 0, 'the restored rows were reused');
 });
 
-test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text; a Node session goes on', { skip }, async () => {
+test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text; a Node session goes on; denied and missing paths are typed', { skip }, async () => {
   const r = await runDeno();
   assert.equal(r.threads, 2);
   assert.deepEqual(r.ids, (await nodeReference()).ids);
   assert.equal(r.text, (await nodeReference()).text);
   assertCompletion(r.openai, await nodeReference(), 'deno');
   assert.deepEqual(r.session.tokens, (await sessionReference()).tokens, 'deno: the saved session goes on as in Node');
+  assert.deepEqual(r.errors, { denied: 'PermissionError', missing: 'NotFoundError' });
 });
 
 test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and streamed; a model over 128 MiB is refused with the numbers; a Node session goes on', { skip }, async () => {
@@ -116,7 +132,7 @@ test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and
   assert.deepEqual(r.session.tokens, (await sessionReference()).tokens, 'workerd: the saved session goes on as in Node');
 });
 
-test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly and goes on with a Node session', { skip }, async () => {
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly and goes on with a Node session', { skip: browserSkip }, async () => {
   const ref = await nodeReference();
   const dir = mkdtempSync(join(tmpdir(), 'sparq-chromium-'));
   const sessionFile = join(dir, 'session.bin');
@@ -135,7 +151,7 @@ test('chromium: one thread in a plain page, two when cross-origin isolated, in t
   }
 });
 
-test('electron renderer half: examples/electron/renderer in Chromium generates the node text, on 2 threads', { skip }, async () => {
+test('electron renderer half: examples/electron/renderer in Chromium generates the node text, on 2 threads', { skip: browserSkip }, async () => {
   const ref = await nodeReference();
   const r = await runElectronRenderer();
   assert.match(r.status, /on 2 thread\(s\), crossOriginIsolated=true/);
