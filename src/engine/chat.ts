@@ -4,7 +4,7 @@
 import { Template } from '@huggingface/jinja';
 import type { ChatTemplates } from '../tokenizer/chat-templates.js';
 import type { Tokenizer } from '../tokenizer/index.js';
-import { InvalidArgumentError, UnsupportedError } from '../errors.js';
+import { FormatError, InvalidArgumentError, UnsupportedError } from '../errors.js';
 
 /** A chat message as the OpenAI API and chat templates know it. */
 export interface ChatMessage {
@@ -33,13 +33,16 @@ export interface ChatTemplateOptions {
 
 const compiled = new Map<string, Template>();
 
-function compile(source: string): Template {
+/** `fromModel`: the template is the model's own, so a parse failure is the model file's fault, not the caller's. */
+function compile(source: string, fromModel: boolean): Template {
   let t = compiled.get(source);
   if (!t) {
     try {
       t = new Template(source);
     } catch (e) {
-      throw new InvalidArgumentError(`the chat template does not parse: ${(e as Error).message}`);
+      const why = `does not parse: ${(e as Error).message}`;
+      if (fromModel) throw new FormatError(`the model's chat template ${why}`, 'model', 'tokenizer.chat_template');
+      throw new InvalidArgumentError(`the chatTemplate option ${why}`);
     }
     compiled.set(source, t);
   }
@@ -84,8 +87,9 @@ export function renderChat(template: string, tokenizer: Pick<Tokenizer, 'bos' | 
   if (tokenizer.bos !== null) vars.bos_token = tokenizer.tokenText(tokenizer.bos);
   if (tokenizer.eos !== null) vars.eos_token = tokenizer.tokenText(tokenizer.eos);
   if (opts.tools !== undefined) vars.tools = opts.tools;
+  const program = compile(template, opts.chatTemplate === undefined);
   try {
-    return compile(template).render(vars);
+    return program.render(vars);
   } catch (e) {
     throw new InvalidArgumentError(`the chat template failed on these messages: ${(e as Error).message}`);
   }

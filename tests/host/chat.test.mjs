@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel, UnsupportedError, InvalidArgumentError } from '../../dist/index.js';
+import { loadModel, UnsupportedError, InvalidArgumentError, FormatError } from '../../dist/index.js';
 import { convertHFToGGUF } from '../../dist/convert/index.js';
 
 const DEFAULT = fileURLToPath(new URL('../../models/default.gguf', import.meta.url));
@@ -103,5 +103,25 @@ test('a conversation longer than the context leaves out its oldest turns, never 
     assert.throws(() => session.send(long.repeat(20)), InvalidArgumentError);
   } finally {
     model.dispose();
+  }
+});
+
+test("a model whose own template does not parse is the file's error; a chatTemplate option that does not parse is the caller's", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sparq-chat-'));
+  try {
+    const hf = join(dir, 'hf');
+    cpSync(GQA, hf, { recursive: true });
+    writeFileSync(join(hf, 'chat_template.jinja'), '{% for m in messages %}{{ m.content }}');
+    const model = await loadModel(hf, { threads: 1, contextLength: 64 });
+    try {
+      const messages = [{ role: 'user', content: 'hi' }];
+      assert.throws(() => model.applyChatTemplate(messages), (e) => e instanceof FormatError && /tokenizer\.chat_template/.test(e.message));
+      assert.throws(() => model.applyChatTemplate(messages, { chatTemplate: '{% if %}' }), (e) => e instanceof InvalidArgumentError && /chatTemplate option/.test(e.message));
+      assert.equal(model.applyChatTemplate(messages, { chatTemplate: CHATML }), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    } finally {
+      model.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
