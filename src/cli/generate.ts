@@ -1,6 +1,7 @@
 // `sparq generate`: load a model, stream the continuation of a prompt to stdout, stats to stderr.
 import { readFile } from 'node:fs/promises';
 import type { GenerateStats } from '../engine/types.js';
+import type { ModelInfo } from '../engine/model.js';
 import { InvalidArgumentError } from '../errors.js';
 import { fileAccessError } from '../formats/file-errors.js';
 import { loadFromFlags, samplingOptions, type ModelFlags, type SamplingFlags } from './model-flags.js';
@@ -48,7 +49,7 @@ export async function runGenerate(promptArg: string | undefined, flags: Generate
       }
       if (process.stdout.isTTY && last !== '' && !last.endsWith('\n')) process.stdout.write('\n');
       const { stats } = await gen.result;
-      process.stderr.write(statsLine(stats) + '\n');
+      process.stderr.write(statsLine(stats, model.info) + '\n');
       return interrupted ? 130 : 0;
     } finally {
       model.dispose();
@@ -59,10 +60,12 @@ export async function runGenerate(promptArg: string | undefined, flags: Generate
   }
 }
 
-export function statsLine(s: GenerateStats): string {
+/** A generation's numbers on one line; with `info`, the model's load time and weight bytes per second first. */
+export function statsLine(s: GenerateStats, info?: Pick<ModelInfo, 'loadMs' | 'weightBytes'>): string {
   const cached = s.cachedTokens > 0 ? ` (${s.cachedTokens} cached)` : '';
   const dropped = s.droppedMessages ? ` | ${s.droppedMessages} oldest messages left out to fit the context` : '';
   const parts = [
+    ...(info ? [`load ${(info.loadMs / 1000).toFixed(2)} s (${(info.weightBytes / info.loadMs / 1e6).toFixed(2)} GB/s)`] : []),
     `prompt ${s.promptTokens} tokens${cached}, generated ${s.generatedTokens} (${s.stopReason})`,
     `prefill ${s.prefillTokensPerSecond.toFixed(1)} tok/s`,
     `decode ${s.decodeTokensPerSecond.toFixed(1)} tok/s`,

@@ -75,18 +75,20 @@ const DEFAULT_CONTEXT_CAP = 4096;
 const FOUR_GIB = 4 * 1024 ** 3;
 
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+  const started = performance.now();
   const opened = await openSource(source, options.signal, 'loadModel');
-  if (opened.kind === 'hf-dir') return loadHFDir(opened.hf, opened.name, options);
-  return loadGGUF(opened.input, opened.name, opened.size, options);
+  if (opened.kind === 'hf-dir') return loadHFDir(opened.hf, opened.name, options, started);
+  return loadGGUF(opened.input, opened.name, opened.size, options, started);
 }
 
-async function loadGGUF(input: ByteInput, name: string, size: number | undefined, options: LoadOptions): Promise<Model> {
+/** started: when loadModel was called (performance.now()), for ModelInfo.loadMs. */
+async function loadGGUF(input: ByteInput, name: string, size: number | undefined, options: LoadOptions, started: number): Promise<Model> {
   const reader = new ByteReader(input, name, size);
   // Closes the file or cancels the stream also when the header is refused (bad format, over the budget).
-  try { return await loadGGUFFrom(reader, name, options); } finally { await reader.close(); }
+  try { return await loadGGUFFrom(reader, name, options, started); } finally { await reader.close(); }
 }
 
-async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions): Promise<Model> {
+async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptions, started: number): Promise<Model> {
   const header = await readGGUFHeader(reader);
   const config = configFromGGUF(header, name);
   const tokenizer = tokenizerFromGGUF(header.metadata, name);
@@ -100,11 +102,11 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
     const base = rt.allocate(weights.owner, weights.buffers, weights.align).data;
     await readGGUFRuns(reader, header, selection.runs, rt.u8At(base, selection.bytes), { onProgress: options.onProgress, signal: options.signal });
     const bound = bindWeights(config, keptTensors(header, selection, base), GGUF_NAMES, name);
-    return finish(rt, config, bound, { tokenizer, templates }, selection.bytes, plan, options);
+    return finish(rt, config, bound, { tokenizer, templates }, selection.bytes, plan, options, started);
   });
 }
 
-async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<Model> {
+async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions, started: number): Promise<Model> {
   const { toF32 } = await import('../formats/half-floats.js');
   const config = configFromHF(hf.config, `${dir}/config.json`);
   const tokenizer = tokenizerFromHF(hf.tokenizer, hf.tokenizerConfig, `${dir}/tokenizer.json`);
@@ -146,7 +148,7 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions): Promise<
       options.onProgress?.(loaded, storedBytes);
     }
     const bound = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
-    return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options);
+    return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options, started);
   });
 }
 
@@ -177,13 +179,14 @@ function planOptions(rt: Runtime, c: ModelConfig, o: LoadOptions) {
 }
 
 function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bindWeights>,
-  text: { tokenizer: Tokenizer; templates: ChatTemplates }, weightBytes: number, plan: ModelPlan, options: LoadOptions): Model {
+  text: { tokenizer: Tokenizer; templates: ChatTemplates }, weightBytes: number, plan: ModelPlan, options: LoadOptions, started: number): Model {
   if (options.signal?.aborted) throw new AbortError();
   const decoder = new Decoder(rt, config, weights, plan.decoder);
   const kv = plan.decoder.kv;
   return new Model(text.tokenizer, decoder, {
     config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: rt.used,
     memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads, maxSequences: plan.decoder.sequences,
+    loadMs: performance.now() - started,
   }, text.templates);
 }
 

@@ -1,23 +1,100 @@
-// Sequential little-endian reader over any byte input (whole buffer, web stream, async iterable).
-// Holds at most the current chunk plus a carry for a value that straddles two chunks; bulk data goes
-// straight from the input's chunks into the caller's buffer. Inputs may reuse their chunk buffer: the
-// reader copies out everything it still needs from a chunk before asking for the next one.
+// Sequential little-endian reader over any byte input (whole buffer, web stream, async iterable, or a local
+// file read by position). Holds at most the current chunk plus a carry for a value that straddles two chunks;
+// bulk data goes straight from the input's chunks into the caller's buffer, and a file's bytes are read
+// straight into it (no intermediate copy). Inputs may reuse their chunk buffer: the reader copies out
+// everything it still needs from a chunk before asking for the next one.
 import { FormatError, AbortError, NotFoundError, PermissionError } from '../errors.js';
 
-export type ByteInput = Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+/**
+ * A local file whose ranges can be read into any buffer (Node's positional reads): large reads go straight
+ * into the destination, several at once.
+ */
+export interface RandomAccessInput {
+  readonly size: number;
+  /** Reads up to dst.length bytes at `position` into dst; resolves with the count (0 past the end). */
+  read(dst: Uint8Array, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ByteInput = Uint8Array | ArrayBuffer | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | RandomAccessInput;
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder('utf-8');
+/** Chunks of a random-access input, and the pieces a large read is split into (read PARALLEL at a time). */
+const CHUNK = 8 << 20;
+const PIECE = 4 << 20;
+const PARALLEL = 4;
+/** Reads of at least this many bytes go straight into the destination. */
+const DIRECT_MIN = 1 << 20;
 
 type Pull = () => Promise<Uint8Array | null>;
 
-function pullFrom(input: ByteInput): { pull: Pull; close: () => Promise<void> } {
+interface Source {
+  pull: Pull;
+  close: () => Promise<void>;
+  /** Random-access inputs: fill dst with the next dst.length bytes (fewer at the end: returns the count). */
+  fill?: (dst: Uint8Array) => Promise<number>;
+  /** Random-access inputs: move past n bytes without reading them. */
+  advance?: (n: number) => void;
+}
+
+function isRandomAccess(input: ByteInput): input is RandomAccessInput {
+  return typeof (input as RandomAccessInput).read === 'function' && typeof (input as RandomAccessInput).size === 'number';
+}
+
+/** A random-access input as a source: a cursor, chunks into one reused buffer, and direct parallel fills. */
+function randomAccessSource(input: RandomAccessInput): Source {
+  let cursor = 0;
+  let chunk: Uint8Array | undefined;
+  const readFully = async (dst: Uint8Array, at: number): Promise<number> => {
+    let got = 0;
+    while (got < dst.length) {
+      const n = await input.read(dst.subarray(got), at + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  };
+  return {
+    pull: async () => {
+      if (cursor >= input.size) return null;
+      chunk ??= new Uint8Array(Math.min(CHUNK, input.size));
+      const n = await input.read(chunk.subarray(0, Math.min(chunk.length, input.size - cursor)), cursor);
+      if (n === 0) return null; // the file shrank: the reader reports the truncation
+      cursor += n;
+      return chunk.subarray(0, n);
+    },
+    fill: async (dst) => {
+      const at = cursor;
+      const counts: number[] = [];
+      let next = 0;
+      // up to PARALLEL pieces in flight: the copies (and first touches of fresh memory) run on several threads
+      const worker = async () => {
+        for (let i = next++; i * PIECE < dst.length; i = next++) counts[i] = await readFully(dst.subarray(i * PIECE, (i + 1) * PIECE), at + i * PIECE);
+      };
+      await Promise.all(Array.from({ length: Math.min(PARALLEL, Math.ceil(dst.length / PIECE)) }, worker));
+      // the bytes before the first short piece are contiguous (a short piece: the file ended inside it)
+      let got = 0;
+      for (let i = 0; i < counts.length; i++) {
+        got += counts[i];
+        if (counts[i] < Math.min(PIECE, dst.length - i * PIECE)) break;
+      }
+      cursor += got;
+      return got;
+    },
+    advance: (n) => { cursor += n; },
+    close: () => input.close(),
+  };
+}
+
+function pullFrom(input: ByteInput): Source {
   if (input instanceof ArrayBuffer) input = new Uint8Array(input);
   if (input instanceof Uint8Array) {
     let given = false;
     const whole = input;
     return { pull: async () => (given ? null : ((given = true), whole)), close: async () => {} };
   }
+  if (isRandomAccess(input)) return randomAccessSource(input);
   if (typeof (input as ReadableStream<Uint8Array>).getReader === 'function') {
     const r = (input as ReadableStream<Uint8Array>).getReader();
     return {
@@ -42,7 +119,7 @@ export class ByteReader {
   private pos = 0;
   /** The unread tail of a chunk whose head went into a carry. */
   private rest: Uint8Array | null = null;
-  private readonly src: { pull: Pull; close: () => Promise<void> };
+  private readonly src: Source;
   private ended = false;
 
   constructor(input: ByteInput, name: string, size?: number) {
@@ -147,7 +224,7 @@ export class ByteReader {
     return utf8.decode(b.subarray(p, p + n));
   }
 
-  /** Copy exactly dst.length bytes into dst, streaming chunk by chunk. */
+  /** Copy exactly dst.length bytes into dst, streaming chunk by chunk (a file's bytes straight into dst). */
   async readInto(dst: Uint8Array, what = 'tensor data'): Promise<void> {
     if (dst.length > this.remaining) {
       throw new FormatError(`file is truncated: ${what} needs ${dst.length} bytes at offset ${this.position} but only ${this.remaining} remain`, this.name, what);
@@ -157,6 +234,16 @@ export class ByteReader {
     this.pos += done;
     this.position += done;
     while (done < dst.length) {
+      if (this.src.fill && !this.rest && dst.length - done >= DIRECT_MIN) {
+        const got = await this.src.fill(dst.subarray(done));
+        this.position += got;
+        this.setBuf(EMPTY);
+        if (got < dst.length - done) {
+          this.ended = true;
+          throw new FormatError(`file is truncated: ends at byte ${this.position} while reading ${what}`, this.name, what);
+        }
+        return;
+      }
       const c = await this.next(what);
       const take = Math.min(c.length, dst.length - done);
       dst.set(take === c.length ? c : c.subarray(0, take), done);
@@ -209,6 +296,12 @@ export class ByteReader {
     this.pos += first;
     this.position += first;
     left -= first;
+    if (left > 0 && this.src.advance && !this.rest) {
+      this.src.advance(left);
+      this.position += left;
+      this.setBuf(EMPTY);
+      return;
+    }
     while (left > 0) {
       const c = await this.next(what);
       const take = Math.min(c.length, left);

@@ -93,7 +93,7 @@ test('generate streams greedy text that matches the reference, stats on stderr',
   const r = await sparq('generate', '--model', gguf, '--temperature', '0', '--max-tokens', '20', ref.prompt);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.stdout.length > 0 && ref.text.startsWith(ref.prompt + r.stdout), `stdout ${JSON.stringify(r.stdout)}`);
-  assert.match(r.stderr, /prompt 5 tokens, generated 20 \(maxTokens\) \| prefill [\d.]+ tok\/s \| decode [\d.]+ tok\/s/);
+  assert.match(r.stderr, /load [\d.]+ s \([\d.]+ GB\/s\) \| prompt 5 tokens, generated 20 \(maxTokens\) \| prefill [\d.]+ tok\/s \| decode [\d.]+ tok\/s/);
 });
 
 test('generate stops before a --stop string and reports it', { skip: noGenerate }, async () => {

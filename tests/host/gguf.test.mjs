@@ -339,3 +339,49 @@ test('checkSupportedTypes and the meta* helpers name the tensor, key and expecta
   assert.equal(tensorByteSize(GGMLType.Q6_K, [512, 3]), 2 * 3 * 210);
   assert.throws(() => tensorByteSize(GGMLType.F32, [2 ** 27, 2 ** 27]), FormatError);
 });
+
+// ---------- random-access inputs (local files) ----------
+
+/** A random-access input over `bytes` that claims `size` bytes and returns at most `most` bytes a read. */
+function randomAccess(bytes, size = bytes.length, most = 3 << 20) {
+  return {
+    size,
+    closed: false,
+    async read(dst, position) {
+      const n = Math.max(0, Math.min(dst.length, most, bytes.length - position));
+      dst.set(bytes.subarray(position, position + n));
+      return n;
+    },
+    async close() { this.closed = true; },
+  };
+}
+
+test('a random-access input: small reads, skips and large reads straight into the destination give the bytes in order', async () => {
+  const bytes = new Uint8Array(13 << 20);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+  const input = randomAccess(bytes);
+  const r = new ByteReader(input, 'ra', bytes.length);
+  await r.need(4);
+  assert.equal(r.u32(), new DataView(bytes.buffer).getUint32(0, true));
+  await r.skip(5 << 20); // past the first chunk: the cursor moves without reading
+  const big = new Uint8Array((6 << 20) + 12345); // several pieces read at once, each in short reads
+  await r.readInto(big);
+  assert.ok(Buffer.from(big).equals(Buffer.from(bytes.subarray(4 + (5 << 20), 4 + (5 << 20) + big.length))));
+  await r.need(3);
+  const at = 4 + (5 << 20) + big.length;
+  assert.deepEqual([r.u8(), r.u8(), r.u8()], [bytes[at], bytes[at + 1], bytes[at + 2]]);
+  const rest = new Uint8Array(bytes.length - at - 3);
+  await r.readInto(rest);
+  assert.ok(Buffer.from(rest).equals(Buffer.from(bytes.subarray(at + 3))));
+  assert.equal(r.position, bytes.length);
+  await r.close();
+  assert.ok(input.closed);
+});
+
+test('a random-access input that ends before its size: a large read is a FormatError naming the offset', async () => {
+  const bytes = new Uint8Array(10 << 20).fill(7);
+  const r = new ByteReader(randomAccess(bytes, 12 << 20), 'short.gguf', 12 << 20);
+  await r.need(16);
+  r.bytes(16);
+  await assert.rejects(r.readInto(new Uint8Array(11 << 20), 'tensor data'), (e) => e instanceof FormatError && /short\.gguf/.test(e.message) && /ends at byte 10485760/.test(e.message));
+});
