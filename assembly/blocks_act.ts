@@ -1,4 +1,4 @@
-// Byte layouts of the activation blocks the quantised weight kernels read (not GGML types). In all three,
+// Byte layouts of the activation blocks the quantised weight kernels read (not GGML types). In all of them,
 // d = max|x| / 127 over the block and q = round-half-even(x / d), |q| <= 127; an all-zero block has d = 0
 // and every other byte 0.
 //
@@ -22,13 +22,33 @@
 //
 // A group (32 bytes) stores its 16 values q0..q15 as i16 in the order q0, q2, .., q14, q1, q3, .., q15: the
 // even-indexed values, then the odd-indexed ones (quant_simd.ts explains why).
+//
+// Q8P (72 bytes, 32 values), for the interleaved Q4_0x4 / Q8_0x4 weights (quant_act_pair.ts)
+//   0    d      f32       4
+//   4    sum    i32       4      sum of the 32 q
+//   8    qs     i16[32]   64     pair order
+//
+// Q8PK (576 bytes, 256 values), for the interleaved K-quant weights (quant_act_pair.ts)
+//   0    d      f32       4
+//   4    -      -         12     unused
+//   16   sums16 i16[16]   32     sum of the q of each 16 values, in order
+//   48   sums32 i16[8]    16     sum of the q of each 32 values, in order
+//   64   qs     i16[256]  512    pair order
+//
+// Pair order: each 8 values q0..q7 stored as q0, q2, q1, q3, q4, q6, q5, q7, so that the i32 at byte 4k
+// holds the pair the interleaved kernels splat across a vector (blocks_x4.ts): (q0, q2), (q1, q3), (q4, q6),
+// (q5, q7).
 
 export const Q8A_BLOCK_BYTES: usize = 36;
+export const Q8P_BLOCK_BYTES: usize = 72;
+export const Q8PK_BLOCK_BYTES: usize = 576;
 export const Q8W_BLOCK_BYTES: usize = 80;
 export const Q8KW_BLOCK_BYTES: usize = 560;
 export const Q8A_BLOCK_VALUES: i32 = 32;
 export const Q8W_BLOCK_VALUES: i32 = 32;
 export const Q8KW_BLOCK_VALUES: i32 = 256;
+export const Q8P_BLOCK_VALUES: i32 = 32;
+export const Q8PK_BLOCK_VALUES: i32 = 256;
 
 export const Q8A_D: usize = 0;
 export const Q8A_QS: usize = 4;
@@ -40,6 +60,15 @@ export const Q8W_QS: usize = 16;
 export const Q8KW_D: usize = 0;
 export const Q8KW_SUMS: usize = 16;
 export const Q8KW_QS: usize = 48;
+
+export const Q8P_D: usize = 0;
+export const Q8P_SUM: usize = 4;
+export const Q8P_QS: usize = 8;
+
+export const Q8PK_D: usize = 0;
+export const Q8PK_SUMS16: usize = 16;
+export const Q8PK_SUMS32: usize = 48;
+export const Q8PK_QS: usize = 64;
 
 /** Bytes of one group of 16 values (Q8W, Q8KW). */
 export const GROUP_BYTES: usize = 32;

@@ -8,6 +8,7 @@
 // With --base, a second kernel module (e.g. a copy of an older dist/sparq.wasm) runs every case too, on its
 // own memory holding the same bytes; samples of the two alternate (one call each in turn), so both see the
 // same load, and the table gives both and their ratio.
+// Times are CPU time of this process (see clock below).
 //   node bench/matvec.mjs [--out bench/results/matvec.json] [--base old.wasm] [--rounds 9] [--only REGEX]
 //                         [--prefill 32,64] [--prefill-mib 8]
 // --only keeps the cases whose label matches REGEX (the read yardstick always runs).
@@ -94,11 +95,15 @@ async function setup(wasm) {
     q8a: rt.alloc('q8a', MAX_N * (K / 32) * 36),
     q8w: rt.alloc('q8w', MAX_N * (K / 32) * 80),
     q8kw: rt.alloc('q8kw', MAX_N * (K / 256) * 560),
+    q8p: rt.alloc('q8p', MAX_N * (K / 32) * 72),
+    q8pk: rt.alloc('q8pk', MAX_N * (K / 256) * 576),
     y: rt.alloc('y', Math.ceil(Math.max(BYTES, MAX_N * PREFILL_BYTES) / MIN_ROW_BYTES) * 4),
   };
   return { rt, k: rt.k, p };
 }
 const mods = [await setup(readFileSync(join(root, 'dist', 'sparq.wasm')))];
+// The interleaved (x4) forms of the weights, repacked from the file layout in the new module only.
+mods[0].p.x4 = mods[0].rt.alloc('x4', Math.ceil(BYTES * 1.03));
 if (basePath) mods.push(await setup(readFileSync(basePath)));
 
 // Activations: N(0,1) floats and every quantised form, in each module.
@@ -110,6 +115,8 @@ if (basePath) mods.push(await setup(readFileSync(basePath)));
     k.quantize_q8a(p.x, p.q8a, x.length);
     k.quantize_q8w(p.x, p.q8w, x.length);
     k.quantize_q8kw(p.x, p.q8kw, x.length);
+    k.quantize_q8p?.(p.x, p.q8p, x.length);
+    k.quantize_q8pk?.(p.x, p.q8pk, x.length);
   }
 }
 
@@ -124,6 +131,35 @@ for (const [name, rowBytes] of TYPES) {
   if (name === 'f16') {
     cases.push({ label: 'matvec_f16 (subnormals flushed)', fill: 'f16_nosub', bytes: rows * rowBytes, tokens: 1,
       run: ({ k, p }) => k.matvec_f16(p.w, p.x, p.y, rows, K) });
+  }
+}
+// Interleaved kernels: weights repacked (repack_<type>x4) from the file bytes of the same fill; the base
+// module runs the file-layout kernel of the type on those file bytes.
+const X4 = [['q8_0', 32], ['q4_0', 32], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]].filter(([name]) => mods[0].k[`matvec_${name}x4`]);
+const x4Type = { q8_0: 8, q4_0: 2, q4_k: 12, q5_k: 13, q6_k: 14 };
+const repackedAt = {};
+function repacked({ k, p }, name, rows) {
+  if (repackedAt.key !== `${name}/${rows}`) {
+    const t0 = performance.now();
+    k[`repack_${name}x4`](p.w, p.x4, rows, K);
+    repackTimes[name] = { ms: performance.now() - t0, bytes: rows * TYPES.find(([t]) => t === name)[1] };
+    repackedAt.key = `${name}/${rows}`;
+  }
+  return p.x4;
+}
+const repackTimes = {};
+for (const [name, block] of X4) {
+  const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(BYTES / rowBytes / 4) * 4, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
+  cases.push({ label: `matvec_${name}x4`, fill: name, bytes: rows * rowBytes, tokens: 1,
+    run: (m) => m.k[`matvec_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K),
+    baseRun: ({ k, p }) => k[`matvec_${name}`](p.w, p[xi], p.y, rows, K) });
+}
+for (const n of prefillNs) {
+  for (const [name, block] of X4) {
+    const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(PREFILL_BYTES / rowBytes / 16) * 16, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
+    cases.push({ label: `matmul_${name}x4 n=${n}`, fill: name, bytes: rows * rowBytes, tokens: n,
+      run: (m) => m.k[`matmul_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K, n, rows),
+      baseRun: ({ k, p }) => k[`matmul_${name}`](p.w, p[xi], p.y, rows, K, n, rows) });
   }
 }
 for (const n of prefillNs) {
@@ -141,19 +177,24 @@ function fill(kind) {
   for (const m of mods.slice(1)) m.rt.u8.set(first, m.p.w);
 }
 
+/** Milliseconds of this process's CPU time (user + system): unlike wall time, it leaves out the time the
+ *  process waits for a core that other work holds (the runs here share 2 cores with other jobs). */
+const clock = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
 const results = [];
 let filled = null;
 for (const c of cases) {
   if (only && c.label !== 'read_sum_f32' && !only.test(c.label)) continue;
-  if (filled !== c.fill) { fill(c.fill); filled = c.fill; }
-  for (const m of mods) c.run(m); // warm-up (tier-up)
+  if (filled !== c.fill) { fill(c.fill); filled = c.fill; repackedAt.key = null; }
+  const runOf = (j) => (j > 0 && c.baseRun ? c.baseRun : c.run);
+  mods.forEach((m, j) => runOf(j)(m)); // warm-up (tier-up)
   const ms = mods.map(() => []);
   for (let i = 0; i < rounds; i++) {
     for (let j = 0; j < mods.length; j++) {
       const m = (i & 1) ? mods.length - 1 - j : j; // alternate which module goes first
-      const t0 = performance.now();
-      c.run(mods[m]);
-      ms[m].push(performance.now() - t0);
+      const t0 = clock();
+      runOf(m)(mods[m]);
+      ms[m].push(clock() - t0);
     }
   }
   // new/base per round (the same load for both), before sorting
@@ -181,10 +222,11 @@ for (const r of results) {
 }
 console.log(`read: ${read.toFixed(2)} GB/s${baseRead ? ` (base module's: ${baseRead.toFixed(2)})` : ''}`);
 console.log('(matmul rows: weight bytes x n tokens per second, i.e. per-token speed on the scale of a matvec)');
-if (basePath) console.log('(new/base: median over rounds of base time / new time, the two timed back to back)');
+if (basePath) console.log('(new/base: median over rounds of base time / new time, the two timed back to back; the x4 rows: the base runs the file-layout kernel of the type)');
+for (const [name, { ms, bytes }] of Object.entries(repackTimes)) console.log(`repack_${name}x4: ${(bytes / ms / 1e6).toFixed(2)} GB/s of file bytes`);
 if (outFile) {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores`,
     load: loadavg(), node: process.version, bufferBytes: BYTES, prefillBytes: PREFILL_BYTES, cols: K, rounds, base: basePath ?? null,
-    read, results }, null, 2) + '\n');
+    read, repack: repackTimes, results }, null, 2) + '\n');
 }

@@ -1,0 +1,65 @@
+// Activations to 8-bit integers stored as i16 in pair order for the interleaved (x4) weight kernels: Q8P and
+// Q8PK blocks (blocks_act.ts). The values and rounding are Q8A's (quant_act.ts).
+import { laneMax, laneSumI32 } from './lanes';
+import { toInt } from './quant_simd';
+import { Q8P_BLOCK_BYTES, Q8P_D, Q8P_SUM, Q8P_QS, Q8PK_BLOCK_BYTES, Q8PK_D, Q8PK_SUMS16, Q8PK_SUMS32, Q8PK_QS } from './blocks_act';
+
+/** 8 f32 at src quantised with scale dv, stored at dst in pair order; returns the i32x4 lane sums. */
+// @ts-ignore: decorator
+@inline function eight(src: usize, dv: v128, dst: usize): v128 {
+  const q0 = toInt(v128.load(src), dv), q1 = toInt(v128.load(src, 16), dv);
+  const a = i16x8.narrow_i32x4_s(q0, q1);
+  v128.store(dst, i16x8.shuffle(a, a, 0, 2, 1, 3, 4, 6, 5, 7));
+  return i32x4.add(q0, q1);
+}
+
+/** Largest |x| over n f32 at src (n a multiple of 16). */
+// @ts-ignore: decorator
+@inline function absMax(src: usize, n: i32): f32 {
+  let m = f32x4.splat(0);
+  for (let i = 0; i < n; i += 16) {
+    const p = src + (<usize>i << 2);
+    m = f32x4.max(m, f32x4.max(f32x4.max(f32x4.abs(v128.load(p)), f32x4.abs(v128.load(p, 16))),
+      f32x4.max(f32x4.abs(v128.load(p, 32)), f32x4.abs(v128.load(p, 48)))));
+  }
+  return laneMax(m);
+}
+
+/** n values (a multiple of 32) at x to Q8P blocks at xq. */
+export function quantize_q8p(x: usize, xq: usize, n: i32): void {
+  for (let b = 0; b < n >> 5; b++) {
+    const src = x + (<usize>b << 7), dst = xq + (<usize>b) * Q8P_BLOCK_BYTES;
+    const d: f32 = absMax(src, 32) / 127;
+    store<f32>(dst, d, Q8P_D);
+    if (d == 0) {
+      memory.fill(dst + 4, 0, Q8P_BLOCK_BYTES - 4);
+      continue;
+    }
+    const dv = f32x4.splat(d);
+    const s = i32x4.add(i32x4.add(eight(src, dv, dst + Q8P_QS), eight(src + 32, dv, dst + Q8P_QS + 16)),
+      i32x4.add(eight(src + 64, dv, dst + Q8P_QS + 32), eight(src + 96, dv, dst + Q8P_QS + 48)));
+    store<i32>(dst, laneSumI32(s), Q8P_SUM);
+  }
+}
+
+/** n values (a multiple of 256) at x to Q8PK blocks at xq. */
+export function quantize_q8pk(x: usize, xq: usize, n: i32): void {
+  for (let b = 0; b < n >> 8; b++) {
+    const src = x + (<usize>b << 10), dst = xq + (<usize>b) * Q8PK_BLOCK_BYTES;
+    const d: f32 = absMax(src, 256) / 127;
+    store<f32>(dst, d, Q8PK_D);
+    if (d == 0) {
+      memory.fill(dst + 4, 0, Q8PK_BLOCK_BYTES - 4);
+      continue;
+    }
+    const dv = f32x4.splat(d);
+    for (let g = 0; g < 16; g += 2) {
+      const p = src + (<usize>g << 6), q = dst + Q8PK_QS + (<usize>g << 5);
+      const s0 = laneSumI32(i32x4.add(eight(p, dv, q), eight(p + 32, dv, q + 16)));
+      const s1 = laneSumI32(i32x4.add(eight(p + 64, dv, q + 32), eight(p + 96, dv, q + 48)));
+      store<i16>(dst + Q8PK_SUMS16 + (<usize>g << 1), <i16>s0);
+      store<i16>(dst + Q8PK_SUMS16 + (<usize>g << 1), <i16>s1, 2);
+      store<i16>(dst + Q8PK_SUMS32 + (<usize>g), <i16>(s0 + s1));
+    }
+  }
+}
