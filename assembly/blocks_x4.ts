@@ -12,6 +12,10 @@
 // which is what i32x4.dot_i16x8_s needs against the activation pairs (x0, x2), (x1, x3), (x4, x6), (x5, x7)
 // of Q8P / Q8PK (blocks_act.ts) splat across the vector: its lane r is row r's sum.
 //
+// Q5_Kx4 / Q6_Kx4 add the values' high bits byte for byte beside the chunk bytes that hold their low bits:
+// the low nibbles of a chunk and the high nibbles, each with its high bits or'ed in, are 16 bytes of whole
+// values, whose even and odd bytes (as i16 lanes: & 0x00ff, >> 8) are the same 4 planes.
+//
 // Pair layout (scales, mins): for sub-blocks 2k and 2k + 1, 8 bytes [r0: s(2k), s(2k+1)], [r1: ..], [r2], [r3]:
 // widened to i16 they are the lanes that dot_i16x8_s takes against the activation sums (X(2k), X(2k+1)).
 //
@@ -42,16 +46,18 @@
 //   16   scales  u8[32]   32     pair layout
 //   48   mins    u8[32]   32     pair layout
 //   80   qs      u8[512]  512    bits 0..3, chunks as Q4_Kx4
-//   592  qh      u8[128]  128    bit 4: 8 pieces of 16 bytes; in piece k, bit 4e + u of i16 lane j is bit 4 of
-//                                the value at plane u, lane j of chunk 4k + e (e < 4)
+//   592  qh      u8[128]  128    bit 4: 8 pieces of 16 bytes, piece k for chunks 4k..4k+3 (sub-block k); bits
+//                                2e and 2e + 1 of byte 4r + i are bit 4 of values i and 4 + i of row r in
+//                                chunk 4k + e (the values whose low bits byte 4r + i of that chunk holds)
 //   w = d·scale·q - dmin·min
 //
 // Q6_Kx4 (840 bytes: 4 rows x 256 values, as in the file)
 //   0    d       f16[4]   8
 //   8    scales  i8[64]   64     the 16 signed scales of each row (16 values each), pair layout
 //   72   ql      u8[512]  512    bits 0..3, 32 chunks; chunk c: values 8c..8c+7 (sub-block c >> 1)
-//   584  qh      u8[256]  256    bits 4..5: 16 pieces of 16 bytes; in piece k, bits 2(4e + u)..2(4e + u) + 1 of
-//                                i16 lane j are bits 4..5 of the value at plane u, lane j of chunk 2k + e (e < 2)
+//   584  qh      u8[256]  256    bits 4..5: 16 pieces of 16 bytes, piece k for chunks 2k, 2k+1 (sub-block k);
+//                                bits 4e..4e+1 and 4e+2..4e+3 of byte 4r + i are bits 4..5 of values i and
+//                                4 + i of row r in chunk 2k + e
 //   w = d·scale·(q - 32)
 
 /** Rows per group. */

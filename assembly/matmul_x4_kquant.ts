@@ -1,16 +1,17 @@
 // Q4_Kx4, Q5_Kx4 and Q6_Kx4 weight kernels (interleaved groups of 4 rows, blocks_x4.ts) against Q8PK
 // activations (quantize_q8pk): matvec (decode) and matmul (prefill). Lane r of every vector is row r.
 //
-// Per (row, token, super-block) the integer sums are exact: R = Σ scale·S (S: a sub-block's Σ q·x), for Q6_K
-// less 32·Σ scale·X (X: a sub-block's activation sum), and M = Σ min·X for Q4_K / Q5_K. Then, in f32,
-// acc + f32(R)·(d·dx), and for Q4_K / Q5_K minus f32(M)·(dmin·dx). matvec and matmul share the code
-// (groupKernel with T = 1 or 4 tokens), so each (row, token) has the same bits whichever kernel, row block
-// or token group computes it.
-//   matvec: one group at a time, all its super-blocks: one sequential weight stream.
+// Per (row, token, super-block) the integer sums are exact, however they are formed: R = Σ scale·S (S: a
+// sub-block's Σ q·x), for Q6_K less 32·Σ scale·X (X: a sub-block's activation sum), and M = Σ min·X for Q4_K /
+// Q5_K. Then, in f32, acc + f32(R)·(d·dx), and for Q4_K / Q5_K minus f32(M)·(dmin·dx) (superStep, the one f32
+// step both kernels use). So each (row, token) has the same bits whichever kernel, row block or token group
+// computes it, and the bits of the file-layout kernels (the same integers and the same f32 steps).
+//   matvec: one group at a time, all its super-blocks (one sequential weight stream), a pair of sub-blocks
+//           per loop iteration with its chunks written out.
 //   matmul: one group against 4 tokens at a time, each chunk unpacked once for the 4; the last n % 4 tokens
-//           one at a time.
+//           with the matvec code.
 import { Q4_K, Q5_K, Q6_K } from './types';
-import { nibMask, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+import { nibMask, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd, byteMask0f, byteMask30, evenByteMask } from './quant_simd';
 import { Q8PK_BLOCK_BYTES, Q8PK_D, Q8PK_SUMS16, Q8PK_SUMS32, Q8PK_QS } from './blocks_act';
 import {
   Q4_KX4_BLOCK_BYTES, Q4_KX4_D, Q4_KX4_DMIN, Q4_KX4_SCALES, Q4_KX4_MINS, Q4_KX4_QS, Q5_KX4_BLOCK_BYTES, Q5_KX4_QH,
@@ -20,137 +21,84 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
 
 // @ts-ignore: decorator
 @inline function blockBytes(kind: i32): usize { return kind == Q4_K ? Q4_KX4_BLOCK_BYTES : kind == Q5_K ? Q5_KX4_BLOCK_BYTES : Q6_KX4_BLOCK_BYTES; }
-
-/** acc + Σ plane·pair for the 4 planes (p0..p3: nibble planes 0..3, high bits included) of a chunk against the
- *  4 activation pairs at xa. */
+/** Offset of the low 4 bits (chunks) in a group block. */
 // @ts-ignore: decorator
-@inline function planesDot(acc: v128, p0: v128, p1: v128, p2: v128, p3: v128, xa: usize): v128 {
-  const a = i32x4.add(i32x4.dot_i16x8_s(p0, v128.load32_splat(xa)), i32x4.dot_i16x8_s(p2, v128.load32_splat(xa, 4)));
-  const b = i32x4.add(i32x4.dot_i16x8_s(p1, v128.load32_splat(xa, 8)), i32x4.dot_i16x8_s(p3, v128.load32_splat(xa, 12)));
+@inline function qsAt(kind: i32): usize { return kind == Q6_K ? Q6_KX4_QL : Q4_KX4_QS; }
+/** Offset of the high-bit pieces (Q5_K, Q6_K). */
+// @ts-ignore: decorator
+@inline function qhAt(kind: i32): usize { return kind == Q6_K ? Q6_KX4_QH : Q5_KX4_QH; }
+/** Chunks of one sub-block: 4 (32 values, Q4_K / Q5_K) or 2 (16 values, Q6_K). */
+// @ts-ignore: decorator
+@inline function subChunks(kind: i32): i32 { return kind == Q6_K ? 2 : 4; }
+
+/** i32 lanes of 0xffff, and bytes of 0x10 (Q5_K's high-bit mask), as a table: V8 rebuilds a v128 constant
+ *  at each use inside a loop, a vector loaded once before the loop stays in a register. */
+const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x10101010, 0x10101010, 0x10101010, 0x10101010], 16);
+
+/** acc + Σ plane·pair for the 4 planes of a chunk (q0..q3: nibble planes 0..3 with their high bits) against
+ *  the 4 activation pairs at xa. */
+// @ts-ignore: decorator
+@inline function planesDot(acc: v128, q0: v128, q1: v128, q2: v128, q3: v128, xa: usize): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(q0, v128.load32_splat(xa)), i32x4.dot_i16x8_s(q2, v128.load32_splat(xa, 4)));
+  const b = i32x4.add(i32x4.dot_i16x8_s(q1, v128.load32_splat(xa, 8)), i32x4.dot_i16x8_s(q3, v128.load32_splat(xa, 12)));
   return i32x4.add(acc, i32x4.add(a, b));
 }
 
-/** The high bits of one plane's values (bit b of every lane of the high-bit piece h, and b + 1 for Q6_K)
- *  moved to bit 4 and masked (hm: lanes of 0x10 for Q5_K, 0x30 for Q6_K). */
+/** The bits at bit b of every byte of the high-bit piece h moved to bit 4 (the caller masks). */
 // @ts-ignore: decorator
-@inline function highBits(h: v128, b: i32, hm: v128): v128 {
-  return v128.and(b < 4 ? i16x8.shl(h, 4 - b) : b > 4 ? i16x8.shr_u(h, b - 4) : h, hm);
+@inline function toBit4(h: v128, b: i32): v128 { return b < 4 ? i16x8.shl(h, 4 - b) : b > 4 ? i16x8.shr_u(h, b - 4) : h; }
+
+/** acc + the sums of the chunk v (chunk e of its high-bit piece h; e a constant) against the activation pairs
+ *  at xa. Q4_K: the 4 nibble planes of v. Q5_K / Q6_K: the low and the high nibbles of v as bytes, each with
+ *  its high bits from h or'ed in (blocks_x4.ts), split into even and odd bytes: the same 4 planes. Called once
+ *  per token with the same v, the planes are computed once (common subexpressions). m: nibMask; b0f: bytes of
+ *  0x0f; ff: i16 lanes of 0x00ff; hm: bytes of 0x10 (Q5_K) or 0x30 (Q6_K). */
+// @ts-ignore: decorator
+@inline function planesSum(kind: i32, acc: v128, v: v128, h: v128, e: i32, xa: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
+  if (kind == Q4_K) return planesDot(acc, nibLoEven(v, m), nibHiEven(v, m), nibLoOdd(v, m), nibHiOdd(v), xa);
+  const bl = kind == Q5_K ? 2 * e : 4 * e, bh = kind == Q5_K ? 2 * e + 1 : 4 * e + 2; // the high bits' places in h
+  const lo = v128.or(v128.and(v, b0f), v128.and(toBit4(h, bl), hm));
+  const hi = v128.or(v128.and(i16x8.shr_u(v, 4), b0f), v128.and(toBit4(h, bh), hm));
+  return planesDot(acc, v128.and(lo, ff), v128.and(hi, ff), i16x8.shr_u(lo, 8), i16x8.shr_u(hi, 8), xa);
 }
 
-/** One group (`blocks` super-blocks at w) against T (1 or 4) tokens' Q8PK rows at x (xStride apart):
- *  y[t·yStride + r] for the group's `valid` rows. */
+/** acc + the sums of chunk c (chunk e of its high-bit piece h) of the group block at p against the activation
+ *  pairs at xq + 16c; the partial sum is fenced at y. */
 // @ts-ignore: decorator
-@inline function groupKernel(kind: i32, T: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
-  const m = nibMask(), hmask = halfMaskV(), hscale = halfScaleV();
-  const hm = i16x8.splat(kind == Q5_K ? 0x10 : 0x30), lo16 = i32x4.splat(0xffff);
-  const wb = blockBytes(kind);
-  const s1 = xStride, s2 = xStride << 1, s3 = xStride * 3;
-  let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
-  let p = w, xb = x;
-  for (let b = 0; b < blocks; b++) {
-    let r0 = i32x4.splat(0), r1 = r0, r2 = r0, r3 = r0; // R
-    const xq = xb + Q8PK_QS;
-    // sub-block s: 32 values (4 chunks) for Q4_K / Q5_K, 16 values (2 chunks) for Q6_K
-    const subs = kind == Q6_K ? 16 : 8;
-    for (let s = 0; s < subs; s++) {
-      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // S
-      if (kind == Q6_K) {
-        // chunks 2s, 2s + 1; bits 2(4e + u) of the piece h hold the top two bits of plane u of chunk e
-        const c0 = <usize>(2 * s), h = v128.load(p + Q6_KX4_QH + (<usize>s << 4)), xa = xq + (c0 << 4);
-        let v = v128.load(p + Q6_KX4_QL + c0 * CHUNK_BYTES);
-        let q0 = v128.or(nibLoEven(v, m), highBits(h, 0, hm)), q1 = v128.or(nibHiEven(v, m), highBits(h, 2, hm));
-        let q2 = v128.or(nibLoOdd(v, m), highBits(h, 4, hm)), q3 = v128.or(nibHiOdd(v), highBits(h, 6, hm));
-        a0 = planesDot(a0, q0, q1, q2, q3, xa); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xa + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xa + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xa + s3); fence(y + 3 * yStride, a3);
-        }
-        v = v128.load(p + Q6_KX4_QL + (c0 + 1) * CHUNK_BYTES);
-        q0 = v128.or(nibLoEven(v, m), highBits(h, 8, hm)); q1 = v128.or(nibHiEven(v, m), highBits(h, 10, hm));
-        q2 = v128.or(nibLoOdd(v, m), highBits(h, 12, hm)); q3 = v128.or(nibHiOdd(v), highBits(h, 14, hm));
-        const xb1 = xa + 16;
-        a0 = planesDot(a0, q0, q1, q2, q3, xb1); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xb1 + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xb1 + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xb1 + s3); fence(y + 3 * yStride, a3);
-        }
-      } else if (kind == Q5_K) {
-        // chunks 4s..4s+3; bit 4e + u of the piece h is bit 4 of plane u of chunk e
-        const c0 = <usize>(4 * s), xa = xq + (c0 << 4), h = v128.load(p + Q5_KX4_QH + (<usize>s << 4));
-        const q = p + Q4_KX4_QS + c0 * CHUNK_BYTES;
-        let v = v128.load(q);
-        let q0 = v128.or(nibLoEven(v, m), highBits(h, 0, hm)); let q1 = v128.or(nibHiEven(v, m), highBits(h, 1, hm));
-        let q2 = v128.or(nibLoOdd(v, m), highBits(h, 2, hm)); let q3 = v128.or(nibHiOdd(v), highBits(h, 3, hm));
-        a0 = planesDot(a0, q0, q1, q2, q3, xa); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xa + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xa + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xa + s3); fence(y + 3 * yStride, a3);
-        }
-        v = v128.load(q, 16);
-        q0 = v128.or(nibLoEven(v, m), highBits(h, 4, hm)); q1 = v128.or(nibHiEven(v, m), highBits(h, 5, hm));
-        q2 = v128.or(nibLoOdd(v, m), highBits(h, 6, hm)); q3 = v128.or(nibHiOdd(v), highBits(h, 7, hm));
-        a0 = planesDot(a0, q0, q1, q2, q3, xa + 16); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xa + 16 + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xa + 16 + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xa + 16 + s3); fence(y + 3 * yStride, a3);
-        }
-        v = v128.load(q, 32);
-        q0 = v128.or(nibLoEven(v, m), highBits(h, 8, hm)); q1 = v128.or(nibHiEven(v, m), highBits(h, 9, hm));
-        q2 = v128.or(nibLoOdd(v, m), highBits(h, 10, hm)); q3 = v128.or(nibHiOdd(v), highBits(h, 11, hm));
-        a0 = planesDot(a0, q0, q1, q2, q3, xa + 32); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xa + 32 + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xa + 32 + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xa + 32 + s3); fence(y + 3 * yStride, a3);
-        }
-        v = v128.load(q, 48);
-        q0 = v128.or(nibLoEven(v, m), highBits(h, 12, hm)); q1 = v128.or(nibHiEven(v, m), highBits(h, 13, hm));
-        q2 = v128.or(nibLoOdd(v, m), highBits(h, 14, hm)); q3 = v128.or(nibHiOdd(v), highBits(h, 15, hm));
-        a0 = planesDot(a0, q0, q1, q2, q3, xa + 48); fence(y, a0);
-        if (T > 1) {
-          a1 = planesDot(a1, q0, q1, q2, q3, xa + 48 + s1); fence(y + yStride, a1);
-          a2 = planesDot(a2, q0, q1, q2, q3, xa + 48 + s2); fence(y + 2 * yStride, a2);
-          a3 = planesDot(a3, q0, q1, q2, q3, xa + 48 + s3); fence(y + 3 * yStride, a3);
-        }
-      } else {
-        const c0 = <usize>(4 * s), xa = xq + (c0 << 4);
-        for (let e = 0; e < 4; e++) {
-          const v = v128.load(p + Q4_KX4_QS + (c0 + <usize>e) * CHUNK_BYTES), xc = xa + (<usize>e << 4);
-          const q0 = nibLoEven(v, m), q1 = nibHiEven(v, m), q2 = nibLoOdd(v, m), q3 = nibHiOdd(v);
-          a0 = planesDot(a0, q0, q1, q2, q3, xc); fence(y, a0);
-          if (T > 1) {
-            a1 = planesDot(a1, q0, q1, q2, q3, xc + s1); fence(y + yStride, a1);
-            a2 = planesDot(a2, q0, q1, q2, q3, xc + s2); fence(y + 2 * yStride, a2);
-            a3 = planesDot(a3, q0, q1, q2, q3, xc + s3); fence(y + 3 * yStride, a3);
-          }
-        }
-      }
-      // this sub-block's scales (lanes = rows) from the pair layout: the low or high i16 of each i32 lane
-      const pairs = kind == Q6_K ? i16x8.extend_low_i8x16_s(v128.load64_zero(p + Q6_KX4_SCALES + (<usize>(s >> 1) << 3)))
-        : i16x8.extend_low_i8x16_u(v128.load64_zero(p + Q4_KX4_SCALES + (<usize>(s >> 1) << 3)));
-      const sc = kind == Q6_K ? i32x4.shr_s(i32x4.shl(pairs, 16 - 16 * (s & 1)), 16) : v128.and(i32x4.shr_u(pairs, 16 * (s & 1)), lo16);
-      r0 = i32x4.add(r0, i32x4.mul(a0, sc));
-      if (T > 1) { r1 = i32x4.add(r1, i32x4.mul(a1, sc)); r2 = i32x4.add(r2, i32x4.mul(a2, sc)); r3 = i32x4.add(r3, i32x4.mul(a3, sc)); }
-    }
-    const hd = halves4At(p + (kind == Q6_K ? Q6_KX4_D : Q4_KX4_D), hmask, hscale);
-    f0 = superStep(kind, f0, r0, hd, p, xb, hmask, hscale);
-    if (T > 1) {
-      f1 = superStep(kind, f1, r1, hd, p, xb + s1, hmask, hscale);
-      f2 = superStep(kind, f2, r2, hd, p, xb + s2, hmask, hscale);
-      f3 = superStep(kind, f3, r3, hd, p, xb + s3, hmask, hscale);
-    }
-    p += wb; xb += Q8PK_BLOCK_BYTES;
+@inline function chunkSum(kind: i32, acc: v128, p: usize, c: usize, h: v128, e: i32, xq: usize, y: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
+  acc = planesSum(kind, acc, v128.load(p + qsAt(kind) + c * CHUNK_BYTES), h, e, xq + (c << 4), m, b0f, ff, hm);
+  fence(y, acc);
+  return acc;
+}
+
+/** S of sub-block s (its chunks written out) of the group block at p against the Q8PK values at xq. */
+// @ts-ignore: decorator
+@inline function subSum(kind: i32, p: usize, s: i32, xq: usize, y: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
+  const c = <usize>(subChunks(kind) * s);
+  // high-bit piece: one per sub-block (Q5_K: 4 chunks, Q6_K: 2)
+  const h = kind == Q4_K ? m : v128.load(p + qhAt(kind) + (<usize>s << 4));
+  let a = chunkSum(kind, i32x4.splat(0), p, c, h, 0, xq, y, m, b0f, ff, hm);
+  a = chunkSum(kind, a, p, c + 1, h, 1, xq, y, m, b0f, ff, hm);
+  if (kind != Q6_K) {
+    a = chunkSum(kind, a, p, c + 2, h, 2, xq, y, m, b0f, ff, hm);
+    a = chunkSum(kind, a, p, c + 3, h, 3, xq, y, m, b0f, ff, hm);
   }
-  storeRows(y, f0, valid);
-  if (T > 1) {
-    storeRows(y + yStride, f1, valid);
-    storeRows(y + 2 * yStride, f2, valid);
-    storeRows(y + 3 * yStride, f3, valid);
-  }
+  return a;
+}
+
+/** The scales of sub-blocks 2k (odd = false) or 2k + 1 from their pair (8 bytes at p + SCALES + 8k, widened
+ *  to i16): the low or high i16 of each i32 lane, signed for Q6_K. */
+// @ts-ignore: decorator
+@inline function scalesOf(kind: i32, pairs: v128, odd: bool, lo16: v128): v128 {
+  if (kind == Q6_K) return odd ? i32x4.shr_s(pairs, 16) : i32x4.shr_s(i32x4.shl(pairs, 16), 16);
+  return odd ? i32x4.shr_u(pairs, 16) : v128.and(pairs, lo16);
+}
+
+/** The scale pairs k (sub-blocks 2k, 2k + 1) of the group block at p, widened to i16. */
+// @ts-ignore: decorator
+@inline function scalePairs(kind: i32, p: usize, k: i32): v128 {
+  const b = v128.load64_zero(p + (kind == Q6_K ? Q6_KX4_SCALES : Q4_KX4_SCALES) + (<usize>k << 3));
+  return kind == Q6_K ? i16x8.extend_low_i8x16_s(b) : i16x8.extend_low_i8x16_u(b);
 }
 
 /** acc + f32(R)·(d·dx) (- f32(M)·(dmin·dx)) for one token's super-block: Q6_K takes 32·Σ scale·X off R first,
@@ -177,12 +125,85 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
   return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mm), f32x4.mul(dmin, dx)));
 }
 
+/** One group (`blocks` super-blocks at w) · one token's Q8PK row x: lanes = rows, stored for the group's
+ *  `valid` rows at y. */
+// @ts-ignore: decorator
+@inline function groupToken(kind: i32, w: usize, x: usize, blocks: i32, y: usize, valid: i32): void {
+  const m = nibMask(), hmask = halfMaskV(), hscale = halfScaleV();
+  const b0f = byteMask0f(), ff = evenByteMask(), hm = kind == Q5_K ? v128.load(K_CONSTS, 16) : byteMask30(), lo16 = v128.load(K_CONSTS);
+  let f = f32x4.splat(0);
+  let p = w, xb = x;
+  for (let b = 0; b < blocks; b++) {
+    const xq = xb + Q8PK_QS;
+    let r = i32x4.splat(0);
+    for (let k = 0; k < (kind == Q6_K ? 8 : 4); k++) {
+      const pairs = scalePairs(kind, p, k);
+      r = i32x4.add(r, i32x4.mul(subSum(kind, p, 2 * k, xq, y, m, b0f, ff, hm), scalesOf(kind, pairs, false, lo16)));
+      r = i32x4.add(r, i32x4.mul(subSum(kind, p, 2 * k + 1, xq, y, m, b0f, ff, hm), scalesOf(kind, pairs, true, lo16)));
+    }
+    f = superStep(kind, f, r, halves4At(p + (kind == Q6_K ? Q6_KX4_D : Q4_KX4_D), hmask, hscale), p, xb, hmask, hscale);
+    p += blockBytes(kind); xb += Q8PK_BLOCK_BYTES;
+  }
+  storeRows(y, f, valid);
+}
+
+/** One group (`blocks` super-blocks at w) against 4 tokens' Q8PK rows at x (xStride apart): y[t·yStride + r]
+ *  for the group's `valid` rows. Each chunk is unpacked once for the 4 tokens. */
+// @ts-ignore: decorator
+@inline function groupTokens4(kind: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
+  const m = nibMask(), hmask = halfMaskV(), hscale = halfScaleV();
+  const b0f = byteMask0f(), ff = evenByteMask(), hm = kind == Q5_K ? v128.load(K_CONSTS, 16) : byteMask30(), lo16 = v128.load(K_CONSTS);
+  const s1 = xStride, s2 = xStride << 1, s3 = xStride * 3, y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
+  const sub = subChunks(kind);
+  let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
+  let p = w, xb = x;
+  for (let b = 0; b < blocks; b++) {
+    let r0 = i32x4.splat(0), r1 = r0, r2 = r0, r3 = r0;
+    const xq = xb + Q8PK_QS;
+    for (let s = 0; s < 256 / (8 * sub); s++) {
+      const h = kind == Q4_K ? m : v128.load(p + qhAt(kind) + (<usize>s << 4));
+      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      const c0 = <usize>(sub * s), q = p + qsAt(kind) + c0 * CHUNK_BYTES, xa = xq + (c0 << 4);
+      let v = v128.load(q);
+      a0 = planesSum(kind, a0, v, h, 0, xa, m, b0f, ff, hm); fence(y, a0);
+      a1 = planesSum(kind, a1, v, h, 0, xa + s1, m, b0f, ff, hm); fence(y1, a1);
+      a2 = planesSum(kind, a2, v, h, 0, xa + s2, m, b0f, ff, hm); fence(y2, a2);
+      a3 = planesSum(kind, a3, v, h, 0, xa + s3, m, b0f, ff, hm); fence(y3, a3);
+      v = v128.load(q, 16);
+      a0 = planesSum(kind, a0, v, h, 1, xa + 16, m, b0f, ff, hm); fence(y, a0);
+      a1 = planesSum(kind, a1, v, h, 1, xa + 16 + s1, m, b0f, ff, hm); fence(y1, a1);
+      a2 = planesSum(kind, a2, v, h, 1, xa + 16 + s2, m, b0f, ff, hm); fence(y2, a2);
+      a3 = planesSum(kind, a3, v, h, 1, xa + 16 + s3, m, b0f, ff, hm); fence(y3, a3);
+      if (sub > 2) {
+        v = v128.load(q, 32);
+        a0 = planesSum(kind, a0, v, h, 2, xa + 32, m, b0f, ff, hm); fence(y, a0);
+        a1 = planesSum(kind, a1, v, h, 2, xa + 32 + s1, m, b0f, ff, hm); fence(y1, a1);
+        a2 = planesSum(kind, a2, v, h, 2, xa + 32 + s2, m, b0f, ff, hm); fence(y2, a2);
+        a3 = planesSum(kind, a3, v, h, 2, xa + 32 + s3, m, b0f, ff, hm); fence(y3, a3);
+        v = v128.load(q, 48);
+        a0 = planesSum(kind, a0, v, h, 3, xa + 48, m, b0f, ff, hm); fence(y, a0);
+        a1 = planesSum(kind, a1, v, h, 3, xa + 48 + s1, m, b0f, ff, hm); fence(y1, a1);
+        a2 = planesSum(kind, a2, v, h, 3, xa + 48 + s2, m, b0f, ff, hm); fence(y2, a2);
+        a3 = planesSum(kind, a3, v, h, 3, xa + 48 + s3, m, b0f, ff, hm); fence(y3, a3);
+      }
+      const sc = scalesOf(kind, scalePairs(kind, p, s >> 1), (s & 1) != 0, lo16);
+      r0 = i32x4.add(r0, i32x4.mul(a0, sc)); r1 = i32x4.add(r1, i32x4.mul(a1, sc));
+      r2 = i32x4.add(r2, i32x4.mul(a2, sc)); r3 = i32x4.add(r3, i32x4.mul(a3, sc));
+    }
+    const d = halves4At(p + (kind == Q6_K ? Q6_KX4_D : Q4_KX4_D), hmask, hscale);
+    f0 = superStep(kind, f0, r0, d, p, xb, hmask, hscale);
+    f1 = superStep(kind, f1, r1, d, p, xb + s1, hmask, hscale);
+    f2 = superStep(kind, f2, r2, d, p, xb + s2, hmask, hscale);
+    f3 = superStep(kind, f3, r3, d, p, xb + s3, hmask, hscale);
+    p += blockBytes(kind); xb += Q8PK_BLOCK_BYTES;
+  }
+  storeRows(y, f0, valid); storeRows(y1, f1, valid); storeRows(y2, f2, valid); storeRows(y3, f3, valid);
+}
+
 // @ts-ignore: decorator
 @inline function matvecX4(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32): void {
   const blocks = cols >> 8, groupBytes = (<usize>blocks) * blockBytes(kind);
-  for (let r = 0; r < rows; r += 4) {
-    groupKernel(kind, 1, w + (<usize>(r >> 2)) * groupBytes, xq, 0, blocks, y + (<usize>r << 2), 0, min(4, rows - r));
-  }
+  for (let r = 0; r < rows; r += 4) groupToken(kind, w + (<usize>(r >> 2)) * groupBytes, xq, blocks, y + (<usize>r << 2), min(4, rows - r));
 }
 
 // @ts-ignore: decorator
@@ -192,8 +213,8 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
   for (let r = 0; r < rows; r += 4) {
     const wg = w + (<usize>(r >> 2)) * groupBytes, yr = y + (<usize>r << 2), valid = min(4, rows - r);
     let t = 0;
-    for (; t + 4 <= n; t += 4) groupKernel(kind, 4, wg, xq + (<usize>t) * xStride, xStride, blocks, yr + (<usize>t) * yStride, yStride, valid);
-    for (; t < n; t++) groupKernel(kind, 1, wg, xq + (<usize>t) * xStride, 0, blocks, yr + (<usize>t) * yStride, 0, valid);
+    for (; t + 4 <= n; t += 4) groupTokens4(kind, wg, xq + (<usize>t) * xStride, xStride, blocks, yr + (<usize>t) * yStride, yStride, valid);
+    for (; t < n; t++) groupToken(kind, wg, xq + (<usize>t) * xStride, blocks, yr + (<usize>t) * yStride, valid);
   }
 }
 

@@ -77,30 +77,31 @@ export function x4_bytes(type: i32, rows: i32, cols: i32): usize {
   }
 }
 
-/** Value offset within a chunk of plane u (0..3) at i16 lane j (blocks_x4.ts). */
+/** The high bits of values 8c..8c+7 of the Q5_K / Q6_K block at p, one value per byte of a u64 (0 for a
+ *  missing row). */
 // @ts-ignore: decorator
-@inline function planeValue(u: i32, j: i32): i32 { return (u == 0 ? 0 : u == 1 ? 4 : u == 2 ? 1 : 5) + 2 * (j & 1); }
-
-/** Bits 4.. of value i of the Q5_K / Q6_K block at p (0 for a missing row). */
-// @ts-ignore: decorator
-@inline function highOf(kind: i32, p: usize, i: i32): i32 {
+@inline function highBits8(kind: i32, p: usize, c: i32): u64 {
   if (p == 0) return 0;
-  if (kind == Q5_K) return (<i32>load<u8>(p + Q5_K_QH + <usize>(i & 31)) >> (i >> 5)) & 1; // i = 64p + 32h + l: bit 2p + h of qh[l]
-  return (<i32>load<u8>(p + Q6_K_QH + <usize>(32 * (i >> 7) + (i & 31))) >> (2 * ((i >> 5) & 3))) & 3;
+  // Q5_K: value i = 64p' + 32h + l has bit 4 at bit (i >> 5) of qh[l]; Q6_K: i = 128n + 32k + l has bits 4..5 at
+  // bits 2k of qh[32n + l]
+  if (kind == Q5_K) return (load<u64>(p + Q5_K_QH + <usize>(8 * (c & 3))) >> <u64>(c >> 2)) & 0x0101010101010101;
+  return (load<u64>(p + Q6_K_QH + <usize>(32 * (c >> 4) + 8 * (c & 3))) >> <u64>(2 * ((c >> 2) & 3))) & 0x0303030303030303;
 }
 
-/** Writes the high-bit pieces at dst (Q5_K: 1 bit, 4 chunks a piece; Q6_K: 2 bits, 2 chunks a piece). */
+/** Writes the high-bit pieces at dst (Q5_K: 1 bit a value, 4 chunks a piece; Q6_K: 2 bits, 2 chunks a piece). */
 // @ts-ignore: decorator
 @inline function highPieces(kind: i32, dst: usize, p0: usize, p1: usize, p2: usize, p3: usize): void {
   const perPiece = kind == Q5_K ? 4 : 2, bits = kind == Q5_K ? 1 : 2;
   for (let k = 0; k < 32 / perPiece; k++) {
-    for (let j = 0; j < 8; j++) {
-      const r = j >> 1, p = r == 0 ? p0 : r == 1 ? p1 : r == 2 ? p2 : p3;
-      let lane = 0;
-      for (let e = 0; e < perPiece; e++) for (let u = 0; u < 4; u++) {
-        lane |= highOf(kind, p, 8 * (perPiece * k + e) + planeValue(u, j)) << (bits * (4 * e + u));
+    for (let r = 0; r < 4; r++) {
+      const p = r == 0 ? p0 : r == 1 ? p1 : r == 2 ? p2 : p3;
+      let word: u32 = 0;
+      for (let e = 0; e < perPiece; e++) {
+        const h = highBits8(kind, p, perPiece * k + e);
+        // byte i: value i's bits, then value 4 + i's above them
+        word |= (<u32>h | (<u32>(h >> 32) << bits)) << (2 * bits * e);
       }
-      store<u16>(dst + <usize>(16 * k + 2 * j), <u16>lane);
+      store<u32>(dst + <usize>(16 * k + 4 * r), word);
     }
   }
 }

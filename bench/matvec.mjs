@@ -9,7 +9,7 @@
 // own memory holding the same bytes; samples of the two alternate (one call each in turn), so both see the
 // same load, and the table gives both and their ratio.
 // Times are CPU time of this process (see clock below).
-//   node bench/matvec.mjs [--out bench/results/matvec.json] [--base old.wasm] [--rounds 9] [--only REGEX]
+//   node bench/matvec.mjs [--out bench/results/matvec.json] [--base old.wasm [--x4-base]] [--rounds 9] [--only REGEX]
 //                         [--prefill 32,64] [--prefill-mib 8]
 // --only keeps the cases whose label matches REGEX (the read yardstick always runs).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -23,6 +23,8 @@ const argv = process.argv.slice(2);
 const opt = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
 const outFile = opt('--out');
 const basePath = opt('--base');
+/** --x4-base: the base module runs the x4 kernels too (comparing two builds of them), not the file-layout ones. */
+const x4Base = argv.includes('--x4-base');
 const rounds = Number(opt('--rounds', '9'));
 const only = opt('--only') ? new RegExp(opt('--only')) : null;
 const prefillNs = opt('--prefill', '32,64').split(',').filter(Boolean).map(Number);
@@ -102,9 +104,10 @@ async function setup(wasm) {
   return { rt, k: rt.k, p };
 }
 const mods = [await setup(readFileSync(join(root, 'dist', 'sparq.wasm')))];
-// The interleaved (x4) forms of the weights, repacked from the file layout in the new module only.
-mods[0].p.x4 = mods[0].rt.alloc('x4', Math.ceil(BYTES * 1.03));
 if (basePath) mods.push(await setup(readFileSync(basePath)));
+// The interleaved (x4) forms of the weights, repacked from the file layout in each module that has them.
+for (const m of mods) if (m.k.x4_bytes) m.p.x4 = m.rt.alloc('x4', Math.ceil(BYTES * 1.03));
+
 
 // Activations: N(0,1) floats and every quantised form, in each module.
 {
@@ -137,29 +140,29 @@ for (const [name, rowBytes] of TYPES) {
 // module runs the file-layout kernel of the type on those file bytes.
 const X4 = [['q8_0', 32], ['q4_0', 32], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]].filter(([name]) => mods[0].k[`matvec_${name}x4`]);
 const x4Type = { q8_0: 8, q4_0: 2, q4_k: 12, q5_k: 13, q6_k: 14 };
-const repackedAt = {};
-function repacked({ k, p }, name, rows) {
-  if (repackedAt.key !== `${name}/${rows}`) {
+const repackedAt = new Map();
+function repacked(m, name, rows) {
+  if (repackedAt.get(m) !== `${name}/${rows}`) {
     const t0 = performance.now();
-    k[`repack_${name}x4`](p.w, p.x4, rows, K);
-    repackTimes[name] = { ms: performance.now() - t0, bytes: rows * TYPES.find(([t]) => t === name)[1] };
-    repackedAt.key = `${name}/${rows}`;
+    m.k[`repack_${name}x4`](m.p.w, m.p.x4, rows, K);
+    if (m === mods[0]) repackTimes[name] = { ms: performance.now() - t0, bytes: rows * TYPES.find(([t]) => t === name)[1] };
+    repackedAt.set(m, `${name}/${rows}`);
   }
-  return p.x4;
+  return m.p.x4;
 }
 const repackTimes = {};
 for (const [name, block] of X4) {
   const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(BYTES / rowBytes / 4) * 4, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
   cases.push({ label: `matvec_${name}x4`, fill: name, bytes: rows * rowBytes, tokens: 1,
     run: (m) => m.k[`matvec_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K),
-    baseRun: ({ k, p }) => k[`matvec_${name}`](p.w, p[xi], p.y, rows, K) });
+    baseRun: x4Base ? undefined : ({ k, p }) => k[`matvec_${name}`](p.w, p[xi], p.y, rows, K) });
 }
 for (const n of prefillNs) {
   for (const [name, block] of X4) {
     const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(PREFILL_BYTES / rowBytes / 16) * 16, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
     cases.push({ label: `matmul_${name}x4 n=${n}`, fill: name, bytes: rows * rowBytes, tokens: n,
       run: (m) => m.k[`matmul_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K, n, rows),
-      baseRun: ({ k, p }) => k[`matmul_${name}`](p.w, p[xi], p.y, rows, K, n, rows) });
+      baseRun: x4Base ? undefined : ({ k, p }) => k[`matmul_${name}`](p.w, p[xi], p.y, rows, K, n, rows) });
   }
 }
 for (const n of prefillNs) {
@@ -185,7 +188,7 @@ const results = [];
 let filled = null;
 for (const c of cases) {
   if (only && c.label !== 'read_sum_f32' && !only.test(c.label)) continue;
-  if (filled !== c.fill) { fill(c.fill); filled = c.fill; repackedAt.key = null; }
+  if (filled !== c.fill) { fill(c.fill); filled = c.fill; repackedAt.clear(); }
   const runOf = (j) => (j > 0 && c.baseRun ? c.baseRun : c.run);
   mods.forEach((m, j) => runOf(j)(m)); // warm-up (tier-up)
   const ms = mods.map(() => []);

@@ -40,13 +40,12 @@ function x4Q(kind: i32, base: usize, rr: i32, k: i32): i32 {
   const c = k >> 3, i = k & 7;
   const byte = <i32>load<u8>(base + <usize>(qs + 16 * c + 4 * rr + (i & 3)));
   let v = i < 4 ? byte & 15 : byte >> 4;
-  const u = (i & 1) ? ((i & 4) ? 3 : 2) : ((i & 4) ? 1 : 0), j = 2 * rr + ((i >> 1) & 1);
   if (kind == Q5_K) {
-    const lane = <i32>load<u16>(base + <usize>(592 + 16 * (c >> 2) + 2 * j));
-    v |= ((lane >> (4 * (c & 3) + u)) & 1) << 4;
+    const hb = <i32>load<u8>(base + <usize>(592 + 16 * (c >> 2) + 4 * rr + (i & 3)));
+    v |= ((hb >> (2 * (c & 3) + (i >> 2))) & 1) << 4;
   } else if (kind == Q6_K) {
-    const lane = <i32>load<u16>(base + <usize>(584 + 16 * (c >> 1) + 2 * j));
-    v |= ((lane >> (2 * (4 * (c & 1) + u))) & 3) << 4;
+    const hb = <i32>load<u8>(base + <usize>(584 + 16 * (c >> 1) + 4 * rr + (i & 3)));
+    v |= ((hb >> (4 * (c & 1) + 2 * (i >> 2))) & 3) << 4;
   }
   return v;
 }
