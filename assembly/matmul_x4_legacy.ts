@@ -3,9 +3,9 @@
 // block's integer sums come out one per lane, with no horizontal reduction.
 //
 // Every (row, token) value is computed in one order: per block in turn, the exact integer sum S (Q4_0: less
-// 8·sx), then acc + f32(S)·(d·dx) in f32. matvec and matmul share the code (groupKernel with T = 1 or 4
-// tokens), so each (row, token) has the same bits whichever kernel, row block or token group computes it.
-//   matvec: one group at a time, all its blocks: one sequential weight stream.
+// 8·sx), then acc + f32(S)·(d·dx) in f32 (blockStep, the one f32 step of both kernels), so each (row, token)
+// has the same bits whichever kernel, row block or token group computes it.
+//   matvec: one group at a time, all its blocks (one sequential weight stream), a block's chunks written out.
 //   matmul: one group against 4 tokens at a time, each chunk unpacked once for the 4; the last n % 4 tokens
 //           one at a time.
 import { Q4_0, Q8_0 } from './types';
@@ -35,80 +35,86 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
   return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.mul(d, v128.load32_splat(xb, Q8P_D))));
 }
 
-/** One group (`blocks` blocks at w) against T (1 or 4) tokens' Q8P rows at x (xStride apart): y[t·yStride + r]
- *  for the group's `valid` rows. */
+/** acc + the sums of chunk c (a constant) of the group block at p against the activation pairs of the Q8P
+ *  values at xa; the partial sum is fenced at y. */
 // @ts-ignore: decorator
-@inline function groupKernel(kind: i32, T: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
+@inline function chunkSum(kind: i32, acc: v128, p: usize, c: i32, xa: usize, y: usize, m: v128): v128 {
+  const v = v128.load(p + (kind == Q4_0 ? Q4_0X4_QS : Q8_0X4_QS) + <usize>c * CHUNK_BYTES);
+  acc = kind == Q4_0 ? nibbleChunkDot(acc, v, m, xa + (<usize>c << 4))
+    : byteChunkDot(acc, i16x8.extend_low_i8x16_s(v), i16x8.extend_high_i8x16_s(v), xa + (<usize>c << 3));
+  fence(y, acc);
+  return acc;
+}
+
+/** One group (`blocks` blocks at w) · one token's Q8P row x: lanes = rows, stored for the group's `valid`
+ *  rows at y. A block's chunks are written out. */
+// @ts-ignore: decorator
+@inline function groupToken(kind: i32, w: usize, x: usize, blocks: i32, y: usize, valid: i32): void {
   const m = nibMask(), hm = halfMaskV(), hs = halfScaleV();
-  const wb = kind == Q4_0 ? Q4_0X4_BLOCK_BYTES : Q8_0X4_BLOCK_BYTES;
+  let f = f32x4.splat(0);
+  let p = w, xb = x;
+  for (let b = 0; b < blocks; b++) {
+    const xa = xb + Q8P_QS;
+    let s = chunkSum(kind, i32x4.splat(0), p, 0, xa, y, m);
+    s = chunkSum(kind, s, p, 1, xa, y, m);
+    s = chunkSum(kind, s, p, 2, xa, y, m);
+    s = chunkSum(kind, s, p, 3, xa, y, m);
+    if (kind != Q4_0) {
+      s = chunkSum(kind, s, p, 4, xa, y, m);
+      s = chunkSum(kind, s, p, 5, xa, y, m);
+      s = chunkSum(kind, s, p, 6, xa, y, m);
+      s = chunkSum(kind, s, p, 7, xa, y, m);
+    }
+    f = blockStep(kind, f, s, halves4At(p + (kind == Q4_0 ? Q4_0X4_D : Q8_0X4_D), hm, hs), xb);
+    p += kind == Q4_0 ? Q4_0X4_BLOCK_BYTES : Q8_0X4_BLOCK_BYTES; xb += Q8P_BLOCK_BYTES;
+  }
+  storeRows(y, f, valid);
+}
+
+/** One group (`blocks` blocks at w) against 4 tokens' Q8P rows at x (xStride apart): y[t·yStride + r] for the
+ *  group's `valid` rows. Each chunk is unpacked once for the 4 tokens. */
+// @ts-ignore: decorator
+@inline function groupTokens4(kind: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
+  const m = nibMask(), hm = halfMaskV(), hs = halfScaleV();
+  const s1 = xStride, s2 = xStride << 1, s3 = xStride * 3, y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   let p = w, xb = x;
   for (let b = 0; b < blocks; b++) {
-    let s0 = i32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+    let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
     const xa = xb + Q8P_QS;
     if (kind == Q4_0) {
-      for (let c = 0; c < 4; c += 2) {
-        const q = p + Q4_0X4_QS + (<usize>c) * CHUNK_BYTES, xc = xa + (<usize>c << 4);
-        let v = v128.load(q);
-        s0 = nibbleChunkDot(s0, v, m, xc);
-        fence(y, s0);
-        if (T > 1) {
-          s1 = nibbleChunkDot(s1, v, m, xc + xStride); fence(y + yStride, s1);
-          s2 = nibbleChunkDot(s2, v, m, xc + 2 * xStride); fence(y + 2 * yStride, s2);
-          s3 = nibbleChunkDot(s3, v, m, xc + 3 * xStride); fence(y + 3 * yStride, s3);
-        }
-        v = v128.load(q, 16);
-        s0 = nibbleChunkDot(s0, v, m, xc + 16);
-        fence(y, s0);
-        if (T > 1) {
-          s1 = nibbleChunkDot(s1, v, m, xc + xStride + 16); fence(y + yStride, s1);
-          s2 = nibbleChunkDot(s2, v, m, xc + 2 * xStride + 16); fence(y + 2 * yStride, s2);
-          s3 = nibbleChunkDot(s3, v, m, xc + 3 * xStride + 16); fence(y + 3 * yStride, s3);
-        }
+      for (let c = 0; c < 4; c++) {
+        const v = v128.load(p + Q4_0X4_QS + (<usize>c) * CHUNK_BYTES), xc = xa + (<usize>c << 4);
+        a0 = nibbleChunkDot(a0, v, m, xc); fence(y, a0);
+        a1 = nibbleChunkDot(a1, v, m, xc + s1); fence(y1, a1);
+        a2 = nibbleChunkDot(a2, v, m, xc + s2); fence(y2, a2);
+        a3 = nibbleChunkDot(a3, v, m, xc + s3); fence(y3, a3);
       }
     } else {
-      for (let c = 0; c < 8; c += 2) {
-        const q = p + Q8_0X4_QS + (<usize>c) * CHUNK_BYTES, xc = xa + (<usize>c << 3);
-        let v = v128.load(q), lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
-        s0 = byteChunkDot(s0, lo, hi, xc);
-        fence(y, s0);
-        if (T > 1) {
-          s1 = byteChunkDot(s1, lo, hi, xc + xStride); fence(y + yStride, s1);
-          s2 = byteChunkDot(s2, lo, hi, xc + 2 * xStride); fence(y + 2 * yStride, s2);
-          s3 = byteChunkDot(s3, lo, hi, xc + 3 * xStride); fence(y + 3 * yStride, s3);
-        }
-        v = v128.load(q, 16); lo = i16x8.extend_low_i8x16_s(v); hi = i16x8.extend_high_i8x16_s(v);
-        s0 = byteChunkDot(s0, lo, hi, xc + 8);
-        fence(y, s0);
-        if (T > 1) {
-          s1 = byteChunkDot(s1, lo, hi, xc + xStride + 8); fence(y + yStride, s1);
-          s2 = byteChunkDot(s2, lo, hi, xc + 2 * xStride + 8); fence(y + 2 * yStride, s2);
-          s3 = byteChunkDot(s3, lo, hi, xc + 3 * xStride + 8); fence(y + 3 * yStride, s3);
-        }
+      for (let c = 0; c < 8; c++) {
+        const v = v128.load(p + Q8_0X4_QS + (<usize>c) * CHUNK_BYTES), xc = xa + (<usize>c << 3);
+        const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+        a0 = byteChunkDot(a0, lo, hi, xc); fence(y, a0);
+        a1 = byteChunkDot(a1, lo, hi, xc + s1); fence(y1, a1);
+        a2 = byteChunkDot(a2, lo, hi, xc + s2); fence(y2, a2);
+        a3 = byteChunkDot(a3, lo, hi, xc + s3); fence(y3, a3);
       }
     }
     const d = halves4At(p + (kind == Q4_0 ? Q4_0X4_D : Q8_0X4_D), hm, hs);
-    f0 = blockStep(kind, f0, s0, d, xb);
-    if (T > 1) {
-      f1 = blockStep(kind, f1, s1, d, xb + xStride);
-      f2 = blockStep(kind, f2, s2, d, xb + 2 * xStride);
-      f3 = blockStep(kind, f3, s3, d, xb + 3 * xStride);
-    }
-    p += wb; xb += Q8P_BLOCK_BYTES;
+    f0 = blockStep(kind, f0, a0, d, xb);
+    f1 = blockStep(kind, f1, a1, d, xb + s1);
+    f2 = blockStep(kind, f2, a2, d, xb + s2);
+    f3 = blockStep(kind, f3, a3, d, xb + s3);
+    p += kind == Q4_0 ? Q4_0X4_BLOCK_BYTES : Q8_0X4_BLOCK_BYTES; xb += Q8P_BLOCK_BYTES;
   }
-  storeRows(y, f0, valid);
-  if (T > 1) {
-    storeRows(y + yStride, f1, valid);
-    storeRows(y + 2 * yStride, f2, valid);
-    storeRows(y + 3 * yStride, f3, valid);
-  }
+  storeRows(y, f0, valid); storeRows(y1, f1, valid); storeRows(y2, f2, valid); storeRows(y3, f3, valid);
 }
 
 // @ts-ignore: decorator
 @inline function matvecX4(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32): void {
   const blocks = cols >> 5, groupBytes = (<usize>blocks) * (kind == Q4_0 ? Q4_0X4_BLOCK_BYTES : Q8_0X4_BLOCK_BYTES);
   for (let r = 0; r < rows; r += 4) {
-    groupKernel(kind, 1, w + (<usize>(r >> 2)) * groupBytes, xq, 0, blocks, y + (<usize>r << 2), 0, min(4, rows - r));
+    groupToken(kind, w + (<usize>(r >> 2)) * groupBytes, xq, blocks, y + (<usize>r << 2), min(4, rows - r));
   }
 }
 
@@ -119,8 +125,8 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
   for (let r = 0; r < rows; r += 4) {
     const wg = w + (<usize>(r >> 2)) * groupBytes, yr = y + (<usize>r << 2), valid = min(4, rows - r);
     let t = 0;
-    for (; t + 4 <= n; t += 4) groupKernel(kind, 4, wg, xq + (<usize>t) * xStride, xStride, blocks, yr + (<usize>t) * yStride, yStride, valid);
-    for (; t < n; t++) groupKernel(kind, 1, wg, xq + (<usize>t) * xStride, 0, blocks, yr + (<usize>t) * yStride, 0, valid);
+    for (; t + 4 <= n; t += 4) groupTokens4(kind, wg, xq + (<usize>t) * xStride, xStride, blocks, yr + (<usize>t) * yStride, yStride, valid);
+    for (; t < n; t++) groupToken(kind, wg, xq + (<usize>t) * xStride, blocks, yr + (<usize>t) * yStride, valid);
   }
 }
 
