@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Single-thread speed of the weight kernels against the streaming read.
 //   matvec (decode): every case streams a 256 MiB weight buffer (much larger than the caches) with K = 4096
-//     columns; GB/s counts weight bytes, and "% of read" compares with the read yardstick of the same run
-//     (read_sum_f32 over the same buffer).
+//     columns; GB/s counts weight bytes, and "% of read" compares with the read bound of the same run: the
+//     higher of read_sum_f32 over the same buffer and a native C read of its size (bench/lib/read-bandwidth.mjs).
 //   matmul (prefill): n tokens against a smaller buffer (--prefill-mib, default 8 MiB); GB/s counts weight
 //     bytes x n, i.e. per-token speed on the scale of a matvec.
 // With --base, a second kernel module (e.g. a copy of an older dist/sparq.wasm) runs every case too, on its
@@ -17,6 +17,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { createRuntime } from '../dist/threads/create-runtime.js';
+import { nativeReadBandwidth } from './lib/read-bandwidth.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -210,7 +211,8 @@ for (const c of cases) {
 }
 
 const read = results[0].gbps, baseRead = results[0].base?.gbps;
-const bound = read;
+const native = nativeReadBandwidth(BYTES, { cpu: true });
+const bound = Math.max(read, native?.gbps ?? 0);
 for (const r of results) {
   r.pctOfRead = (100 * r.gbps) / bound;
   if (r.base) r.base.pctOfRead = (100 * r.base.gbps) / bound;
@@ -223,7 +225,8 @@ for (const r of results) {
   if (r.base) line += `${pad(r.base.gbps.toFixed(2), 11)}${pad(r.base.gbpsMedian.toFixed(2), 9)}${pad(r.base.pctOfRead.toFixed(0) + '%', 11)}${r.ratio.toFixed(2)}x`;
   console.log(line);
 }
-console.log(`read: ${read.toFixed(2)} GB/s${baseRead ? ` (base module's: ${baseRead.toFixed(2)})` : ''}`);
+console.log(`read bound: ${bound.toFixed(2)} GB/s = the higher of read_sum_f32 ${read.toFixed(2)}${baseRead ? ` (base module's ${baseRead.toFixed(2)})` : ''}`
+  + ` and ${native ? `the native read ${native.gbps.toFixed(2)} (one stream ${native.one.toFixed(2)}, 4 streams ${native.four.toFixed(2)})` : 'no native read (gcc missing)'}`);
 console.log('(matmul rows: weight bytes x n tokens per second, i.e. per-token speed on the scale of a matvec)');
 if (basePath) console.log('(new/base: median over rounds of base time / new time, the two timed back to back; the x4 rows: the base runs the file-layout kernel of the type)');
 for (const [name, { ms, bytes }] of Object.entries(repackTimes)) console.log(`repack_${name}x4: ${(bytes / ms / 1e6).toFixed(2)} GB/s of file bytes`);
@@ -231,5 +234,5 @@ if (outFile) {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), machine: `${cpus()[0].model}, ${cpus().length} cores`,
     load: loadavg(), node: process.version, bufferBytes: BYTES, prefillBytes: PREFILL_BYTES, cols: K, rounds, base: basePath ?? null,
-    read, repack: repackTimes, results }, null, 2) + '\n');
+    read, native, bound, repack: repackTimes, results }, null, 2) + '\n');
 }
