@@ -10,7 +10,7 @@
 // bytes 2j, 2j + 1, row j >> 1), its 4 nibble planes (bits 0..3, 4..7, 8..11, 12..15 of every lane) are
 //   plane 0: (v0, v2) of each row    plane 2: (v1, v3)    plane 1: (v4, v6)    plane 3: (v5, v7)
 // which is what i32x4.dot_i16x8_s needs against the activation pairs (x0, x2), (x1, x3), (x4, x6), (x5, x7)
-// of Q8P / Q8PK (blocks_act.ts) splat across the vector: its lane r is row r's sum.
+// of Q8P / Q8XK (blocks_act.ts) splat across the vector: its lane r is row r's sum.
 //
 // Q5_Kx4 / Q6_Kx4 add the values' high bits byte for byte beside the chunk bytes that hold their low bits:
 // the low nibbles of a chunk and the high nibbles, each with its high bits or'ed in, are 16 bytes of whole

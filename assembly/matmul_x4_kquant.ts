@@ -1,5 +1,5 @@
-// Q4_Kx4, Q5_Kx4 and Q6_Kx4 weight kernels (interleaved groups of 4 rows, blocks_x4.ts) against Q8PK
-// activations (quantize_q8pk): matvec (decode) and matmul (prefill). Lane r of every vector is row r.
+// Q4_Kx4, Q5_Kx4 and Q6_Kx4 weight kernels (interleaved groups of 4 rows, blocks_x4.ts) against Q8XK
+// activations (quantize_q8xk): matvec (decode) and matmul (prefill). Lane r of every vector is row r.
 //
 // Per (row, token, super-block) the integer sums are exact, however they are formed: R = Σ scale·S (S: a
 // sub-block's Σ q·x), for Q6_K less 32·Σ scale·X (X: a sub-block's activation sum), and M = Σ min·X for Q4_K /
@@ -12,12 +12,15 @@
 //           with the matvec code.
 import { Q4_K, Q5_K, Q6_K } from './types';
 import { nibMask, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd, byteMask0f, byteMask30, evenByteMask } from './quant_simd';
-import { Q8PK_BLOCK_BYTES, Q8PK_D, Q8PK_SUMS16, Q8PK_SUMS32, Q8PK_QS } from './blocks_act';
+import { Q8XK_BLOCK_BYTES, Q8XK_D, Q8XK_SUMS16, Q8XK_SUMS32, Q8XK_QS, X_VALUE_BYTES } from './blocks_act';
 import {
   Q4_KX4_BLOCK_BYTES, Q4_KX4_D, Q4_KX4_DMIN, Q4_KX4_SCALES, Q4_KX4_MINS, Q4_KX4_QS, Q5_KX4_BLOCK_BYTES, Q5_KX4_QH,
   Q6_KX4_BLOCK_BYTES, Q6_KX4_D, Q6_KX4_SCALES, Q6_KX4_QL, Q6_KX4_QH, CHUNK_BYTES,
 } from './blocks_x4';
 import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common';
+
+/** Bytes of a chunk's activations in a Q8XK block (8 values). */
+const X_CHUNK: usize = 8 * X_VALUE_BYTES;
 
 // @ts-ignore: decorator
 @inline function blockBytes(kind: i32): usize { return kind == Q4_K ? Q4_KX4_BLOCK_BYTES : kind == Q5_K ? Q5_KX4_BLOCK_BYTES : Q6_KX4_BLOCK_BYTES; }
@@ -48,17 +51,24 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
 // @ts-ignore: decorator
 @inline function toBit4(h: v128, b: i32): v128 { return b < 4 ? i16x8.shl(h, 4 - b) : b > 4 ? i16x8.shr_u(h, b - 4) : h; }
 
-/** acc + the sums of the chunk v (chunk e of its high-bit piece h; e a constant) against the activation pairs
- *  at xa. Q4_K: the 4 nibble planes of v. Q5_K / Q6_K: the low and the high nibbles of v as bytes, each with
- *  its high bits from h or'ed in (blocks_x4.ts), split into even and odd bytes: the same 4 planes. Called once
- *  per token with the same v, the planes are computed once (common subexpressions). m: nibMask; b0f: bytes of
- *  0x0f; ff: i16 lanes of 0x00ff; hm: bytes of 0x10 (Q5_K) or 0x30 (Q6_K). */
+/** acc + the sums of the chunk v (chunk e of its high-bit piece h; e a constant) against the chunk's 8 Q8XK
+ *  activations at xa. Portable: Q4_K: the 4 nibble planes of v; Q5_K / Q6_K: the low and the high nibbles of v
+ *  as bytes, each with its high bits from h or'ed in (blocks_x4.ts), split into even and odd bytes: the same 4
+ *  planes, against the 4 activation pairs. Relaxed SIMD: those two byte vectors against 4 activations each,
+ *  by i32x4.relaxed_dot_i8x16_i7x16_add_s. Called once per token with the same v, the planes are computed
+ *  once (common subexpressions). m: nibMask; b0f: bytes of 0x0f; ff: i16 lanes of 0x00ff; hm: bytes of 0x10
+ *  (Q5_K) or 0x30 (Q6_K). */
 // @ts-ignore: decorator
 @inline function planesSum(kind: i32, acc: v128, v: v128, h: v128, e: i32, xa: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
-  if (kind == Q4_K) return planesDot(acc, nibLoEven(v, m), nibHiEven(v, m), nibLoOdd(v, m), nibHiOdd(v), xa);
+  if (kind == Q4_K && !ASC_FEATURE_RELAXED_SIMD) return planesDot(acc, nibLoEven(v, m), nibHiEven(v, m), nibLoOdd(v, m), nibHiOdd(v), xa);
   const bl = kind == Q5_K ? 2 * e : 4 * e, bh = kind == Q5_K ? 2 * e + 1 : 4 * e + 2; // the high bits' places in h
-  const lo = v128.or(v128.and(v, b0f), v128.and(toBit4(h, bl), hm));
-  const hi = v128.or(v128.and(i16x8.shr_u(v, 4), b0f), v128.and(toBit4(h, bh), hm));
+  let lo = v128.and(v, b0f), hi = v128.and(i16x8.shr_u(v, 4), b0f);
+  if (kind != Q4_K) { lo = v128.or(lo, v128.and(toBit4(h, bl), hm)); hi = v128.or(hi, v128.and(toBit4(h, bh), hm)); }
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // values 0..63 in the second operand: the instruction's signed and unsigned readings agree
+    acc = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load32_splat(xa), lo, acc);
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load32_splat(xa, 4), hi, acc);
+  }
   return planesDot(acc, v128.and(lo, ff), v128.and(hi, ff), i16x8.shr_u(lo, 8), i16x8.shr_u(hi, 8), xa);
 }
 
@@ -66,12 +76,12 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
  *  pairs at xq + 16c; the partial sum is fenced at y. */
 // @ts-ignore: decorator
 @inline function chunkSum(kind: i32, acc: v128, p: usize, c: usize, h: v128, e: i32, xq: usize, y: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
-  acc = planesSum(kind, acc, v128.load(p + qsAt(kind) + c * CHUNK_BYTES), h, e, xq + (c << 4), m, b0f, ff, hm);
+  acc = planesSum(kind, acc, v128.load(p + qsAt(kind) + c * CHUNK_BYTES), h, e, xq + c * X_CHUNK, m, b0f, ff, hm);
   fence(y, acc);
   return acc;
 }
 
-/** S of sub-block s (its chunks written out) of the group block at p against the Q8PK values at xq. */
+/** S of sub-block s (its chunks written out) of the group block at p against the Q8XK values at xq. */
 // @ts-ignore: decorator
 @inline function subSum(kind: i32, p: usize, s: i32, xq: usize, y: usize, m: v128, b0f: v128, ff: v128, hm: v128): v128 {
   const c = <usize>(subChunks(kind) * s);
@@ -105,19 +115,19 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
  *  Q4_K / Q5_K form M; both from the pair layout against the activation sums. */
 // @ts-ignore: decorator
 @inline function superStep(kind: i32, acc: v128, r: v128, d: v128, p: usize, xb: usize, hmask: v128, hscale: v128): v128 {
-  const dx = v128.load32_splat(xb, Q8PK_D);
+  const dx = v128.load32_splat(xb, Q8XK_D);
   if (kind == Q6_K) {
     let o = i32x4.splat(0);
     for (let k = 0; k < 8; k += 2) {
       const sc = v128.load(p + Q6_KX4_SCALES + (<usize>k << 3));
-      o = i32x4.add(o, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(sc), v128.load32_splat(xb + Q8PK_SUMS16 + (<usize>k << 2))));
-      o = i32x4.add(o, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(sc), v128.load32_splat(xb + Q8PK_SUMS16 + (<usize>k << 2), 4)));
+      o = i32x4.add(o, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(sc), v128.load32_splat(xb + Q8XK_SUMS16 + (<usize>k << 2))));
+      o = i32x4.add(o, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(sc), v128.load32_splat(xb + Q8XK_SUMS16 + (<usize>k << 2), 4)));
     }
     r = i32x4.sub(r, i32x4.shl(o, 5));
     return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(d, dx)));
   }
   acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(d, dx)));
-  const mn0 = v128.load(p + Q4_KX4_MINS), mn1 = v128.load(p + Q4_KX4_MINS, 16), x32 = xb + Q8PK_SUMS32;
+  const mn0 = v128.load(p + Q4_KX4_MINS), mn1 = v128.load(p + Q4_KX4_MINS, 16), x32 = xb + Q8XK_SUMS32;
   const mm = i32x4.add(
     i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(mn0), v128.load32_splat(x32)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(mn0), v128.load32_splat(x32, 4))),
     i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(mn1), v128.load32_splat(x32, 8)), i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(mn1), v128.load32_splat(x32, 12))));
@@ -125,7 +135,7 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
   return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mm), f32x4.mul(dmin, dx)));
 }
 
-/** One group (`blocks` super-blocks at w) · one token's Q8PK row x: lanes = rows, stored for the group's
+/** One group (`blocks` super-blocks at w) · one token's Q8XK row x: lanes = rows, stored for the group's
  *  `valid` rows at y. */
 // @ts-ignore: decorator
 @inline function groupToken(kind: i32, w: usize, x: usize, blocks: i32, y: usize, valid: i32): void {
@@ -134,7 +144,7 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
   let f = f32x4.splat(0);
   let p = w, xb = x;
   for (let b = 0; b < blocks; b++) {
-    const xq = xb + Q8PK_QS;
+    const xq = xb + Q8XK_QS;
     let r = i32x4.splat(0);
     for (let k = 0; k < (kind == Q6_K ? 8 : 4); k++) {
       const pairs = scalePairs(kind, p, k);
@@ -142,12 +152,12 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
       r = i32x4.add(r, i32x4.mul(subSum(kind, p, 2 * k + 1, xq, y, m, b0f, ff, hm), scalesOf(kind, pairs, true, lo16)));
     }
     f = superStep(kind, f, r, halves4At(p + (kind == Q6_K ? Q6_KX4_D : Q4_KX4_D), hmask, hscale), p, xb, hmask, hscale);
-    p += blockBytes(kind); xb += Q8PK_BLOCK_BYTES;
+    p += blockBytes(kind); xb += Q8XK_BLOCK_BYTES;
   }
   storeRows(y, f, valid);
 }
 
-/** One group (`blocks` super-blocks at w) against 4 tokens' Q8PK rows at x (xStride apart): y[t·yStride + r]
+/** One group (`blocks` super-blocks at w) against 4 tokens' Q8XK rows at x (xStride apart): y[t·yStride + r]
  *  for the group's `valid` rows. Each chunk is unpacked once for the 4 tokens. */
 // @ts-ignore: decorator
 @inline function groupTokens4(kind: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
@@ -159,32 +169,32 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
   let p = w, xb = x;
   for (let b = 0; b < blocks; b++) {
     let r0 = i32x4.splat(0), r1 = r0, r2 = r0, r3 = r0;
-    const xq = xb + Q8PK_QS;
+    const xq = xb + Q8XK_QS;
     for (let s = 0; s < 256 / (8 * sub); s++) {
       const h = kind == Q4_K ? m : v128.load(p + qhAt(kind) + (<usize>s << 4));
       let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-      const c0 = <usize>(sub * s), q = p + qsAt(kind) + c0 * CHUNK_BYTES, xa = xq + (c0 << 4);
+      const c0 = <usize>(sub * s), q = p + qsAt(kind) + c0 * CHUNK_BYTES, xa = xq + c0 * X_CHUNK;
       let v = v128.load(q);
       a0 = planesSum(kind, a0, v, h, 0, xa, m, b0f, ff, hm); fence(y, a0);
       a1 = planesSum(kind, a1, v, h, 0, xa + s1, m, b0f, ff, hm); fence(y1, a1);
       a2 = planesSum(kind, a2, v, h, 0, xa + s2, m, b0f, ff, hm); fence(y2, a2);
       a3 = planesSum(kind, a3, v, h, 0, xa + s3, m, b0f, ff, hm); fence(y3, a3);
       v = v128.load(q, 16);
-      a0 = planesSum(kind, a0, v, h, 1, xa + 16, m, b0f, ff, hm); fence(y, a0);
-      a1 = planesSum(kind, a1, v, h, 1, xa + 16 + s1, m, b0f, ff, hm); fence(y1, a1);
-      a2 = planesSum(kind, a2, v, h, 1, xa + 16 + s2, m, b0f, ff, hm); fence(y2, a2);
-      a3 = planesSum(kind, a3, v, h, 1, xa + 16 + s3, m, b0f, ff, hm); fence(y3, a3);
+      a0 = planesSum(kind, a0, v, h, 1, xa + X_CHUNK, m, b0f, ff, hm); fence(y, a0);
+      a1 = planesSum(kind, a1, v, h, 1, xa + X_CHUNK + s1, m, b0f, ff, hm); fence(y1, a1);
+      a2 = planesSum(kind, a2, v, h, 1, xa + X_CHUNK + s2, m, b0f, ff, hm); fence(y2, a2);
+      a3 = planesSum(kind, a3, v, h, 1, xa + X_CHUNK + s3, m, b0f, ff, hm); fence(y3, a3);
       if (sub > 2) {
         v = v128.load(q, 32);
-        a0 = planesSum(kind, a0, v, h, 2, xa + 32, m, b0f, ff, hm); fence(y, a0);
-        a1 = planesSum(kind, a1, v, h, 2, xa + 32 + s1, m, b0f, ff, hm); fence(y1, a1);
-        a2 = planesSum(kind, a2, v, h, 2, xa + 32 + s2, m, b0f, ff, hm); fence(y2, a2);
-        a3 = planesSum(kind, a3, v, h, 2, xa + 32 + s3, m, b0f, ff, hm); fence(y3, a3);
+        a0 = planesSum(kind, a0, v, h, 2, xa + 2 * X_CHUNK, m, b0f, ff, hm); fence(y, a0);
+        a1 = planesSum(kind, a1, v, h, 2, xa + 2 * X_CHUNK + s1, m, b0f, ff, hm); fence(y1, a1);
+        a2 = planesSum(kind, a2, v, h, 2, xa + 2 * X_CHUNK + s2, m, b0f, ff, hm); fence(y2, a2);
+        a3 = planesSum(kind, a3, v, h, 2, xa + 2 * X_CHUNK + s3, m, b0f, ff, hm); fence(y3, a3);
         v = v128.load(q, 48);
-        a0 = planesSum(kind, a0, v, h, 3, xa + 48, m, b0f, ff, hm); fence(y, a0);
-        a1 = planesSum(kind, a1, v, h, 3, xa + 48 + s1, m, b0f, ff, hm); fence(y1, a1);
-        a2 = planesSum(kind, a2, v, h, 3, xa + 48 + s2, m, b0f, ff, hm); fence(y2, a2);
-        a3 = planesSum(kind, a3, v, h, 3, xa + 48 + s3, m, b0f, ff, hm); fence(y3, a3);
+        a0 = planesSum(kind, a0, v, h, 3, xa + 3 * X_CHUNK, m, b0f, ff, hm); fence(y, a0);
+        a1 = planesSum(kind, a1, v, h, 3, xa + 3 * X_CHUNK + s1, m, b0f, ff, hm); fence(y1, a1);
+        a2 = planesSum(kind, a2, v, h, 3, xa + 3 * X_CHUNK + s2, m, b0f, ff, hm); fence(y2, a2);
+        a3 = planesSum(kind, a3, v, h, 3, xa + 3 * X_CHUNK + s3, m, b0f, ff, hm); fence(y3, a3);
       }
       const sc = scalesOf(kind, scalePairs(kind, p, s >> 1), (s & 1) != 0, lo16);
       r0 = i32x4.add(r0, i32x4.mul(a0, sc)); r1 = i32x4.add(r1, i32x4.mul(a1, sc));
@@ -195,7 +205,7 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
     f1 = superStep(kind, f1, r1, d, p, xb + s1, hmask, hscale);
     f2 = superStep(kind, f2, r2, d, p, xb + s2, hmask, hscale);
     f3 = superStep(kind, f3, r3, d, p, xb + s3, hmask, hscale);
-    p += blockBytes(kind); xb += Q8PK_BLOCK_BYTES;
+    p += blockBytes(kind); xb += Q8XK_BLOCK_BYTES;
   }
   storeRows(y, f0, valid); storeRows(y1, f1, valid); storeRows(y2, f2, valid); storeRows(y3, f3, valid);
 }
@@ -209,7 +219,7 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
 // @ts-ignore: decorator
 @inline function matmulX4(kind: i32, w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void {
   const blocks = cols >> 8, groupBytes = (<usize>blocks) * blockBytes(kind);
-  const xStride = (<usize>blocks) * Q8PK_BLOCK_BYTES, yStride = <usize>ldy << 2;
+  const xStride = (<usize>blocks) * Q8XK_BLOCK_BYTES, yStride = <usize>ldy << 2;
   for (let r = 0; r < rows; r += 4) {
     const wg = w + (<usize>(r >> 2)) * groupBytes, yr = y + (<usize>r << 2), valid = min(4, rows - r);
     let t = 0;
@@ -218,11 +228,11 @@ const K_CONSTS: usize = memory.data<u32>([0xffff, 0xffff, 0xffff, 0xffff, 0x1010
   }
 }
 
-/** y[r] = W[r,:]·x for r < rows; w: x4_bytes(type, rows, cols) bytes (repack_<type>x4); xq: cols/256 Q8PK blocks. */
+/** y[r] = W[r,:]·x for r < rows; w: x4_bytes(type, rows, cols) bytes (repack_<type>x4); xq: cols/256 Q8XK blocks. */
 export function matvec_q4_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvecX4(Q4_K, w, xq, y, rows, cols); }
 export function matvec_q5_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvecX4(Q5_K, w, xq, y, rows, cols); }
 export function matvec_q6_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32): void { matvecX4(Q6_K, w, xq, y, rows, cols); }
-/** Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8PK blocks apart. */
+/** Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8XK blocks apart. */
 export function matmul_q4_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmulX4(Q4_K, w, xq, y, rows, cols, n, ldy); }
 export function matmul_q5_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmulX4(Q5_K, w, xq, y, rows, cols, n, ldy); }
 export function matmul_q6_kx4(w: usize, xq: usize, y: usize, rows: i32, cols: i32, n: i32, ldy: i32): void { matmulX4(Q6_K, w, xq, y, rows, cols, n, ldy); }

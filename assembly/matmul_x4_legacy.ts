@@ -1,5 +1,5 @@
-// Q4_0x4 and Q8_0x4 weight kernels (interleaved groups of 4 rows, blocks_x4.ts) against Q8P activations
-// (quantize_q8p): matvec (decode) and matmul (prefill). Lane r of every vector is row r of the group, so a
+// Q4_0x4 and Q8_0x4 weight kernels (interleaved groups of 4 rows, blocks_x4.ts) against Q8X (quantize_q8x) and
+// Q8P (quantize_q8p) activations, which share a header and size: matvec (decode) and matmul (prefill). Lane r of every vector is row r of the group, so a
 // block's integer sums come out one per lane, with no horizontal reduction.
 //
 // Every (row, token) value is computed in one order: per block in turn, the exact integer sum S (Q4_0: less
@@ -9,18 +9,32 @@
 //   matmul: one group against 4 tokens at a time, each chunk unpacked once for the 4; the last n % 4 tokens
 //           one at a time.
 import { Q4_0, Q8_0 } from './types';
-import { nibMask, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
-import { Q8P_BLOCK_BYTES, Q8P_D, Q8P_SUM, Q8P_QS } from './blocks_act';
+import { nibMask, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd, byteMask0f } from './quant_simd';
+import { Q8P_BLOCK_BYTES, Q8P_D, Q8P_SUM, Q8P_QS, X_VALUE_BYTES } from './blocks_act';
 import { Q4_0X4_BLOCK_BYTES, Q4_0X4_D, Q4_0X4_QS, Q8_0X4_BLOCK_BYTES, Q8_0X4_D, Q8_0X4_QS, CHUNK_BYTES } from './blocks_x4';
 import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common';
 
-/** acc + Σ plane·pair over one Q4 chunk v against the 4 activation pairs at xa (Q8P pair order). */
+/** acc + the sums of one Q4 chunk v against the chunk's 8 Q8X activations at xa. Portable: Σ plane·pair over
+ *  the 4 nibble planes (m = nibMask()) and the 4 activation pairs. Relaxed SIMD: the low and the high nibbles
+ *  as bytes (m = byteMask0f()) against 4 activations each, by i32x4.relaxed_dot_i8x16_i7x16_add_s (its second
+ *  operand is a nibble, 0..15, so the instruction's signed and unsigned readings agree). */
 // @ts-ignore: decorator
 @inline function nibbleChunkDot(acc: v128, v: v128, m: v128, xa: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    acc = i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load32_splat(xa), v128.and(v, m), acc);
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(v128.load32_splat(xa, 4), v128.and(i16x8.shr_u(v, 4), m), acc);
+  }
   const a = i32x4.add(i32x4.dot_i16x8_s(nibLoEven(v, m), v128.load32_splat(xa)), i32x4.dot_i16x8_s(nibLoOdd(v, m), v128.load32_splat(xa, 4)));
   const b = i32x4.add(i32x4.dot_i16x8_s(nibHiEven(v, m), v128.load32_splat(xa, 8)), i32x4.dot_i16x8_s(nibHiOdd(v), v128.load32_splat(xa, 12)));
   return i32x4.add(acc, i32x4.add(a, b));
 }
+
+/** The nibble mask of nibbleChunkDot: i16 lanes of 0x0f (portable) or bytes of 0x0f (relaxed SIMD). */
+// @ts-ignore: decorator
+@inline function chunkMask(): v128 { return ASC_FEATURE_RELAXED_SIMD ? byteMask0f() : nibMask(); }
+
+/** Bytes of a Q4 chunk's activations in a Q8X block (8 values). */
+const X_CHUNK: usize = 8 * X_VALUE_BYTES;
 
 /** acc + the dot of the widened Q8_0x4 chunk halves (lo, hi) against the 2 activation pairs at xa. */
 // @ts-ignore: decorator
@@ -40,7 +54,7 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
 // @ts-ignore: decorator
 @inline function chunkSum(kind: i32, acc: v128, p: usize, c: i32, xa: usize, y: usize, m: v128): v128 {
   const v = v128.load(p + (kind == Q4_0 ? Q4_0X4_QS : Q8_0X4_QS) + <usize>c * CHUNK_BYTES);
-  acc = kind == Q4_0 ? nibbleChunkDot(acc, v, m, xa + (<usize>c << 4))
+  acc = kind == Q4_0 ? nibbleChunkDot(acc, v, m, xa + (<usize>c) * X_CHUNK)
     : byteChunkDot(acc, i16x8.extend_low_i8x16_s(v), i16x8.extend_high_i8x16_s(v), xa + (<usize>c << 3));
   fence(y, acc);
   return acc;
@@ -50,7 +64,7 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
  *  rows at y. A block's chunks are written out. */
 // @ts-ignore: decorator
 @inline function groupToken(kind: i32, w: usize, x: usize, blocks: i32, y: usize, valid: i32): void {
-  const m = nibMask(), hm = halfMaskV(), hs = halfScaleV();
+  const m = chunkMask(), hm = halfMaskV(), hs = halfScaleV();
   let f = f32x4.splat(0);
   let p = w, xb = x;
   for (let b = 0; b < blocks; b++) {
@@ -75,7 +89,7 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
  *  group's `valid` rows. Each chunk is unpacked once for the 4 tokens. */
 // @ts-ignore: decorator
 @inline function groupTokens4(kind: i32, w: usize, x: usize, xStride: usize, blocks: i32, y: usize, yStride: usize, valid: i32): void {
-  const m = nibMask(), hm = halfMaskV(), hs = halfScaleV();
+  const m = chunkMask(), hm = halfMaskV(), hs = halfScaleV();
   const s1 = xStride, s2 = xStride << 1, s3 = xStride * 3, y1 = y + yStride, y2 = y1 + yStride, y3 = y2 + yStride;
   let f0 = f32x4.splat(0), f1 = f0, f2 = f0, f3 = f0;
   let p = w, xb = x;
@@ -84,7 +98,7 @@ import { storeRows, halves4At, halfMaskV, halfScaleV, fence } from './x4_common'
     const xa = xb + Q8P_QS;
     if (kind == Q4_0) {
       for (let c = 0; c < 4; c++) {
-        const v = v128.load(p + Q4_0X4_QS + (<usize>c) * CHUNK_BYTES), xc = xa + (<usize>c << 4);
+        const v = v128.load(p + Q4_0X4_QS + (<usize>c) * CHUNK_BYTES), xc = xa + (<usize>c) * X_CHUNK;
         a0 = nibbleChunkDot(a0, v, m, xc); fence(y, a0);
         a1 = nibbleChunkDot(a1, v, m, xc + s1); fence(y1, a1);
         a2 = nibbleChunkDot(a2, v, m, xc + s2); fence(y2, a2);

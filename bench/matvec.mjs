@@ -9,9 +9,10 @@
 // own memory holding the same bytes; samples of the two alternate (one call each in turn), so both see the
 // same load, and the table gives both and their ratio.
 // Times are CPU time of this process (see clock below).
-//   node bench/matvec.mjs [--out bench/results/matvec.json] [--base old.wasm [--x4-base]] [--rounds 9] [--only REGEX]
+//   node bench/matvec.mjs [--out bench/results/matvec.json] [--wasm module.wasm] [--base old.wasm [--x4-base]] [--rounds 9] [--only REGEX]
 //                         [--prefill 32,64] [--prefill-mib 8]
-// --only keeps the cases whose label matches REGEX (the read yardstick always runs).
+// --only keeps the cases whose label matches REGEX (the read yardstick always runs). --wasm: the module under
+// test (default dist/sparq.wasm; e.g. dist/sparq-relaxed.wasm, under a runtime where its relaxed_selfcheck() is 1).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,12 +100,13 @@ async function setup(wasm) {
     q8w: rt.alloc('q8w', MAX_N * (K / 32) * 80),
     q8kw: rt.alloc('q8kw', MAX_N * (K / 256) * 560),
     q8p: rt.alloc('q8p', MAX_N * (K / 32) * 72),
-    q8pk: rt.alloc('q8pk', MAX_N * (K / 256) * 576),
+    q8x: rt.alloc('q8x', MAX_N * (K / 32) * 72),
+    q8xk: rt.alloc('q8xk', MAX_N * (K / 256) * 576),
     y: rt.alloc('y', Math.ceil(Math.max(BYTES, MAX_N * PREFILL_BYTES) / MIN_ROW_BYTES) * 4),
   };
   return { rt, k: rt.k, p };
 }
-const mods = [await setup(readFileSync(join(root, 'dist', 'sparq.wasm')))];
+const mods = [await setup(readFileSync(opt('--wasm', join(root, 'dist', 'sparq.wasm'))))];
 if (basePath) mods.push(await setup(readFileSync(basePath)));
 // The interleaved (x4) forms of the weights, repacked from the file layout in each module that has them.
 for (const m of mods) if (m.k.x4_bytes) m.p.x4 = m.rt.alloc('x4', Math.ceil(BYTES * 1.03));
@@ -120,7 +122,8 @@ for (const m of mods) if (m.k.x4_bytes) m.p.x4 = m.rt.alloc('x4', Math.ceil(BYTE
     k.quantize_q8w(p.x, p.q8w, x.length);
     k.quantize_q8kw(p.x, p.q8kw, x.length);
     k.quantize_q8p?.(p.x, p.q8p, x.length);
-    k.quantize_q8pk?.(p.x, p.q8pk, x.length);
+    k.quantize_q8x?.(p.x, p.q8x, x.length);
+    k.quantize_q8xk?.(p.x, p.q8xk, x.length);
   }
 }
 
@@ -153,14 +156,14 @@ function repacked(m, name, rows) {
 }
 const repackTimes = {};
 for (const [name, block] of X4) {
-  const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(BYTES / rowBytes / 4) * 4, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
+  const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(BYTES / rowBytes / 4) * 4, xi = input(name), x4i = name === 'q8_0' ? 'q8p' : block === 32 ? 'q8x' : 'q8xk';
   cases.push({ label: `matvec_${name}x4`, fill: name, bytes: rows * rowBytes, tokens: 1,
     run: (m) => m.k[`matvec_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K),
     baseRun: x4Base ? undefined : ({ k, p }) => k[`matvec_${name}`](p.w, p[xi], p.y, rows, K) });
 }
 for (const n of prefillNs) {
   for (const [name, block] of X4) {
-    const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(PREFILL_BYTES / rowBytes / 16) * 16, xi = input(name), x4i = block === 32 ? 'q8p' : 'q8pk';
+    const rowBytes = TYPES.find(([t]) => t === name)[1], rows = Math.floor(PREFILL_BYTES / rowBytes / 16) * 16, xi = input(name), x4i = name === 'q8_0' ? 'q8p' : block === 32 ? 'q8x' : 'q8xk';
     cases.push({ label: `matmul_${name}x4 n=${n}`, fill: name, bytes: rows * rowBytes, tokens: n,
       run: (m) => m.k[`matmul_${name}x4`](repacked(m, name, rows), m.p[x4i], m.p.y, rows, K, n, rows),
       baseRun: x4Base ? undefined : ({ k, p }) => k[`matmul_${name}`](p.w, p[xi], p.y, rows, K, n, rows) });

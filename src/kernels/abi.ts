@@ -455,15 +455,23 @@ export interface KernelExports {
    */
   topk_select(x: number, n: number, k: number, out: number, work: number): number;
   /**
-   * assembly/quant_act_pair.ts: n values (a multiple of 32) at x to Q8P blocks at xq.
+   * assembly/quant_act_pair.ts: n values (a multiple of 32) at x to Q8P blocks at xq (the Q8_0x4 kernels'
+   * input).
    * (x usize, xq usize, n i32)
    */
   quantize_q8p(x: number, xq: number, n: number): void;
   /**
-   * assembly/quant_act_pair.ts: n values (a multiple of 256) at x to Q8PK blocks at xq.
+   * assembly/quant_act_pair.ts: n values (a multiple of 32) at x to Q8X blocks at xq (the Q4_0x4 kernels'
+   * input).
    * (x usize, xq usize, n i32)
    */
-  quantize_q8pk(x: number, xq: number, n: number): void;
+  quantize_q8x(x: number, xq: number, n: number): void;
+  /**
+   * assembly/quant_act_pair.ts: n values (a multiple of 256) at x to Q8XK blocks at xq (the K-quant x4
+   * kernels' input).
+   * (x usize, xq usize, n i32)
+   */
+  quantize_q8xk(x: number, xq: number, n: number): void;
   /**
    * assembly/repack_x4.ts: Bytes of the interleaved form of a rows x cols matrix of GGML type `type` (rows
    * rounded up to a multiple of 4; cols a multiple of the type's block), or 0 for a type without one.
@@ -523,7 +531,7 @@ export interface KernelExports {
   matmul_q8_0x4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
   /**
    * assembly/matmul_x4_kquant.ts: y[r] = W[r,:]·x for r < rows; w: x4_bytes(type, rows, cols) bytes
-   * (repack_<type>x4); xq: cols/256 Q8PK blocks.
+   * (repack_<type>x4); xq: cols/256 Q8XK blocks.
    * (w usize, xq usize, y usize, rows i32, cols i32)
    */
   matvec_q4_kx4(w: number, xq: number, y: number, rows: number, cols: number): void;
@@ -538,7 +546,7 @@ export interface KernelExports {
    */
   matvec_q6_kx4(w: number, xq: number, y: number, rows: number, cols: number): void;
   /**
-   * assembly/matmul_x4_kquant.ts: Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8PK
+   * assembly/matmul_x4_kquant.ts: Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8XK
    * blocks apart.
    * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
    */
@@ -553,6 +561,12 @@ export interface KernelExports {
    * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
    */
   matmul_q6_kx4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/relaxed_check.ts: 1 where this module's relaxed-SIMD kernels give the portable results on this
+   * runtime, 0 where they do not, or in the portable module (no relaxed kernels).
+   * ()
+   */
+  relaxed_selfcheck(): number;
 }
 
 /** Parameter names of every kernel, in call order. */
@@ -638,7 +652,8 @@ export const KERNEL_PARAMS = {
   topk_work_bytes: ['n'],
   topk_select: ['x', 'n', 'k', 'out', 'work'],
   quantize_q8p: ['x', 'xq', 'n'],
-  quantize_q8pk: ['x', 'xq', 'n'],
+  quantize_q8x: ['x', 'xq', 'n'],
+  quantize_q8xk: ['x', 'xq', 'n'],
   x4_bytes: ['type', 'rows', 'cols'],
   repack_q4_0x4: ['src', 'dst', 'rows', 'cols'],
   repack_q8_0x4: ['src', 'dst', 'rows', 'cols'],
@@ -655,6 +670,7 @@ export const KERNEL_PARAMS = {
   matmul_q4_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
   matmul_q5_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
   matmul_q6_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  relaxed_selfcheck: [],
 } as const;
 
 export type KernelName = keyof typeof KERNEL_PARAMS;
@@ -744,7 +760,8 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   topk_work_bytes: (k, a) => k.topk_work_bytes(a.n),
   topk_select: (k, a) => k.topk_select(a.x, a.n, a.k, a.out, a.work),
   quantize_q8p: (k, a) => k.quantize_q8p(a.x, a.xq, a.n),
-  quantize_q8pk: (k, a) => k.quantize_q8pk(a.x, a.xq, a.n),
+  quantize_q8x: (k, a) => k.quantize_q8x(a.x, a.xq, a.n),
+  quantize_q8xk: (k, a) => k.quantize_q8xk(a.x, a.xq, a.n),
   x4_bytes: (k, a) => k.x4_bytes(a.type, a.rows, a.cols),
   repack_q4_0x4: (k, a) => k.repack_q4_0x4(a.src, a.dst, a.rows, a.cols),
   repack_q8_0x4: (k, a) => k.repack_q8_0x4(a.src, a.dst, a.rows, a.cols),
@@ -761,6 +778,7 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   matmul_q4_kx4: (k, a) => k.matmul_q4_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
   matmul_q5_kx4: (k, a) => k.matmul_q5_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
   matmul_q6_kx4: (k, a) => k.matmul_q6_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  relaxed_selfcheck: (k, a) => k.relaxed_selfcheck(),
 };
 
 /** Each kernel's arguments by name written positionally into out[at...] (the thread pool's argument block). */
@@ -846,7 +864,8 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   topk_work_bytes: (a, out, at) => { out[at + 0] = a.n; },
   topk_select: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.n; out[at + 2] = a.k; out[at + 3] = a.out; out[at + 4] = a.work; },
   quantize_q8p: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
-  quantize_q8pk: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
+  quantize_q8x: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
+  quantize_q8xk: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
   x4_bytes: (a, out, at) => { out[at + 0] = a.type; out[at + 1] = a.rows; out[at + 2] = a.cols; },
   repack_q4_0x4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
   repack_q8_0x4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
@@ -863,6 +882,7 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   matmul_q4_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
   matmul_q5_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
   matmul_q6_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  relaxed_selfcheck: (_a, _out, _at) => { },
 };
 
 // assembly/blocks_legacy.ts
@@ -892,12 +912,14 @@ export const Q8A_BLOCK_BYTES = 36;
 export const Q8W_BLOCK_BYTES = 80;
 export const Q8KW_BLOCK_BYTES = 560;
 export const Q8P_BLOCK_BYTES = 72;
-export const Q8PK_BLOCK_BYTES = 576;
+export const Q8X_BLOCK_BYTES = 72;
+export const Q8XK_BLOCK_BYTES = 576;
 export const Q8A_BLOCK_VALUES = 32;
 export const Q8W_BLOCK_VALUES = 32;
 export const Q8KW_BLOCK_VALUES = 256;
 export const Q8P_BLOCK_VALUES = 32;
-export const Q8PK_BLOCK_VALUES = 256;
+export const Q8X_BLOCK_VALUES = 32;
+export const Q8XK_BLOCK_VALUES = 256;
 // assembly/blocks_x4.ts
 export const X4_ROWS = 4;
 // assembly/kv_layout.ts

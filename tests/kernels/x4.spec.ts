@@ -1,6 +1,6 @@
 // The interleaved (x4) weights: the repacked layouts read back with offsets written out here from the layout
 // description in blocks_x4.ts (not taken from it) against the reference decoder; the pair-order activations
-// (Q8P, Q8PK); and the x4 kernels:
+// (Q8P, Q8XK); and the x4 kernels:
 //  - Q8_0x4, Q4_Kx4, Q5_Kx4, Q6_Kx4 form the same exact integer sums and f32 steps as the file-layout kernels,
 //    so they must give the same bits as those (themselves checked against the reference in quants.spec.ts
 //    and matmul.spec.ts);
@@ -10,7 +10,8 @@
 import { repack_q4_0x4, repack_q8_0x4, repack_q4_kx4, repack_q5_kx4, repack_q6_kx4, x4_bytes } from '../../assembly/repack_x4';
 import { matvec_q4_0x4, matmul_q4_0x4, matvec_q8_0x4, matmul_q8_0x4 } from '../../assembly/matmul_x4_legacy';
 import { matvec_q4_kx4, matmul_q4_kx4, matvec_q5_kx4, matmul_q5_kx4, matvec_q6_kx4, matmul_q6_kx4 } from '../../assembly/matmul_x4_kquant';
-import { quantize_q8p, quantize_q8pk } from '../../assembly/quant_act_pair';
+import { quantize_q8p, quantize_q8x, quantize_q8xk } from '../../assembly/quant_act_pair';
+import { relaxed_selfcheck } from '../../assembly/relaxed_check';
 import { legacyQ, kquantQ, kquantScale, kquantMin } from '../../assembly/dequant_quants';
 import { f16_to_f32 } from '../../assembly/f16';
 import { Q8_0, Q4_0, Q4_K, Q5_K, Q6_K } from '../../assembly/types';
@@ -104,27 +105,34 @@ describe('x4 layouts: repacked bytes read back with the documented offsets', () 
 
 /** Position of value i within its block in pair order (each 8 values as 0, 2, 1, 3, 4, 6, 5, 7). */
 function pairPos(i: i32): i32 { const j = i & 7; return (i & ~7) + (j == 1 ? 2 : j == 2 ? 1 : j == 5 ? 6 : j == 6 ? 5 : j); }
+/** Value i of the qs field at qs of a Q8X / Q8XK block: i16 in pair order (portable module) or i8 in order
+ *  (relaxed-SIMD module). */
+function xValue(qs: usize, i: i32): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? <i32>load<i8>(qs + <usize>i) : <i32>load<i16>(qs + <usize>(2 * pairPos(i)));
+}
 
-describe('Q8P / Q8PK activations', () => {
-  it('scale, values in pair order and sums of every block (random magnitudes, a zero block)', () => {
+describe('Q8P / Q8X / Q8XK activations', () => {
+  it('scale, values (in each layout\'s order) and sums of every block (random magnitudes, a zero block)', () => {
     const n = 512;
-    const x = heap.alloc(n * 4), p = heap.alloc(n / 32 * 72), pk = heap.alloc(n / 256 * 576);
+    const x = heap.alloc(n * 4), p = heap.alloc(n / 32 * 72), px = heap.alloc(n / 32 * 72), pk = heap.alloc(n / 256 * 576);
     for (let i = 0; i < n; i++) store<f32>(x + (<usize>i << 2), i >= 448 && i < 480 ? 0 : unit() * (i < 256 ? 3 : 0.01));
     quantize_q8p(x, p, n);
-    quantize_q8pk(x, pk, n);
+    quantize_q8x(x, px, n);
+    quantize_q8xk(x, pk, n);
     let bad = 0;
     for (let b = 0; b < n / 32; b++) {
       let amax: f32 = 0;
       for (let i = 0; i < 32; i++) amax = max(amax, abs(load<f32>(x + (<usize>(32 * b + i) << 2))));
-      const d: f32 = amax / 127, at = p + <usize>(72 * b);
-      if (load<f32>(at) != d) bad++;
+      const d: f32 = amax / 127, at = p + <usize>(72 * b), ax = px + <usize>(72 * b);
+      if (load<f32>(at) != d || load<f32>(ax) != d) bad++;
       let sum = 0;
       for (let i = 0; i < 32; i++) {
         const q = d == 0 ? 0 : <i32>nearest(load<f32>(x + (<usize>(32 * b + i) << 2)) / d);
         if (<i32>load<i16>(at + 8 + <usize>(2 * pairPos(i))) != q) bad++;
+        if (xValue(ax + 8, i) != q) bad++;
         sum += q;
       }
-      if (load<i32>(at + 4) != sum) bad++;
+      if (load<i32>(at + 4) != sum || load<i32>(ax + 4) != sum) bad++;
     }
     for (let b = 0; b < n / 256; b++) {
       let amax: f32 = 0;
@@ -135,7 +143,7 @@ describe('Q8P / Q8PK activations', () => {
         let sum = 0;
         for (let i = 16 * g; i < 16 * g + 16; i++) {
           const q = <i32>nearest(load<f32>(x + (<usize>(256 * b + i) << 2)) / d);
-          if (<i32>load<i16>(at + 64 + <usize>(2 * pairPos(i))) != q) bad++;
+          if (xValue(at + 64, i) != q) bad++;
           sum += q;
         }
         if (<i32>load<i16>(at + 16 + <usize>(2 * g)) != sum) bad++;
@@ -143,7 +151,7 @@ describe('Q8P / Q8PK activations', () => {
       }
     }
     expect(bad).toBe(0);
-    heap.free(x); heap.free(p); heap.free(pk);
+    heap.free(x); heap.free(p); heap.free(px); heap.free(pk);
   });
 });
 
@@ -165,7 +173,9 @@ function matmulX4(kind: i32, w: usize, x: usize, y: usize, rows: i32, cols: i32,
   else matmul_q6_kx4(w, x, y, rows, cols, n, ldy);
 }
 function x4InputBytes(kind: i32, cols: i32): i32 { return isK(kind) ? cols / 256 * 576 : cols / 32 * 72; }
-function quantizeX4(kind: i32, x: usize, xq: usize, n: i32): void { if (isK(kind)) quantize_q8pk(x, xq, n); else quantize_q8p(x, xq, n); }
+function quantizeX4(kind: i32, x: usize, xq: usize, n: i32): void {
+  if (isK(kind)) quantize_q8xk(x, xq, n); else if (kind == Q8_0) quantize_q8p(x, xq, n); else quantize_q8x(x, xq, n);
+}
 
 const SENTINEL: u32 = 0x7fc0dead;
 
@@ -219,7 +229,7 @@ function q4_0Mismatches(rows: i32, blocks: i32, exact: bool): i32 {
     store<f32>(x + (<usize>i << 2), v);
   }
   repack_q4_0x4(w, wx, rows, cols);
-  quantize_q8p(x, xq, cols);
+  quantize_q8x(x, xq, cols);
   matvec_q4_0x4(wx, xq, y, rows, cols);
   let bad = 0;
   for (let r = 0; r < rows; r++) {
@@ -227,7 +237,7 @@ function q4_0Mismatches(rows: i32, blocks: i32, exact: bool): i32 {
     for (let b = 0; b < blocks; b++) {
       const p = w + <usize>(r * rowBytes(Q4_0, cols) + 18 * b), xb = xq + <usize>(72 * b);
       let s: i64 = 0;
-      for (let i = 0; i < 32; i++) s += <i64>(legacyQ(Q4_0, p, i) - 8) * <i64>load<i16>(xb + 8 + <usize>(2 * pairPos(i)));
+      for (let i = 0; i < 32; i++) s += <i64>(legacyQ(Q4_0, p, i) - 8) * <i64>xValue(xb + 8, i);
       const term = <f64>f16_to_f32(<u32>load<u16>(p)) * <f64>load<f32>(xb) * <f64>s;
       ref += term; mag += Math.abs(term);
     }
@@ -252,6 +262,9 @@ describe('x4 kernels', () => {
   it('Q5_Kx4: the same', () => { checkKernels(Q5_K); });
   it('Q6_Kx4: the same', () => { checkKernels(Q6_K); });
   it('Q4_0x4: matmul and row blocks give matvec\'s bits', () => { checkKernels(Q4_0); });
+  it('relaxed_selfcheck: 1 in the relaxed-SIMD module (these tests then cover its kernels), 0 in the portable one', () => {
+    expect(relaxed_selfcheck()).toBe(ASC_FEATURE_RELAXED_SIMD ? 1 : 0);
+  });
   it('Q4_0x4 against the reference: exact with unit scales, within 1e-5 of sum|terms| with random ones', () => {
     const rowsList: i32[] = [1, 5, 13];
     for (let i = 0; i < rowsList.length; i++) {
