@@ -7,12 +7,12 @@
 // then the chunk's V rows (decoded once) are added to every row's accumulator. So K and V are read once per
 // block of query rows, and all scores of a chunk stay in a small scratch.
 //
-// f32 and f16 rows run as register tiles: scores for 2 query rows x 4 positions at a time (8 f32x4 sums over
-// the dimensions, reduced per position by hsum4), and the V sums for 4 query rows x 4 dimensions at a time
-// over the chunk's positions. Every row's score has one order whatever the tile (lane l of a row's sum
-// takes dimensions l, l + 4, .. in turn, then (l0 + l1) + (l2 + l3), then the last d % 4 dimensions), and
-// every accumulator element takes its positions' w·v in turn, so a row's result does not depend on the other
-// rows of the call.
+// f32 and f16 rows run as register tiles: scores for a query row against 4 positions at a time (each query
+// vector loaded once for the 4), and the V sums for 4 query rows x 4 dimensions at a time in registers over
+// the chunk's positions. Both keep the operation order of one dot product per (row, position) and one
+// accumulator update per (row, position) in turn, so results have the bits of scoring and adding one
+// position at a time (a masked position adds 0·v to a sum that is never -0, which changes no bits), and a
+// row's result does not depend on the other rows of the call.
 //
 // q8 K and V (the usual decode cache) skip the decoding and run in integers, four query rows at a time
 // sharing each code load (one at a time for a single row, MHA decode). The rows' scaled queries are rounded
@@ -54,37 +54,44 @@ function keyRow(base: usize, rowBytes: usize, idx: usize, p: i32, type: i32, buf
   return buf;
 }
 
-// Scores of R (1 or 2) query rows (f32 at q, qStride bytes apart) against the f32 rows k0..k3: 8 f32x4 sums
-// over the dimensions, 4 at a time, then per position (l0 + l1) + (l2 + l3) (hsum4, lanes = positions), then
-// the last d % 4 dimensions in turn. Lanes 0..np-1 are stored at out (row r at out + r·CHUNK·4).
+// Scores of the query row q (f32) against the f32 rows k0..k3, stored (lanes 0..np-1) at out: for each
+// position two f32x4 sums over the dimensions, s0 taking dimensions 8m..8m+3 and s1 dimensions 8m+4..8m+7 for
+// m in turn (and s0 the last 4 when d % 8 >= 4), then the lanes of s0 + s1 as ((l0 + l1) + l2) + l3 (the four
+// positions' lanes transposed so that each add serves all four), then the last d % 4 dimensions in turn: the
+// order of a plain per-position dot product, so the tile changes no bits.
 @inline
-function scoreTile(R: i32, q: usize, qStride: usize, k0: usize, k1: usize, k2: usize, k3: usize, d: i32, out: usize, np: i32): void {
+function scoreTile(q: usize, k0: usize, k1: usize, k2: usize, k3: usize, d: i32, out: usize, np: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-  const d4 = d & ~3;
-  for (let c = 0; c < d4; c += 4) {
-    const o = <usize>c << 2;
-    const x0 = v128.load(k0 + o), x1 = v128.load(k1 + o), x2 = v128.load(k2 + o), x3 = v128.load(k3 + o);
-    const qa = v128.load(q + o);
-    a0 = f32x4.add(a0, f32x4.mul(qa, x0)); a1 = f32x4.add(a1, f32x4.mul(qa, x1));
-    a2 = f32x4.add(a2, f32x4.mul(qa, x2)); a3 = f32x4.add(a3, f32x4.mul(qa, x3));
-    if (R > 1) {
-      const qb = v128.load(q + qStride + o);
-      b0 = f32x4.add(b0, f32x4.mul(qb, x0)); b1 = f32x4.add(b1, f32x4.mul(qb, x1));
-      b2 = f32x4.add(b2, f32x4.mul(qb, x2)); b3 = f32x4.add(b3, f32x4.mul(qb, x3));
-    }
+  let c = 0;
+  for (; c + 8 <= d; c += 8) {
+    const o = <usize>c << 2, qa = v128.load(q + o), qb = v128.load(q + o, 16);
+    a0 = f32x4.add(a0, f32x4.mul(qa, v128.load(k0 + o))); b0 = f32x4.add(b0, f32x4.mul(qb, v128.load(k0 + o, 16)));
+    a1 = f32x4.add(a1, f32x4.mul(qa, v128.load(k1 + o))); b1 = f32x4.add(b1, f32x4.mul(qb, v128.load(k1 + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(qa, v128.load(k2 + o))); b2 = f32x4.add(b2, f32x4.mul(qb, v128.load(k2 + o, 16)));
+    a3 = f32x4.add(a3, f32x4.mul(qa, v128.load(k3 + o))); b3 = f32x4.add(b3, f32x4.mul(qb, v128.load(k3 + o, 16)));
   }
-  let sa = hsum4(a0, a1, a2, a3), sb = R > 1 ? hsum4(b0, b1, b2, b3) : sa;
-  for (let c = d4; c < d; c++) {
+  if (c + 4 <= d) {
+    const o = <usize>c << 2, qa = v128.load(q + o);
+    a0 = f32x4.add(a0, f32x4.mul(qa, v128.load(k0 + o))); a1 = f32x4.add(a1, f32x4.mul(qa, v128.load(k1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(qa, v128.load(k2 + o))); a3 = f32x4.add(a3, f32x4.mul(qa, v128.load(k3 + o)));
+    c += 4;
+  }
+  // u_p = s0 + s1 of position p; transposed: t_l holds lane l of every position
+  const u0 = f32x4.add(a0, b0), u1 = f32x4.add(a1, b1), u2 = f32x4.add(a2, b2), u3 = f32x4.add(a3, b3);
+  const e01 = v128.shuffle<f32>(u0, u1, 0, 4, 1, 5), f01 = v128.shuffle<f32>(u0, u1, 2, 6, 3, 7);
+  const e23 = v128.shuffle<f32>(u2, u3, 0, 4, 1, 5), f23 = v128.shuffle<f32>(u2, u3, 2, 6, 3, 7);
+  const t0 = v128.shuffle<f32>(e01, e23, 0, 1, 4, 5), t1 = v128.shuffle<f32>(e01, e23, 2, 3, 6, 7);
+  const t2 = v128.shuffle<f32>(f01, f23, 0, 1, 4, 5), t3 = v128.shuffle<f32>(f01, f23, 2, 3, 6, 7);
+  let s = f32x4.add(f32x4.add(f32x4.add(t0, t1), t2), t3);
+  for (; c < d; c++) {
     const o = <usize>c << 2;
     let x = f32x4.splat(load<f32>(k0 + o));
     x = f32x4.replace_lane(x, 1, load<f32>(k1 + o));
     x = f32x4.replace_lane(x, 2, load<f32>(k2 + o));
     x = f32x4.replace_lane(x, 3, load<f32>(k3 + o));
-    sa = f32x4.add(sa, f32x4.mul(f32x4.splat(load<f32>(q + o)), x));
-    if (R > 1) sb = f32x4.add(sb, f32x4.mul(f32x4.splat(load<f32>(q + qStride + o)), x));
+    s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(q + o)), x));
   }
-  storeLanes(out, sa, np);
-  if (R > 1) storeLanes(out + (<usize>CHUNK << 2), sb, np);
+  storeLanes(out, s, np);
 }
 
 // Lanes 0..n-1 (n 1..4) of v as the f32 at out, out + 4, ..
@@ -426,9 +433,7 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         const k2 = np > 2 ? keyRow(k, kr, idx, c0 + p + 2, kType, kbuf + 2 * dBytes, d) : k1;
         const k3 = np > 3 ? keyRow(k, kr, idx, c0 + p + 3, kType, kbuf + 3 * dBytes, d) : k2;
         const o = sc + (<usize>p << 2);
-        let i = 0;
-        for (; i + 2 <= nr; i += 2) scoreTile(2, qs + <usize>i * dBytes, dBytes, k0, k1, k2, k3, d, o + (<usize>(i * CHUNK) << 2), np);
-        if (i < nr) scoreTile(1, qs + <usize>i * dBytes, dBytes, k0, k1, k2, k3, d, o + (<usize>(i * CHUNK) << 2), np);
+        for (let i = 0; i < nr; i++) scoreTile(qs + <usize>i * dBytes, k0, k1, k2, k3, d, o + (<usize>(i * CHUNK) << 2), np);
       }
       bytes += <f64>cn * <f64>kRow;
       // fold into the running softmax; masked entries get weight 0
