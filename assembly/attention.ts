@@ -1,11 +1,18 @@
 // Exact attention of a group of query rows over one KV head: the dense baseline (prefill and decode) and
 // SparQ's step 2 (the same computation over a gathered list of positions).
 //
-// Rows are processed in blocks of ROWS; for each block, positions are visited in chunks of CHUNK: each K row
-// of the chunk is decoded once (if not f32) and dotted with every query row of the block, the chunk's scores
-// are folded into a running softmax per row (running max m, running sum l, accumulator rescaled by
-// e^(m_old - m_new)), then each V row is decoded once and added to every row's accumulator. So K and V are
-// read once per block of query rows, and all scores of a chunk stay in a small scratch.
+// Rows are processed in blocks of ROWS; for each block, positions are visited in chunks of CHUNK: the chunk's
+// K rows (decoded once if not f32) are scored against the block's query rows, the chunk's scores are folded
+// into a running softmax per row (running max m, running sum l, accumulator rescaled by e^(m_old - m_new)),
+// then the chunk's V rows (decoded once) are added to every row's accumulator. So K and V are read once per
+// block of query rows, and all scores of a chunk stay in a small scratch.
+//
+// f32 and f16 rows run as register tiles: scores for a query row against 4 positions at a time (each query
+// vector loaded once for the 4), and the V sums for 4 query rows x 4 dimensions at a time in registers over
+// the chunk's positions. Both keep the operation order of one dot product per (row, position) and one
+// accumulator update per (row, position) in turn, so results have the bits of scoring and adding one
+// position at a time (a masked position adds 0·v to a sum that is never -0, which changes no bits), and a
+// row's result does not depend on the other rows of the call.
 //
 // q8 K and V (the usual decode cache) skip the decoding and run in integers, four query rows at a time
 // sharing each code load (one at a time for a single row, MHA decode). The rows' scaled queries are rounded
@@ -27,7 +34,7 @@ const CHUNK: i32 = 64;
 /** Scratch bytes attn_rows needs for head dimension d. */
 export function attn_scratch_bytes(d: i32): i32 {
   const dp = (d + 3) & ~3;
-  return 4 * (2 * ROWS * dp + ROWS * CHUNK + 3 * ROWS + 2 * dp) + 64 + q8ScratchBytes(d);
+  return 4 * (2 * ROWS * dp + ROWS * CHUNK + 3 * ROWS + 4 * dp + CHUNK * dp) + 64 + q8ScratchBytes(d);
 }
 
 // The q8 path's part: i16 query rows, their factors, the chunk's K and V row addresses, the packed pair
@@ -38,39 +45,96 @@ function q8ScratchBytes(d: i32): i32 {
   return 2 * ROWS * d8 + 4 * ROWS + 2 * 4 * CHUNK + 4 * 4 * (CHUNK >> 1) * (d8 >> 3) + 16 + 16 + 16;
 }
 
+// Row p's address, or its rows decoded into buf when the type is not f32.
 @inline
-function dot(a: usize, b: usize, d: i32): f32 {
-  let s0 = f32x4.splat(0);
-  let s1 = f32x4.splat(0);
-  let i = 0;
-  for (; i + 8 <= d; i += 8) {
-    const o = <usize>i << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    s1 = f32x4.add(s1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-  }
-  if (i + 4 <= d) {
-    const o = <usize>i << 2;
-    s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    i += 4;
-  }
-  s0 = f32x4.add(s0, s1);
-  let s = laneSum(s0);
-  for (; i < d; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
-  return s;
+function keyRow(base: usize, rowBytes: usize, idx: usize, p: i32, type: i32, buf: usize, d: i32): usize {
+  const src = rowAt(base, rowBytes, idx, p);
+  if (type == F32) return src;
+  kv_decode_row(src, buf, d, type);
+  return buf;
 }
 
-// acc[0:d] += w·x[0:d]
+// Scores of the query row q (f32) against the f32 rows k0..k3, stored (lanes 0..np-1) at out: for each
+// position two f32x4 sums over the dimensions, s0 taking dimensions 8m..8m+3 and s1 dimensions 8m+4..8m+7 for
+// m in turn (and s0 the last 4 when d % 8 >= 4), then the lanes of s0 + s1 as ((l0 + l1) + l2) + l3 (the four
+// positions' lanes transposed so that each add serves all four), then the last d % 4 dimensions in turn: the
+// order of a plain per-position dot product, so the tile changes no bits.
 @inline
-function axpy(acc: usize, w: f32, x: usize, d: i32): void {
-  const wv = f32x4.splat(w);
-  let i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(wv, v128.load(x + o))));
+function scoreTile(q: usize, k0: usize, k1: usize, k2: usize, k3: usize, d: i32, out: usize, np: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+  let c = 0;
+  for (; c + 8 <= d; c += 8) {
+    const o = <usize>c << 2, qa = v128.load(q + o), qb = v128.load(q + o, 16);
+    a0 = f32x4.add(a0, f32x4.mul(qa, v128.load(k0 + o))); b0 = f32x4.add(b0, f32x4.mul(qb, v128.load(k0 + o, 16)));
+    a1 = f32x4.add(a1, f32x4.mul(qa, v128.load(k1 + o))); b1 = f32x4.add(b1, f32x4.mul(qb, v128.load(k1 + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(qa, v128.load(k2 + o))); b2 = f32x4.add(b2, f32x4.mul(qb, v128.load(k2 + o, 16)));
+    a3 = f32x4.add(a3, f32x4.mul(qa, v128.load(k3 + o))); b3 = f32x4.add(b3, f32x4.mul(qb, v128.load(k3 + o, 16)));
   }
-  for (; i < d; i++) {
-    const o = <usize>i << 2;
-    store<f32>(acc + o, load<f32>(acc + o) + w * load<f32>(x + o));
+  if (c + 4 <= d) {
+    const o = <usize>c << 2, qa = v128.load(q + o);
+    a0 = f32x4.add(a0, f32x4.mul(qa, v128.load(k0 + o))); a1 = f32x4.add(a1, f32x4.mul(qa, v128.load(k1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(qa, v128.load(k2 + o))); a3 = f32x4.add(a3, f32x4.mul(qa, v128.load(k3 + o)));
+    c += 4;
+  }
+  // u_p = s0 + s1 of position p; transposed: t_l holds lane l of every position
+  const u0 = f32x4.add(a0, b0), u1 = f32x4.add(a1, b1), u2 = f32x4.add(a2, b2), u3 = f32x4.add(a3, b3);
+  const e01 = v128.shuffle<f32>(u0, u1, 0, 4, 1, 5), f01 = v128.shuffle<f32>(u0, u1, 2, 6, 3, 7);
+  const e23 = v128.shuffle<f32>(u2, u3, 0, 4, 1, 5), f23 = v128.shuffle<f32>(u2, u3, 2, 6, 3, 7);
+  const t0 = v128.shuffle<f32>(e01, e23, 0, 1, 4, 5), t1 = v128.shuffle<f32>(e01, e23, 2, 3, 6, 7);
+  const t2 = v128.shuffle<f32>(f01, f23, 0, 1, 4, 5), t3 = v128.shuffle<f32>(f01, f23, 2, 3, 6, 7);
+  let s = f32x4.add(f32x4.add(f32x4.add(t0, t1), t2), t3);
+  for (; c < d; c++) {
+    const o = <usize>c << 2;
+    let x = f32x4.splat(load<f32>(k0 + o));
+    x = f32x4.replace_lane(x, 1, load<f32>(k1 + o));
+    x = f32x4.replace_lane(x, 2, load<f32>(k2 + o));
+    x = f32x4.replace_lane(x, 3, load<f32>(k3 + o));
+    s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(q + o)), x));
+  }
+  storeLanes(out, s, np);
+}
+
+// Lanes 0..n-1 (n 1..4) of v as the f32 at out, out + 4, ..
+@inline
+function storeLanes(out: usize, v: v128, n: i32): void {
+  if (n == 4) { v128.store(out, v); return; }
+  v128.store32_lane(out, v, 0);
+  if (n > 1) v128.store32_lane(out, v, 1, 4);
+  if (n > 2) v128.store32_lane(out, v, 2, 8);
+}
+
+// acc row j (f32, R rows rowStride apart) += Σ_p w_j[p]·v_p over the chunk's cn positions, each element taking
+// the positions in turn: w_j at w + j·CHUNK·4, v_p (f32) at the address va[p]. Dimensions 4 at a time with the R
+// rows' sums in registers, then the last d % 4 one at a time.
+@inline
+function valueTile(R: i32, acc: usize, rowStride: usize, w: usize, va: usize, cn: i32, d: i32): void {
+  const wr = <usize>CHUNK << 2, d4 = d & ~3;
+  for (let c = 0; c < d4; c += 4) {
+    const o = <usize>c << 2;
+    let a0 = v128.load(acc + o), a1 = a0, a2 = a0, a3 = a0;
+    if (R > 1) a1 = v128.load(acc + rowStride + o);
+    if (R > 2) a2 = v128.load(acc + 2 * rowStride + o);
+    if (R > 3) a3 = v128.load(acc + 3 * rowStride + o);
+    for (let p = 0; p < cn; p++) {
+      const x = v128.load(load<usize>(va + (<usize>p << 2)) + o), wp = w + (<usize>p << 2);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(wp), x));
+      if (R > 1) a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(wp + wr), x));
+      if (R > 2) a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(wp + 2 * wr), x));
+      if (R > 3) a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(wp + 3 * wr), x));
+    }
+    v128.store(acc + o, a0);
+    if (R > 1) v128.store(acc + rowStride + o, a1);
+    if (R > 2) v128.store(acc + 2 * rowStride + o, a2);
+    if (R > 3) v128.store(acc + 3 * rowStride + o, a3);
+  }
+  for (let c = d4; c < d; c++) {
+    const o = <usize>c << 2;
+    for (let j = 0; j < R; j++) {
+      const a = acc + <usize>j * rowStride + o;
+      let s = load<f32>(a);
+      for (let p = 0; p < cn; p++) s += load<f32>(w + <usize>j * wr + (<usize>p << 2)) * load<f32>(load<usize>(va + (<usize>p << 2)) + o);
+      store<f32>(a, s);
+    }
   }
 }
 
@@ -299,14 +363,14 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
   const mx = sc + (<usize>(ROWS * CHUNK) << 2);
   const sm = mx + (<usize>ROWS << 2);
   const lim = sm + (<usize>ROWS << 2);
-  const kbuf = lim + (<usize>ROWS << 2);
-  const vbuf = kbuf + dBytes;
+  const kbuf = lim + (<usize>ROWS << 2); // 4 decoded K rows
+  const vbuf = kbuf + 4 * dBytes; // the chunk's decoded V rows
   // q8 path scratch (layout in q8ScratchBytes)
   const qb = kv_qblock(d);
   const q8 = kType == KV_Q8 && vType == KV_Q8 && qb > 0;
   const nb = q8 ? d / qb : 0;
   const qiRow = <usize>((d + 7) & ~7) << 1;
-  const qi = (vbuf + dBytes + 15) & ~<usize>15;
+  const qi = (vbuf + <usize>CHUNK * dBytes + 15) & ~<usize>15;
   const fq = qi + <usize>ROWS * qiRow;
   const va = fq + (<usize>ROWS << 2);
   const pcRow = <usize>((CHUNK >> 1) * nb) << 2;
@@ -341,10 +405,11 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         if (c0 == 0) sink += touchRows(k, kr, v, vr, idx, 0, cn);
         if (c0 + CHUNK < maxLim) sink += touchRows(k, kr, v, vr, idx, c0 + CHUNK, min(CHUNK, maxLim - c0 - CHUNK));
       }
-      // scores of the chunk (the q8 path also scores the padding rows of a last group of 4: never read)
-      for (let p = 0; p < cn; p++) {
+      // scores of the chunk (the padding rows of a last group of 4 (q8) and the positions past a row's limit
+      // are scored too: never read)
+      for (let p = 0; q8 && p < cn; p++) {
         const src = rowAt(k, kr, idx, c0 + p);
-        if (q8) {
+        {
           if (nr == 1) {
             store<f32>(sc + (<usize>p << 2), f32x4.extract_lane(dotQ8(1, qi, qiRow, src, d, qb), 0) * load<f32>(fq));
             continue;
@@ -359,13 +424,16 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
           }
           continue;
         }
-        let row = src;
-        if (kType != F32) { kv_decode_row(src, kbuf, d, kType); row = kbuf; }
-        for (let i = 0; i < nr; i++) {
-          if (c0 + p < load<i32>(lim + (<usize>i << 2))) {
-            store<f32>(sc + (<usize>(i * CHUNK + p) << 2), dot(qs + <usize>i * dBytes, row, d));
-          }
-        }
+      }
+      for (let p = 0; !q8 && p < cn; p += 4) {
+        // 4 positions (the last one repeated past the chunk), decoded when not f32
+        const np = min(4, cn - p);
+        const k0 = keyRow(k, kr, idx, c0 + p, kType, kbuf, d);
+        const k1 = np > 1 ? keyRow(k, kr, idx, c0 + p + 1, kType, kbuf + dBytes, d) : k0;
+        const k2 = np > 2 ? keyRow(k, kr, idx, c0 + p + 2, kType, kbuf + 2 * dBytes, d) : k1;
+        const k3 = np > 3 ? keyRow(k, kr, idx, c0 + p + 3, kType, kbuf + 3 * dBytes, d) : k2;
+        const o = sc + (<usize>p << 2);
+        for (let i = 0; i < nr; i++) scoreTile(qs + <usize>i * dBytes, k0, k1, k2, k3, d, o + (<usize>(i * CHUNK) << 2), np);
       }
       bytes += <f64>cn * <f64>kRow;
       // fold into the running softmax; masked entries get weight 0
@@ -424,15 +492,18 @@ export function attn_rows(q: usize, qTok: i32, out: usize, outTok: i32, g: i32, 
         bytes += <f64>cn * <f64>vRow;
         continue;
       }
+      // the chunk's V rows (decoded when not f32), then their weighted sums 4 query rows at a time
       for (let p = 0; p < cn; p++) {
         const src = rowAt(v, vr, idx, c0 + p);
         let row = src;
-        if (vType != F32) { kv_decode_row(src, vbuf, d, vType); row = vbuf; }
-        for (let i = 0; i < nr; i++) {
-          const w = load<f32>(sc + (<usize>(i * CHUNK + p) << 2));
-          if (w != 0) axpy(acc + <usize>i * dBytes, w, row, d);
-        }
+        if (vType != F32) { row = vbuf + <usize>p * dBytes; kv_decode_row(src, row, d, vType); }
+        store<usize>(va + (<usize>p << 2), row);
       }
+      let i = 0;
+      for (; i + 4 <= nr; i += 4) valueTile(4, acc + <usize>i * dBytes, dBytes, sc + (<usize>(i * CHUNK) << 2), va, cn, d);
+      if (nr - i == 3) valueTile(3, acc + <usize>i * dBytes, dBytes, sc + (<usize>(i * CHUNK) << 2), va, cn, d);
+      else if (nr - i == 2) valueTile(2, acc + <usize>i * dBytes, dBytes, sc + (<usize>(i * CHUNK) << 2), va, cn, d);
+      else if (nr - i == 1) valueTile(1, acc + <usize>i * dBytes, dBytes, sc + (<usize>(i * CHUNK) << 2), va, cn, d);
       bytes += <f64>cn * <f64>vRow;
     }
     for (let i = 0; i < nr; i++) {

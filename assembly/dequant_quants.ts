@@ -15,7 +15,7 @@ import { Q2_K_SCALES, Q3_K_HMASK, Q5_K_QH, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, kquant
 
 /** Stored unsigned integer of value i (0..31) of a Q4_0..Q5_1 block at p, bit 4 included, offset not taken off. */
 // @ts-ignore: decorator
-@inline function legacyQ(kind: i32, p: usize, i: i32): i32 {
+@inline export function legacyQ(kind: i32, p: usize, i: i32): i32 {
   const qs = p + legacyQs(kind);
   const nib = i < 16 ? byte(qs, i) & 15 : byte(qs, i - 16) >> 4;
   if (!legacyHasQh(kind)) return nib;
@@ -24,7 +24,7 @@ import { Q2_K_SCALES, Q3_K_HMASK, Q5_K_QH, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, kquant
 
 /** Stored unsigned integer of value i (0..255) of a K-quant block at p, all its bits, offset not taken off. */
 // @ts-ignore: decorator
-@inline function kquantQ(kind: i32, p: usize, i: i32): i32 {
+@inline export function kquantQ(kind: i32, p: usize, i: i32): i32 {
   const n = i >> 7, l = i & 31;
   if (kind == Q2_K || kind == Q3_K) {
     const j = (i >> 5) & 3;
@@ -46,7 +46,7 @@ import { Q2_K_SCALES, Q3_K_HMASK, Q5_K_QH, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, kquant
 
 /** Integer scale of the sub-block holding value i of a K-quant block at p (Q3_K: 32 taken off; Q6_K: signed). */
 // @ts-ignore: decorator
-@inline function kquantScale(kind: i32, p: usize, i: i32): i32 {
+@inline export function kquantScale(kind: i32, p: usize, i: i32): i32 {
   if (kind == Q2_K) return byte(p + Q2_K_SCALES, i >> 4) & 15;
   if (kind == Q3_K) return q3kScale(p, i >> 4);
   if (kind == Q4_K || kind == Q5_K) return q4kScale(p, i >> 5);
@@ -55,7 +55,7 @@ import { Q2_K_SCALES, Q3_K_HMASK, Q5_K_QH, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, kquant
 
 /** Integer min of the sub-block holding value i of a K-quant block with mins at p. */
 // @ts-ignore: decorator
-@inline function kquantMin(kind: i32, p: usize, i: i32): i32 {
+@inline export function kquantMin(kind: i32, p: usize, i: i32): i32 {
   if (kind == Q2_K) return byte(p + Q2_K_SCALES, i >> 4) >> 4;
   return q4kMin(p, i >> 5);
 }

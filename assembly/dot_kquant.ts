@@ -1,16 +1,16 @@
 // K-quant super-blocks (layouts in blocks_kquant.ts) against Q8KW activations (blocks_act.ts): the
-// per-block steps (kquantStep1, kquantStep4) of the shared row loops in matmul_quant.ts.
+// per-block step (kquantStep1) of the one-row loop in matmul_quant.ts, and the activation-sum terms (rowMin,
+// sumsDot) that the prefill tile (tile_kquant.ts) shares.
 //
 // Per super-block and row, the integer sums of each sub-block are exact in i32 (unsigned weights) and
 // multiplied by their integer scales: R = Σ scale·Σ q·x. The offsets of Q3_K/Q6_K and the mins of
 // Q2_K/Q4_K/Q5_K use the activation sub-block sums: Q3_K/Q6_K take offset·Σ scale·Σ x off R, and
 // Q2_K/Q4_K/Q5_K form M = Σ min·Σ x. One f32 step per super-block then: y += d·dx·R, y -= dmin·dx·M.
-//   one row (kquantStep1): a loop over the chunks of a super-block (rowIntK4Loop, rowInt16Loop), R and M
-//                          as 4 partial i32 lanes;
-//   four rows (kquantStep4): each row's sub-block sums fully unrolled (rowInt), reduced four at a time
-//                          (hsum4i) to one lane per row.
-import { hsum4i, halves4, dot16, bytesDot, permSub16, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
+// kquantStep1 loops over the chunks of a super-block (rowIntK4Loop, rowInt16Loop), so that one iteration
+// holds few loaded vectors; R and M stay 4 partial i32 lanes until they are summed for the f32 step.
+import { hsum4i, dot16, bytesDot, permSub16, evenByteMask, byteMask0f, byteMask30, nibLoEven, nibLoOdd, nibHiEven, nibHiOdd } from './quant_simd';
 import { f16_to_f32_finite } from './f16';
+import { laneSumI32, laneSumsI32ToF32 } from './lanes';
 import { Q2_K, Q3_K, Q4_K, Q5_K, Q6_K } from './types';
 import { Q3_K_HMASK, Q6_K_QL, Q6_K_QH, Q6_K_SCALES, Q2_K_SCALES, Q5_K_QH, k23Qs, k45Qs, kquantD, kquantDmin, kquantHasMins, q3kScales, q4kScalesMins } from './blocks_kquant';
 import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
@@ -19,22 +19,9 @@ import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
 // @ts-ignore: decorator
 @inline function grp(x: usize, g: i32): usize { return x + Q8KW_QS + (<usize>g << 5); }
 
-/** 4 i32 lanes of i32x4 a times the 4 scales in lanes 0..3 of the i32 vector s. */
-// @ts-ignore: decorator
-@inline function scaled(a: v128, s: v128): v128 { return i32x4.mul(a, s); }
-
-/** Per-16 scales (permSub16 order, signed i8 lanes in v) applied to 4 sets of 4 sub-block sums, summed. */
-// @ts-ignore: decorator
-@inline function applyScales16(v: v128, t0: v128, t1: v128, t2: v128, t3: v128): v128 {
-  const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
-  return i32x4.add(
-    i32x4.add(scaled(t0, i32x4.extend_low_i16x8_s(lo)), scaled(t1, i32x4.extend_high_i16x8_s(lo))),
-    i32x4.add(scaled(t2, i32x4.extend_low_i16x8_s(hi)), scaled(t3, i32x4.extend_high_i16x8_s(hi))));
-}
-
 /** Dot of the per-16 scales (signed i8 lanes, permSub16 order) with the activation per-16 sums. */
 // @ts-ignore: decorator
-@inline function sumsDot(v: v128, x: usize): v128 {
+@inline export function sumsDot(v: v128, x: usize): v128 {
   return i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(v), v128.load(x, Q8KW_SUMS)),
     i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(v), v128.load(x, Q8KW_SUMS + 16)));
 }
@@ -74,26 +61,6 @@ import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
 }
 
 // ---- Q4_K / Q5_K: 8 sub-blocks of 32, 6-bit scales and mins packed in 12 bytes ----
-
-/** Sub-block sums of pair pp (values 64pp..64pp+63) of Q4_K/Q5_K: lanes of the two sums' partials. */
-// @ts-ignore: decorator
-@inline function pairSums(kind: i32, p: usize, x: usize, pp: i32, lowHalf: bool, m: v128): v128 {
-  const qs = p + k45Qs(kind) + (<usize>(32 * pp));
-  const v0 = v128.load(qs), v1 = v128.load(qs, 16);
-  const g = 4 * pp + (lowHalf ? 0 : 2);
-  let e0 = lowHalf ? nibLoEven(v0, m) : nibHiEven(v0, m), o0 = lowHalf ? nibLoOdd(v0, m) : nibHiOdd(v0);
-  let e1 = lowHalf ? nibLoEven(v1, m) : nibHiEven(v1, m), o1 = lowHalf ? nibLoOdd(v1, m) : nibHiOdd(v1);
-  if (kind == Q5_K) {
-    // Bit b of qh byte l: even bytes sit at bits 0..7 of a lane (shifted left 4 first), odd at 8..15.
-    const b = 2 * pp + (lowHalf ? 0 : 1);
-    const h0 = v128.load(p, Q5_K_QH), h1 = v128.load(p, Q5_K_QH + 16), s = i16x8.splat(16);
-    e0 = v128.or(e0, v128.and(i16x8.shr_u(i16x8.shl(h0, 4), b), s));
-    o0 = v128.or(o0, v128.and(i16x8.shr_u(h0, b + 4), s));
-    e1 = v128.or(e1, v128.and(i16x8.shr_u(i16x8.shl(h1, 4), b), s));
-    o1 = v128.or(o1, v128.and(i16x8.shr_u(h1, b + 4), s));
-  }
-  return i32x4.add(dot16(e0, o0, grp(x, g)), dot16(e1, o1, grp(x, g + 1)));
-}
 
 // ---- Q6_K ----
 
@@ -175,35 +142,9 @@ import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
   return r;
 }
 
-/** Scale-weighted integer sum R of one super-block at p with the Q8KW block x (4 partial i32 lanes). */
-// @ts-ignore: decorator
-@inline function rowInt(kind: i32, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
-  if (kind == Q4_K || kind == Q5_K) {
-    const sm = q4kScalesMins(p);
-    const sc16 = i16x8.extend_low_i8x16_u(sm);
-    const t0 = hsum4i(pairSums(kind, p, x, 0, true, m), pairSums(kind, p, x, 0, false, m), pairSums(kind, p, x, 1, true, m), pairSums(kind, p, x, 1, false, m));
-    const t1 = hsum4i(pairSums(kind, p, x, 2, true, m), pairSums(kind, p, x, 2, false, m), pairSums(kind, p, x, 3, true, m), pairSums(kind, p, x, 3, false, m));
-    return i32x4.add(scaled(t0, i32x4.extend_low_i16x8_u(sc16)), scaled(t1, i32x4.extend_high_i16x8_u(sc16)));
-  }
-  if (kind == Q6_K) {
-    const sc = permSub16(v128.load(p, Q6_K_SCALES));
-    const r = applyScales16(sc, q6Sums(p, x, 0, 0, eb, lo, top), q6Sums(p, x, 0, 1, eb, lo, top),
-      q6Sums(p, x, 1, 0, eb, lo, top), q6Sums(p, x, 1, 1, eb, lo, top));
-    return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 5));
-  }
-  if (kind == Q3_K) {
-    const sc = permSub16(q3kScales(p));
-    const r = applyScales16(sc, twoBitSums(kind, p, x, 0, 0, eb), twoBitSums(kind, p, x, 0, 1, eb), twoBitSums(kind, p, x, 1, 0, eb), twoBitSums(kind, p, x, 1, 1, eb));
-    return i32x4.sub(r, i32x4.shl(sumsDot(sc, x), 2));
-  }
-  // Q2_K: scales 0..15 are non-negative, so the signed i8 widening in applyScales16 is exact.
-  const sc = v128.and(permSub16(v128.load(p, Q2_K_SCALES)), i8x16.splat(0x0f));
-  return applyScales16(sc, twoBitSums(kind, p, x, 0, 0, eb), twoBitSums(kind, p, x, 0, 1, eb), twoBitSums(kind, p, x, 1, 0, eb), twoBitSums(kind, p, x, 1, 1, eb));
-}
-
 /** Min-weighted activation sum M of one super-block (types with mins), 4 partial i32 lanes. */
 // @ts-ignore: decorator
-@inline function rowMin(kind: i32, p: usize, x: usize): v128 {
+@inline export function rowMin(kind: i32, p: usize, x: usize): v128 {
   if (kind == Q2_K) return sumsDot(v128.and(i16x8.shr_u(permSub16(v128.load(p, Q2_K_SCALES)), 4), i8x16.splat(0x0f)), x);
   // Per-32 activation sums from the per-16 ones: lanes k and k+4 of each permuted half are sub-blocks 2k, 2k+1.
   const lo = v128.load(x, Q8KW_SUMS), hi = v128.load(x, Q8KW_SUMS + 16);
@@ -211,31 +152,19 @@ import { Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
   return i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(q4kScalesMins(p)), s32);
 }
 
-/** The loop constants of kquantStep1 / kquantStep4 (i = 1, 2, 3: evenByteMask, byteMask0f, byteMask30). */
+/** The loop constants of kquantStep1 (i = 1, 2, 3: evenByteMask, byteMask0f, byteMask30). */
 // @ts-ignore: decorator
 @inline export function kquantLoopConst(i: i32): v128 { return i == 1 ? evenByteMask() : i == 2 ? byteMask0f() : byteMask30(); }
 
-/** acc + d·dx·R (- dmin·dx·M for the types with mins) for the super-block at p and the Q8KW block x, as 4
- *  partial f32 lanes (m = nibMask(); eb, lo, top: the loop constants). */
+/** acc + d·dx·R (- dmin·dx·M for the types with mins) for the super-block at p and the Q8KW block x, with R and
+ *  M summed exactly first (m = nibMask(); eb, lo, top: the loop constants). */
 // @ts-ignore: decorator
-@inline export function kquantStep1(kind: i32, acc: v128, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
+@inline export function kquantStep1(kind: i32, acc: f32, p: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): f32 {
   const dx = load<f32>(x, Q8KW_D);
   const r = kind == Q4_K || kind == Q5_K ? rowIntK4Loop(kind, p, x, m) : rowInt16Loop(kind, p, x, eb, lo, top);
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + kquantD(kind))) * dx)));
-  if (!kquantHasMins(kind)) return acc;
-  const mins = rowMin(kind, p, x);
-  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.splat(f16_to_f32_finite(<u32>load<u16>(p + kquantDmin(kind))) * dx)));
-}
-
-/** acc + d·dx·R (- dmin·dx·M) for the super-blocks at p0..p3 and the Q8KW block x: lane i is row i's. */
-// @ts-ignore: decorator
-@inline export function kquantStep4(kind: i32, acc: v128, p0: usize, p1: usize, p2: usize, p3: usize, x: usize, m: v128, eb: v128, lo: v128, top: v128): v128 {
-  const dOff = kquantD(kind);
-  const dx = f32x4.splat(load<f32>(x, Q8KW_D));
-  const r = hsum4i(rowInt(kind, p0, x, m, eb, lo, top), rowInt(kind, p1, x, m, eb, lo, top), rowInt(kind, p2, x, m, eb, lo, top), rowInt(kind, p3, x, m, eb, lo, top));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(r), f32x4.mul(halves4(p0 + dOff, p1 + dOff, p2 + dOff, p3 + dOff), dx)));
-  if (!kquantHasMins(kind)) return acc;
-  const mOff = kquantDmin(kind);
-  const mins = hsum4i(rowMin(kind, p0, x), rowMin(kind, p1, x), rowMin(kind, p2, x), rowMin(kind, p3, x));
-  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(mins), f32x4.mul(halves4(p0 + mOff, p1 + mOff, p2 + mOff, p3 + mOff), dx)));
+  const d = f16_to_f32_finite(<u32>load<u16>(p + kquantD(kind))) * dx;
+  if (!kquantHasMins(kind)) return acc + <f32>laneSumI32(r) * d;
+  const rm = laneSumsI32ToF32(r, rowMin(kind, p, x));
+  acc += f32x4.extract_lane(rm, 0) * d;
+  return acc - f32x4.extract_lane(rm, 2) * (f16_to_f32_finite(<u32>load<u16>(p + kquantDmin(kind))) * dx);
 }

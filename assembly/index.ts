@@ -12,8 +12,10 @@ export {
   Q2_K_BLOCK_VALUES, Q3_K_BLOCK_VALUES, Q4_K_BLOCK_VALUES, Q5_K_BLOCK_VALUES, Q6_K_BLOCK_VALUES,
 } from './blocks_kquant';
 export {
-  Q8A_BLOCK_BYTES, Q8W_BLOCK_BYTES, Q8KW_BLOCK_BYTES, Q8A_BLOCK_VALUES, Q8W_BLOCK_VALUES, Q8KW_BLOCK_VALUES,
+  Q8A_BLOCK_BYTES, Q8W_BLOCK_BYTES, Q8KW_BLOCK_BYTES, Q8P_BLOCK_BYTES, Q8X_BLOCK_BYTES, Q8XK_BLOCK_BYTES,
+  Q8A_BLOCK_VALUES, Q8W_BLOCK_VALUES, Q8KW_BLOCK_VALUES, Q8P_BLOCK_VALUES, Q8X_BLOCK_VALUES, Q8XK_BLOCK_VALUES,
 } from './blocks_act';
+export { X4_ROWS } from './blocks_x4';
 
 export * from './bandwidth';
 export * from './quant_act';
@@ -34,3 +36,8 @@ export * from './kv_cache';
 export * from './attention';
 export * from './sparq';
 export * from './topk';
+export * from './quant_act_pair';
+export * from './repack_x4';
+export * from './matmul_x4_legacy';
+export * from './matmul_x4_kquant';
+export * from './relaxed_check';

@@ -3,8 +3,14 @@
 // Every function here is @inline and called with a constant `kind`, so each family gets its own code
 // with the other kinds' branches folded away.
 //
-//   matvec: 4 rows per pass, so each x vector is loaded once for 4 rows; 8 accumulators (4 rows x 2).
+//   matvec: 4 rows per pass, so each x vector is loaded once for 4 rows; one accumulator per row.
 //   matmul: 2 rows x 4 tokens per pass, so each widened weight vector is used for 4 tokens; 8 accumulators.
+//
+// Every (row, token) value is computed in one order, whichever kernel, row group or token group computes it,
+// so a row's result never depends on the other rows or tokens of a call: an f32x4 accumulator takes
+// acc + (lo·xlo + hi·xhi) for each 8 columns in turn; then (l0 + l2) + (l1 + l3); then w·x of each
+// column past the last 8, added in turn. (F16_PRESCALED gives the same products bit for bit: w·2^-112
+// times x·2^112 is the same real number as w·x, rounded once.)
 // Columns go 8 at a time, then one at a time.
 import { f16_to_f32_finite, HALF_RESCALE, HALF_MASK } from './f16';
 import { laneMax } from './lanes';
@@ -92,17 +98,16 @@ const PRESCALE_LIMIT: f32 = 32768;
 // @ts-ignore: decorator
 @inline function dot1(w: usize, x: usize, cols: i32, kind: i32): f32 {
   const eb = elemBytes(kind);
-  let a = f32x4.splat(0), b = f32x4.splat(0);
+  let a = f32x4.splat(0);
   let c = 0;
   for (; c + 8 <= cols; c += 8) {
     const p = w + (<usize>c) * eb;
     const xp = x + (<usize>c << 2);
     const v = v128.load(p);
     const xl = v128.load(xp), xh = v128.load(xp, 16);
-    a = f32x4.add(a, f32x4.mul(lo(v, kind), xlo(xl, xh, kind)));
-    b = f32x4.add(b, f32x4.mul(hi(load2(p, v, kind), kind), xhi(xl, xh, kind)));
+    a = f32x4.add(a, f32x4.add(f32x4.mul(lo(v, kind), xlo(xl, xh, kind)), f32x4.mul(hi(load2(p, v, kind), kind), xhi(xl, xh, kind))));
   }
-  let s = hsum(f32x4.add(a, b));
+  let s = hsum(a);
   for (; c < cols; c++) s += scalarW(w + (<usize>c) * eb, kind) * load<f32>(x + (<usize>c << 2));
   return s;
 }
@@ -134,37 +139,28 @@ function absMax(x: usize, n: i32): f32 {
     const w0 = w + (<usize>r) * rowBytes;
     const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-    let b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     for (let c = 0; c < cols8; c += 8) {
       const off = (<usize>c) * eb;
       const xp = x + (<usize>c << 2);
       const x0 = v128.load(xp), x1 = v128.load(xp, 16);
       const xl = xlo(x0, x1, kind), xh = xhi(x0, x1, kind);
       const v0 = v128.load(w0 + off);
-      a0 = f32x4.add(a0, f32x4.mul(lo(v0, kind), xl));
-      b0 = f32x4.add(b0, f32x4.mul(hi(load2(w0 + off, v0, kind), kind), xh));
+      a0 = f32x4.add(a0, f32x4.add(f32x4.mul(lo(v0, kind), xl), f32x4.mul(hi(load2(w0 + off, v0, kind), kind), xh)));
       const v1 = v128.load(w1 + off);
-      a1 = f32x4.add(a1, f32x4.mul(lo(v1, kind), xl));
-      b1 = f32x4.add(b1, f32x4.mul(hi(load2(w1 + off, v1, kind), kind), xh));
+      a1 = f32x4.add(a1, f32x4.add(f32x4.mul(lo(v1, kind), xl), f32x4.mul(hi(load2(w1 + off, v1, kind), kind), xh)));
       const v2 = v128.load(w2 + off);
-      a2 = f32x4.add(a2, f32x4.mul(lo(v2, kind), xl));
-      b2 = f32x4.add(b2, f32x4.mul(hi(load2(w2 + off, v2, kind), kind), xh));
+      a2 = f32x4.add(a2, f32x4.add(f32x4.mul(lo(v2, kind), xl), f32x4.mul(hi(load2(w2 + off, v2, kind), kind), xh)));
       const v3 = v128.load(w3 + off);
-      a3 = f32x4.add(a3, f32x4.mul(lo(v3, kind), xl));
-      b3 = f32x4.add(b3, f32x4.mul(hi(load2(w3 + off, v3, kind), kind), xh));
+      a3 = f32x4.add(a3, f32x4.add(f32x4.mul(lo(v3, kind), xl), f32x4.mul(hi(load2(w3 + off, v3, kind), kind), xh)));
     }
-    let s = hsum4f(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
-    if (cols8 < cols) {
-      let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
-      for (let c = cols8; c < cols; c++) {
-        const off = (<usize>c) * eb;
-        const xv = load<f32>(x + (<usize>c << 2));
-        t0 += scalarW(w0 + off, kind) * xv;
-        t1 += scalarW(w1 + off, kind) * xv;
-        t2 += scalarW(w2 + off, kind) * xv;
-        t3 += scalarW(w3 + off, kind) * xv;
-      }
-      s = f32x4.add(s, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(t0), 1, t1), 2, t2), 3, t3));
+    let s = hsum4f(a0, a1, a2, a3);
+    for (let c = cols8; c < cols; c++) {
+      const off = (<usize>c) * eb;
+      let wv = f32x4.splat(scalarW(w0 + off, kind));
+      wv = f32x4.replace_lane(wv, 1, scalarW(w1 + off, kind));
+      wv = f32x4.replace_lane(wv, 2, scalarW(w2 + off, kind));
+      wv = f32x4.replace_lane(wv, 3, scalarW(w3 + off, kind));
+      s = f32x4.add(s, f32x4.mul(wv, f32x4.splat(load<f32>(x + (<usize>c << 2)))));
     }
     v128.store(y + (<usize>r << 2), s);
   }
@@ -193,23 +189,23 @@ function absMax(x: usize, n: i32): f32 {
         const xo = <usize>c << 2;
         const v0 = v128.load(w0 + off), v1 = v128.load(w1 + off);
         const l0 = lo(v0, kind), l1 = lo(v1, kind);
-        let xv = xlo(v128.load(x0 + xo), v128.load(x0 + xo, 16), kind);
-        a00 = f32x4.add(a00, f32x4.mul(l0, xv)); a10 = f32x4.add(a10, f32x4.mul(l1, xv));
-        xv = xlo(v128.load(x1 + xo), v128.load(x1 + xo, 16), kind);
-        a01 = f32x4.add(a01, f32x4.mul(l0, xv)); a11 = f32x4.add(a11, f32x4.mul(l1, xv));
-        xv = xlo(v128.load(x2 + xo), v128.load(x2 + xo, 16), kind);
-        a02 = f32x4.add(a02, f32x4.mul(l0, xv)); a12 = f32x4.add(a12, f32x4.mul(l1, xv));
-        xv = xlo(v128.load(x3 + xo), v128.load(x3 + xo, 16), kind);
-        a03 = f32x4.add(a03, f32x4.mul(l0, xv)); a13 = f32x4.add(a13, f32x4.mul(l1, xv));
         const h0 = hi(load2(w0 + off, v0, kind), kind), h1 = hi(load2(w1 + off, v1, kind), kind);
-        xv = xhi(v128.load(x0 + xo), v128.load(x0 + xo, 16), kind);
-        a00 = f32x4.add(a00, f32x4.mul(h0, xv)); a10 = f32x4.add(a10, f32x4.mul(h1, xv));
-        xv = xhi(v128.load(x1 + xo), v128.load(x1 + xo, 16), kind);
-        a01 = f32x4.add(a01, f32x4.mul(h0, xv)); a11 = f32x4.add(a11, f32x4.mul(h1, xv));
-        xv = xhi(v128.load(x2 + xo), v128.load(x2 + xo, 16), kind);
-        a02 = f32x4.add(a02, f32x4.mul(h0, xv)); a12 = f32x4.add(a12, f32x4.mul(h1, xv));
-        xv = xhi(v128.load(x3 + xo), v128.load(x3 + xo, 16), kind);
-        a03 = f32x4.add(a03, f32x4.mul(h0, xv)); a13 = f32x4.add(a13, f32x4.mul(h1, xv));
+        let xa = v128.load(x0 + xo), xb = v128.load(x0 + xo, 16);
+        let xl = xlo(xa, xb, kind), xh = xhi(xa, xb, kind);
+        a00 = f32x4.add(a00, f32x4.add(f32x4.mul(l0, xl), f32x4.mul(h0, xh)));
+        a10 = f32x4.add(a10, f32x4.add(f32x4.mul(l1, xl), f32x4.mul(h1, xh)));
+        xa = v128.load(x1 + xo); xb = v128.load(x1 + xo, 16);
+        xl = xlo(xa, xb, kind); xh = xhi(xa, xb, kind);
+        a01 = f32x4.add(a01, f32x4.add(f32x4.mul(l0, xl), f32x4.mul(h0, xh)));
+        a11 = f32x4.add(a11, f32x4.add(f32x4.mul(l1, xl), f32x4.mul(h1, xh)));
+        xa = v128.load(x2 + xo); xb = v128.load(x2 + xo, 16);
+        xl = xlo(xa, xb, kind); xh = xhi(xa, xb, kind);
+        a02 = f32x4.add(a02, f32x4.add(f32x4.mul(l0, xl), f32x4.mul(h0, xh)));
+        a12 = f32x4.add(a12, f32x4.add(f32x4.mul(l1, xl), f32x4.mul(h1, xh)));
+        xa = v128.load(x3 + xo); xb = v128.load(x3 + xo, 16);
+        xl = xlo(xa, xb, kind); xh = xhi(xa, xb, kind);
+        a03 = f32x4.add(a03, f32x4.add(f32x4.mul(l0, xl), f32x4.mul(h0, xh)));
+        a13 = f32x4.add(a13, f32x4.add(f32x4.mul(l1, xl), f32x4.mul(h1, xh)));
       }
       // lanes: (row0,t0) (row0,t1) (row0,t2) (row0,t3), then the same for row 1
       let s0 = hsum4f(a00, a01, a02, a03);

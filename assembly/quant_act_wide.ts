@@ -1,6 +1,6 @@
 // Activations to 8-bit integers stored widened to i16 for the legacy-quant and K-quant kernels: Q8W and Q8KW
 // blocks (blocks_act.ts). The values and rounding are Q8A's (quant_act.ts).
-import { laneMax } from './lanes';
+import { laneMax, laneSumI32 } from './lanes';
 import { toInt } from './quant_simd';
 import { Q8W_BLOCK_BYTES, Q8W_D, Q8W_SUM, Q8W_QS, Q8KW_BLOCK_BYTES, Q8KW_D, Q8KW_SUMS, Q8KW_QS, GROUP_BYTES } from './blocks_act';
 
@@ -27,11 +27,6 @@ import { Q8W_BLOCK_BYTES, Q8W_D, Q8W_SUM, Q8W_QS, Q8KW_BLOCK_BYTES, Q8KW_D, Q8KW
   return laneMax(m);
 }
 
-// @ts-ignore: decorator
-@inline function lanesSum(v: v128): i32 {
-  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
-}
-
 /** n values (a multiple of 32) at x to Q8W blocks at xq. */
 export function quantize_q8w(x: usize, xq: usize, n: i32): void {
   for (let b = 0; b < n >> 5; b++) {
@@ -44,7 +39,7 @@ export function quantize_q8w(x: usize, xq: usize, n: i32): void {
     }
     const dv = f32x4.splat(d);
     const s = i32x4.add(group16(src, dv, dst + Q8W_QS), group16(src + 64, dv, dst + Q8W_QS + GROUP_BYTES));
-    store<i32>(dst, lanesSum(s), Q8W_SUM);
+    store<i32>(dst, laneSumI32(s), Q8W_SUM);
   }
 }
 
@@ -60,7 +55,7 @@ export function quantize_q8kw(x: usize, xq: usize, n: i32): void {
     }
     const dv = f32x4.splat(d);
     for (let g = 0; g < 16; g++) {
-      const s = lanesSum(group16(src + (<usize>g << 6), dv, dst + Q8KW_QS + (<usize>g) * GROUP_BYTES));
+      const s = laneSumI32(group16(src + (<usize>g << 6), dv, dst + Q8KW_QS + (<usize>g) * GROUP_BYTES));
       const lane = ((g & 1) << 2) + ((g & 7) >> 1) + (g & 8); // position of sub-block g in permSub16 order
       store<i16>(dst + Q8KW_SUMS + (<usize>lane << 1), <i16>s);
     }

@@ -5,7 +5,10 @@
 //
 // Two kernel modules from the same sources: dist/sparq.wasm imports a plain memory (every runtime), and
 // dist/sparq-threads.wasm imports a shared one (`--enable threads --sharedMemory`, asconfig target
-// "threads") that each worker of src/threads instantiates. An active data segment is copied into memory by
+// "threads") that each worker of src/threads instantiates. Each has a relaxed-SIMD variant built with
+// `--enable relaxed-simd` (targets "relaxed" and "relaxed-threads": dist/sparq-relaxed.wasm and
+// dist/sparq-relaxed-threads.wasm), whose interleaved-weight kernels use i32x4.relaxed_dot_i8x16_i7x16_add_s;
+// a runtime uses it only where its relaxed_selfcheck() returns 1 (assembly/relaxed_check.ts). An active data segment is copied into memory by
 // every instantiation, so that module is built with --zeroFilledMemory, which drops the all-zero segments
 // (static scratch): what remains are constant tables, and a later instance rewrites them with the bytes
 // already there. The stub runtime keeps no shadow stack in memory, and globals are per instance.
@@ -36,7 +39,7 @@ function listTs(dir) {
 
 mkdirSync(join(root, 'dist'), { recursive: true });
 mkdirSync(join(root, 'build'), { recursive: true });
-const WASM = ['sparq.wasm', 'sparq-threads.wasm'];
+const WASM = ['sparq.wasm', 'sparq-threads.wasm', 'sparq-relaxed.wasm', 'sparq-relaxed-threads.wasm'];
 
 /** Compiles one asconfig target; files ending in .d.ts or .js (binding declarations) are returned, not written. */
 async function compile(target, extra = []) {
@@ -57,6 +60,8 @@ async function compile(target, extra = []) {
 
 const bindings = await compile('release', ['--bindings', 'raw']);
 await compile('threads');
+await compile('relaxed');
+await compile('relaxed-threads');
 const abiPath = join(root, 'src', 'kernels', 'abi.ts');
 const abi = await abiSource(bindings.get('sparq.d.ts'), readFileSync(join(root, 'dist', 'sparq.wasm')), join(root, 'assembly'));
 if (!existsSync(abiPath) || readFileSync(abiPath, 'utf8') !== abi) {

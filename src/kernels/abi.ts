@@ -203,6 +203,30 @@ export interface KernelExports {
    */
   matmul_q6_k(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
   /**
+   * assembly/dequant_quants.ts: Stored unsigned integer of value i (0..31) of a Q4_0..Q5_1 block at p, bit 4
+   * included, offset not taken off.
+   * (kind i32, p usize, i i32)
+   */
+  legacyQ(kind: number, p: number, i: number): number;
+  /**
+   * assembly/dequant_quants.ts: Stored unsigned integer of value i (0..255) of a K-quant block at p, all its
+   * bits, offset not taken off.
+   * (kind i32, p usize, i i32)
+   */
+  kquantQ(kind: number, p: number, i: number): number;
+  /**
+   * assembly/dequant_quants.ts: Integer scale of the sub-block holding value i of a K-quant block at p (Q3_K:
+   * 32 taken off; Q6_K: signed).
+   * (kind i32, p usize, i i32)
+   */
+  kquantScale(kind: number, p: number, i: number): number;
+  /**
+   * assembly/dequant_quants.ts: Integer min of the sub-block holding value i of a K-quant block with mins at
+   * p.
+   * (kind i32, p usize, i i32)
+   */
+  kquantMin(kind: number, p: number, i: number): number;
+  /**
    * assembly/dequant_quants.ts
    * (src usize, dst usize, n i32)
    */
@@ -430,6 +454,119 @@ export interface KernelExports {
    * (x usize, n i32, k i32, out usize, work usize)
    */
   topk_select(x: number, n: number, k: number, out: number, work: number): number;
+  /**
+   * assembly/quant_act_pair.ts: n values (a multiple of 32) at x to Q8P blocks at xq (the Q8_0x4 kernels'
+   * input).
+   * (x usize, xq usize, n i32)
+   */
+  quantize_q8p(x: number, xq: number, n: number): void;
+  /**
+   * assembly/quant_act_pair.ts: n values (a multiple of 32) at x to Q8X blocks at xq (the Q4_0x4 kernels'
+   * input).
+   * (x usize, xq usize, n i32)
+   */
+  quantize_q8x(x: number, xq: number, n: number): void;
+  /**
+   * assembly/quant_act_pair.ts: n values (a multiple of 256) at x to Q8XK blocks at xq (the K-quant x4
+   * kernels' input).
+   * (x usize, xq usize, n i32)
+   */
+  quantize_q8xk(x: number, xq: number, n: number): void;
+  /**
+   * assembly/repack_x4.ts: Bytes of the interleaved form of a rows x cols matrix of GGML type `type` (rows
+   * rounded up to a multiple of 4; cols a multiple of the type's block), or 0 for a type without one.
+   * (type i32, rows i32, cols i32)
+   */
+  x4_bytes(type: number, rows: number, cols: number): number;
+  /**
+   * assembly/repack_x4.ts: src: rows x cols in the file layout (rows of cols/32 blocks); dst: x4_bytes(type,
+   * rows, cols) bytes.
+   * (src usize, dst usize, rows i32, cols i32)
+   */
+  repack_q4_0x4(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * assembly/repack_x4.ts
+   * (src usize, dst usize, rows i32, cols i32)
+   */
+  repack_q8_0x4(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * assembly/repack_x4.ts: src: rows x cols in the file layout (rows of cols/256 super-blocks); dst:
+   * x4_bytes(type, rows, cols) bytes.
+   * (src usize, dst usize, rows i32, cols i32)
+   */
+  repack_q4_kx4(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * assembly/repack_x4.ts
+   * (src usize, dst usize, rows i32, cols i32)
+   */
+  repack_q5_kx4(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * assembly/repack_x4.ts
+   * (src usize, dst usize, rows i32, cols i32)
+   */
+  repack_q6_kx4(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_legacy.ts: y[r] = W[r,:]·x for r < rows; w: x4_bytes(Q4_0, rows, cols) bytes
+   * (repack_q4_0x4); xq: cols/32 Q8P blocks.
+   * (w usize, xq usize, y usize, rows i32, cols i32)
+   */
+  matvec_q4_0x4(w: number, xq: number, y: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_legacy.ts: Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/32 Q8P
+   * blocks apart.
+   * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
+   */
+  matmul_q4_0x4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/matmul_x4_legacy.ts: y[r] = W[r,:]·x for r < rows; w: x4_bytes(Q8_0, rows, cols) bytes
+   * (repack_q8_0x4); xq: cols/32 Q8P blocks.
+   * (w usize, xq usize, y usize, rows i32, cols i32)
+   */
+  matvec_q8_0x4(w: number, xq: number, y: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_legacy.ts: Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/32 Q8P
+   * blocks apart.
+   * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
+   */
+  matmul_q8_0x4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts: y[r] = W[r,:]·x for r < rows; w: x4_bytes(type, rows, cols) bytes
+   * (repack_<type>x4); xq: cols/256 Q8XK blocks.
+   * (w usize, xq usize, y usize, rows i32, cols i32)
+   */
+  matvec_q4_kx4(w: number, xq: number, y: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts
+   * (w usize, xq usize, y usize, rows i32, cols i32)
+   */
+  matvec_q5_kx4(w: number, xq: number, y: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts
+   * (w usize, xq usize, y usize, rows i32, cols i32)
+   */
+  matvec_q6_kx4(w: number, xq: number, y: number, rows: number, cols: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts: Y[t*ldy + r] = W[r,:]·X[t,:] for r < rows, t < n; X rows are cols/256 Q8XK
+   * blocks apart.
+   * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
+   */
+  matmul_q4_kx4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts
+   * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
+   */
+  matmul_q5_kx4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/matmul_x4_kquant.ts
+   * (w usize, xq usize, y usize, rows i32, cols i32, n i32, ldy i32)
+   */
+  matmul_q6_kx4(w: number, xq: number, y: number, rows: number, cols: number, n: number, ldy: number): void;
+  /**
+   * assembly/relaxed_check.ts: 1 where this module's relaxed-SIMD kernels give the portable results on this
+   * runtime, 0 where they do not, or in the portable module (no relaxed kernels).
+   * ()
+   */
+  relaxed_selfcheck(): number;
 }
 
 /** Parameter names of every kernel, in call order. */
@@ -472,6 +609,10 @@ export const KERNEL_PARAMS = {
   matmul_q4_k: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
   matmul_q5_k: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
   matmul_q6_k: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  legacyQ: ['kind', 'p', 'i'],
+  kquantQ: ['kind', 'p', 'i'],
+  kquantScale: ['kind', 'p', 'i'],
+  kquantMin: ['kind', 'p', 'i'],
   dequant_row_q4_0: ['src', 'dst', 'n'],
   dequant_row_q4_1: ['src', 'dst', 'n'],
   dequant_row_q5_0: ['src', 'dst', 'n'],
@@ -510,6 +651,26 @@ export const KERNEL_PARAMS = {
   sparq_realloc: ['out', 'g', 'd', 'z', 'zStride', 'lse', 'idx', 'cnt', 'vsum', 'S'],
   topk_work_bytes: ['n'],
   topk_select: ['x', 'n', 'k', 'out', 'work'],
+  quantize_q8p: ['x', 'xq', 'n'],
+  quantize_q8x: ['x', 'xq', 'n'],
+  quantize_q8xk: ['x', 'xq', 'n'],
+  x4_bytes: ['type', 'rows', 'cols'],
+  repack_q4_0x4: ['src', 'dst', 'rows', 'cols'],
+  repack_q8_0x4: ['src', 'dst', 'rows', 'cols'],
+  repack_q4_kx4: ['src', 'dst', 'rows', 'cols'],
+  repack_q5_kx4: ['src', 'dst', 'rows', 'cols'],
+  repack_q6_kx4: ['src', 'dst', 'rows', 'cols'],
+  matvec_q4_0x4: ['w', 'xq', 'y', 'rows', 'cols'],
+  matmul_q4_0x4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  matvec_q8_0x4: ['w', 'xq', 'y', 'rows', 'cols'],
+  matmul_q8_0x4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  matvec_q4_kx4: ['w', 'xq', 'y', 'rows', 'cols'],
+  matvec_q5_kx4: ['w', 'xq', 'y', 'rows', 'cols'],
+  matvec_q6_kx4: ['w', 'xq', 'y', 'rows', 'cols'],
+  matmul_q4_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  matmul_q5_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  matmul_q6_kx4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
+  relaxed_selfcheck: [],
 } as const;
 
 export type KernelName = keyof typeof KERNEL_PARAMS;
@@ -556,6 +717,10 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   matmul_q4_k: (k, a) => k.matmul_q4_k(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
   matmul_q5_k: (k, a) => k.matmul_q5_k(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
   matmul_q6_k: (k, a) => k.matmul_q6_k(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  legacyQ: (k, a) => k.legacyQ(a.kind, a.p, a.i),
+  kquantQ: (k, a) => k.kquantQ(a.kind, a.p, a.i),
+  kquantScale: (k, a) => k.kquantScale(a.kind, a.p, a.i),
+  kquantMin: (k, a) => k.kquantMin(a.kind, a.p, a.i),
   dequant_row_q4_0: (k, a) => k.dequant_row_q4_0(a.src, a.dst, a.n),
   dequant_row_q4_1: (k, a) => k.dequant_row_q4_1(a.src, a.dst, a.n),
   dequant_row_q5_0: (k, a) => k.dequant_row_q5_0(a.src, a.dst, a.n),
@@ -594,6 +759,26 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   sparq_realloc: (k, a) => k.sparq_realloc(a.out, a.g, a.d, a.z, a.zStride, a.lse, a.idx, a.cnt, a.vsum, a.S),
   topk_work_bytes: (k, a) => k.topk_work_bytes(a.n),
   topk_select: (k, a) => k.topk_select(a.x, a.n, a.k, a.out, a.work),
+  quantize_q8p: (k, a) => k.quantize_q8p(a.x, a.xq, a.n),
+  quantize_q8x: (k, a) => k.quantize_q8x(a.x, a.xq, a.n),
+  quantize_q8xk: (k, a) => k.quantize_q8xk(a.x, a.xq, a.n),
+  x4_bytes: (k, a) => k.x4_bytes(a.type, a.rows, a.cols),
+  repack_q4_0x4: (k, a) => k.repack_q4_0x4(a.src, a.dst, a.rows, a.cols),
+  repack_q8_0x4: (k, a) => k.repack_q8_0x4(a.src, a.dst, a.rows, a.cols),
+  repack_q4_kx4: (k, a) => k.repack_q4_kx4(a.src, a.dst, a.rows, a.cols),
+  repack_q5_kx4: (k, a) => k.repack_q5_kx4(a.src, a.dst, a.rows, a.cols),
+  repack_q6_kx4: (k, a) => k.repack_q6_kx4(a.src, a.dst, a.rows, a.cols),
+  matvec_q4_0x4: (k, a) => k.matvec_q4_0x4(a.w, a.xq, a.y, a.rows, a.cols),
+  matmul_q4_0x4: (k, a) => k.matmul_q4_0x4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  matvec_q8_0x4: (k, a) => k.matvec_q8_0x4(a.w, a.xq, a.y, a.rows, a.cols),
+  matmul_q8_0x4: (k, a) => k.matmul_q8_0x4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  matvec_q4_kx4: (k, a) => k.matvec_q4_kx4(a.w, a.xq, a.y, a.rows, a.cols),
+  matvec_q5_kx4: (k, a) => k.matvec_q5_kx4(a.w, a.xq, a.y, a.rows, a.cols),
+  matvec_q6_kx4: (k, a) => k.matvec_q6_kx4(a.w, a.xq, a.y, a.rows, a.cols),
+  matmul_q4_kx4: (k, a) => k.matmul_q4_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  matmul_q5_kx4: (k, a) => k.matmul_q5_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  matmul_q6_kx4: (k, a) => k.matmul_q6_kx4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
+  relaxed_selfcheck: (k, a) => k.relaxed_selfcheck(),
 };
 
 /** Each kernel's arguments by name written positionally into out[at...] (the thread pool's argument block). */
@@ -636,6 +821,10 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   matmul_q4_k: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
   matmul_q5_k: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
   matmul_q6_k: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  legacyQ: (a, out, at) => { out[at + 0] = a.kind; out[at + 1] = a.p; out[at + 2] = a.i; },
+  kquantQ: (a, out, at) => { out[at + 0] = a.kind; out[at + 1] = a.p; out[at + 2] = a.i; },
+  kquantScale: (a, out, at) => { out[at + 0] = a.kind; out[at + 1] = a.p; out[at + 2] = a.i; },
+  kquantMin: (a, out, at) => { out[at + 0] = a.kind; out[at + 1] = a.p; out[at + 2] = a.i; },
   dequant_row_q4_0: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.n; },
   dequant_row_q4_1: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.n; },
   dequant_row_q5_0: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.n; },
@@ -674,6 +863,26 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   sparq_realloc: (a, out, at) => { out[at + 0] = a.out; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.z; out[at + 4] = a.zStride; out[at + 5] = a.lse; out[at + 6] = a.idx; out[at + 7] = a.cnt; out[at + 8] = a.vsum; out[at + 9] = a.S; },
   topk_work_bytes: (a, out, at) => { out[at + 0] = a.n; },
   topk_select: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.n; out[at + 2] = a.k; out[at + 3] = a.out; out[at + 4] = a.work; },
+  quantize_q8p: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
+  quantize_q8x: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
+  quantize_q8xk: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },
+  x4_bytes: (a, out, at) => { out[at + 0] = a.type; out[at + 1] = a.rows; out[at + 2] = a.cols; },
+  repack_q4_0x4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  repack_q8_0x4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  repack_q4_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  repack_q5_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  repack_q6_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  matvec_q4_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
+  matmul_q4_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  matvec_q8_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
+  matmul_q8_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  matvec_q4_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
+  matvec_q5_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
+  matvec_q6_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
+  matmul_q4_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  matmul_q5_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  matmul_q6_kx4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
+  relaxed_selfcheck: (_a, _out, _at) => { },
 };
 
 // assembly/blocks_legacy.ts
@@ -702,9 +911,17 @@ export const Q6_K_BLOCK_VALUES = 256;
 export const Q8A_BLOCK_BYTES = 36;
 export const Q8W_BLOCK_BYTES = 80;
 export const Q8KW_BLOCK_BYTES = 560;
+export const Q8P_BLOCK_BYTES = 72;
+export const Q8X_BLOCK_BYTES = 72;
+export const Q8XK_BLOCK_BYTES = 576;
 export const Q8A_BLOCK_VALUES = 32;
 export const Q8W_BLOCK_VALUES = 32;
 export const Q8KW_BLOCK_VALUES = 256;
+export const Q8P_BLOCK_VALUES = 32;
+export const Q8X_BLOCK_VALUES = 32;
+export const Q8XK_BLOCK_VALUES = 256;
+// assembly/blocks_x4.ts
+export const X4_ROWS = 4;
 // assembly/kv_layout.ts
 export const KT_TILE = 64;
 export const KT_GROUP = 16;

@@ -82,6 +82,31 @@ function check(g: i32, d: i32, S: i32, nTok: i32, type: i32, gather: bool): f64 
   return worst;
 }
 
+/** Outputs whose bits differ between one call over nTok tokens (g heads each) ending at S and calls over
+ *  blocks of `block` tokens (the same rows in other groupings: other partners in the register tiles). */
+function blockMismatches(g: i32, d: i32, S: i32, nTok: i32, block: i32, type: i32): i32 {
+  const rb = kv_row_bytes(d, type);
+  const k = heap.alloc(<usize>(S * rb) + 16), v = heap.alloc(<usize>(S * rb) + 16), tmp = heap.alloc(<usize>d << 2);
+  for (let p = 0; p < S; p++) {
+    fill(tmp, d); kv_encode_row(tmp, k + <usize>(p * rb), d, type);
+    fill(tmp, d); kv_encode_row(tmp, v + <usize>(p * rb), d, type);
+  }
+  const rowBytes = g * d * 4;
+  const q = heap.alloc(<usize>(nTok * rowBytes)), a = heap.alloc(<usize>(nTok * rowBytes)), b = heap.alloc(<usize>(nTok * rowBytes));
+  fill(q, nTok * g * d);
+  const scratch = heap.alloc(<usize>attn_scratch_bytes(d));
+  const scale: f32 = <f32>1 / Mathf.sqrt(<f32>d);
+  attn_rows(q, rowBytes, a, rowBytes, g, nTok, S - nTok, d, scale, k, rb, type, v, rb, type, 0, scratch, 0, 0);
+  for (let t0 = 0; t0 < nTok; t0 += block) {
+    const off = <usize>(t0 * rowBytes);
+    attn_rows(q + off, rowBytes, b + off, rowBytes, g, min(block, nTok - t0), S - nTok + t0, d, scale, k, rb, type, v, rb, type, 0, scratch, 0, 0);
+  }
+  let bad = 0;
+  for (let i = 0; i < nTok * g * d; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
+  heap.free(k); heap.free(v); heap.free(tmp); heap.free(q); heap.free(a); heap.free(b); heap.free(scratch);
+  return bad;
+}
+
 const sizes: i32[] = [1, 2, 3, 5, 63, 64, 65, 130, 300];
 
 describe('attn_rows', () => {
@@ -97,6 +122,14 @@ describe('attn_rows', () => {
   it('prefill: causal rows spanning several row blocks (MQA group of 6, d 36, 40 tokens)', () => {
     expect(check(6, 36, 40, 40, F32, false)).toBeLessThan(2e-6);
     expect(check(6, 36, 300, 21, F16, false)).toBeLessThan(2e-6);
+  });
+  it('a row has the same bits in any grouping of the call\'s rows (one call, blocks of 5 and of 3 tokens, token by token)', () => {
+    const blocks: i32[] = [5, 3, 1];
+    for (let i = 0; i < blocks.length; i++) {
+      expect(blockMismatches(4, 64, 150, 21, blocks[i], F32)).toBe(0, 'GQA 4, d 64, f32, block ' + blocks[i].toString());
+      expect(blockMismatches(3, 36, 90, 13, blocks[i], F16)).toBe(0, 'group 3, d 36, f16, block ' + blocks[i].toString());
+      expect(blockMismatches(1, 22, 70, 9, blocks[i], F32)).toBe(0, 'MHA, d 22, f32, block ' + blocks[i].toString());
+    }
   });
   it('gathered positions (SparQ step 2)', () => {
     expect(check(2, 64, 1, 1, F32, true)).toBeLessThan(2e-6);
