@@ -15,7 +15,9 @@ export {
   Q8A_BLOCK_BYTES, Q8W_BLOCK_BYTES, Q8KW_BLOCK_BYTES, Q8P_BLOCK_BYTES, Q8X_BLOCK_BYTES, Q8XK_BLOCK_BYTES,
   Q8A_BLOCK_VALUES, Q8W_BLOCK_VALUES, Q8KW_BLOCK_VALUES, Q8P_BLOCK_VALUES, Q8X_BLOCK_VALUES, Q8XK_BLOCK_VALUES,
 } from './blocks_act';
-export { X4_ROWS } from './blocks_x4';
+export {
+  X4_ROWS, Q4_0X4_BLOCK_BYTES, Q8_0X4_BLOCK_BYTES, Q4_KX4_BLOCK_BYTES, Q5_KX4_BLOCK_BYTES, Q6_KX4_BLOCK_BYTES,
+} from './blocks_x4';
 
 export * from './bandwidth';
 export * from './quant_act';
@@ -38,6 +40,7 @@ export * from './sparq';
 export * from './topk';
 export * from './quant_act_pair';
 export * from './repack_x4';
+export * from './dequant_x4';
 export * from './matmul_x4_legacy';
 export * from './matmul_x4_kquant';
 export * from './relaxed_check';

@@ -5,7 +5,7 @@ import { readGGUFHeader, type GGUFHeader, type GGUFValue } from '../formats/gguf
 import { ggmlTypeName } from '../formats/ggml-types.js';
 import { openFileInput } from '../platform/node.js';
 import { configFromGGUF } from '../model/from-gguf.js';
-import { selectGGUFWeights, weightsAlign } from '../engine/gguf-weights.js';
+import { ggufWeightsLayout, selectGGUFWeights, weightsAlign } from '../engine/gguf-weights.js';
 import { planModel } from '../model/plan.js';
 import { planBytes } from '../kernels/memory-plan.js';
 import { sizingKernels } from '../kernels/instantiate.js';
@@ -104,10 +104,11 @@ function tensorTable(h: GGUFHeader): string[] {
  * (q8 K/V + transposed K) layouts, and the KV cache's bytes per position for every type and layout.
  */
 function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: number | undefined): string[] {
-  let c, selection;
+  let c, selection, layout;
   try {
     c = configFromGGUF(h, file);
     selection = selectGGUFWeights(h, c, file);
+    layout = ggufWeightsLayout(h, c, selection);
   } catch (e) {
     return [`memory estimate: not available (${(e as Error).message})`];
   }
@@ -116,18 +117,18 @@ function memoryEstimate(k: KernelExports, h: GGUFHeader, file: string, context: 
     `ignored by a load (the model reads none of them): ${count(selection.ignored.length, 'tensor')}, ${mib(selection.ignored.reduce((a, t) => a + t.byteSize, 0))}: ` +
       selection.ignored.map((t) => t.name).join(', '), ''];
   const lines = [...ignored, `memory estimate (context ${ctx}, one thread):`];
-  const rows: string[][] = [['  weights', mib(selection.bytes)]];
-  const weights = { owner: 'weights', buffers: { data: selection.bytes }, align: weightsAlign(h) };
+  const rows: string[][] = [['  weights (the common quantised types interleaved)', mib(layout.bytes)]];
+  const weights = { owner: 'weights', buffers: { data: layout.bytes }, align: weightsAlign(h) };
   for (const [label, kv] of [
     ['dense', { kType: 'f32', vType: 'f32', sparqLayout: false }],
     ['sparq', { kType: 'q8', vType: 'q8', sparqLayout: true }],
   ] as const) {
-    const plan = planModel(k, c, weights, { ...kv, contextLength: ctx, limit: Infinity, threads: 1 }, file);
+    const plan = planModel(k, c, weights, { ...kv, contextLength: ctx, limit: Infinity, threads: 1, loadScratch: 2 * layout.slice }, file);
     const perToken = KVCache.bytesPerToken(k, { nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, ...kv });
     const kvBytes = planBytes(plan.groups.filter((g) => /^kv\d+$/.test(g.owner)));
     rows.push([`  KV cache, ${label}`, `${perToken} bytes/token x ${ctx} = ${mib(kvBytes)}`]);
-    rows.push([`  other buffers, ${label}`, mib(plan.bytes - selection.bytes - kvBytes)]);
-    rows.push([`  total, ${label}`, mib(plan.bytes)]);
+    rows.push([`  other buffers, ${label}`, mib(plan.peakBytes - layout.bytes - kvBytes)]);
+    rows.push([`  total, ${label}`, mib(plan.peakBytes)]);
   }
   const sizes = kvCacheSizesWith(k, c);
   const kvRows = [['  K', 'V', ...LAYOUTS.map((l) => `${l} bytes/token (x dense q8)`)]];

@@ -6,7 +6,7 @@ import { defaultThreadCount } from '../threads/support.js';
 import { ByteReader, type ByteInput } from '../formats/source.js';
 import type { HFDir } from '../formats/hf-dir.js';
 import { host } from '../platform/host.js';
-import { readGGUFHeader, readGGUFRuns } from '../formats/gguf.js';
+import { readGGUFHeader } from '../formats/gguf.js';
 import { GGMLType } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
 import { configFromHF } from '../model/from-hf.js';
@@ -22,7 +22,8 @@ import { tokenizerFromGGUF, tokenizerFromHF, type Tokenizer } from '../tokenizer
 import { chatTemplatesFromGGUF, chatTemplatesFromHF, type ChatTemplates } from '../tokenizer/chat-templates.js';
 import { Model } from './model.js';
 import { openSource, type ModelSource } from './open-source.js';
-import { keptTensors, selectGGUFWeights, weightsAlign } from './gguf-weights.js';
+import { ggufWeightsLayout, selectGGUFWeights, weightsAlign } from './gguf-weights.js';
+import { placedTensors, readWeights } from './gguf-repack.js';
 import { checkVocabulary, settingWarnings } from './load-checks.js';
 import { AbortError, UnsupportedError } from '../errors.js';
 
@@ -96,13 +97,21 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
   await warnAboutSettings(config, options);
   const selection = selectGGUFWeights(header, config, name);
   const templates = chatTemplatesFromGGUF(header.metadata, name);
-  const weights: BufferGroup = { owner: 'weights', buffers: { data: selection.bytes }, align: weightsAlign(header) };
+  const layout = ggufWeightsLayout(header, config, selection);
+  const weights: BufferGroup = { owner: 'weights', buffers: { data: layout.bytes }, align: weightsAlign(header) };
   return withRuntime(options, async (rt) => {
-    const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), name);
+    const plan = planModel(rt.raw, config, weights, { ...planOptions(rt, config, options), loadScratch: 2 * layout.slice }, name);
     const base = rt.allocate(weights.owner, weights.buffers, weights.align).data;
-    await readGGUFRuns(reader, header, selection.runs, rt.u8At(base, selection.bytes), { onProgress: options.onProgress, signal: options.signal });
-    const bound = bindWeights(config, keptTensors(header, selection, base), GGUF_NAMES, name);
-    return finish(rt, config, bound, { tokenizer, templates }, selection.bytes, plan, options, started);
+    const mark = rt.mark();
+    const staging = layout.slice > 0 ? rt.alloc('load.staging', 2 * layout.slice) : 0;
+    try {
+      await readWeights(rt, reader, header, layout, base, staging, { onProgress: options.onProgress, signal: options.signal });
+    } finally {
+      rt.release(mark);
+      await reader.close();
+    }
+    const bound = bindWeights(config, placedTensors(layout, base), GGUF_NAMES, name);
+    return finish(rt, config, bound, { tokenizer, templates }, layout.bytes, plan, options, started);
   });
 }
 
@@ -184,7 +193,7 @@ function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bin
   const decoder = new Decoder(rt, config, weights, plan.decoder);
   const kv = plan.decoder.kv;
   return new Model(text.tokenizer, decoder, {
-    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: rt.used,
+    config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: Math.max(rt.used, plan.peakBytes),
     memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads, maxSequences: plan.decoder.sequences,
     loadMs: performance.now() - started,
   }, text.templates);

@@ -29,7 +29,7 @@ export interface ModelInfo {
   contextLength: number;
   /** Generations that run at once (each with its own KV cache). */
   maxSequences: number;
-  /** Total Wasm memory in use after loading. */
+  /** Wasm memory the model holds: in use after loading, or the loader's peak if that was more (memory does not shrink). */
   memoryBytes: number;
   /** Every buffer allocated at load, by name (`weights.*`, `kv.*`, `attention.*`, ...), with its bytes. */
   memoryPlan: readonly { name: string; bytes: number }[];

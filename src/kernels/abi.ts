@@ -506,6 +506,33 @@ export interface KernelExports {
    */
   repack_q6_kx4(src: number, dst: number, rows: number, cols: number): void;
   /**
+   * assembly/dequant_x4.ts: Row r (0..3) of the group of 4 rows at group (n values each) of a Q8_0x4 matrix
+   * to f32 at dst.
+   * (group usize, r i32, dst usize, n i32)
+   */
+  dequant_row_q8_0x4(group: number, r: number, dst: number, n: number): void;
+  /**
+   * assembly/dequant_x4.ts: Q4_0x4: w = d·(q - 8).
+   * (group usize, r i32, dst usize, n i32)
+   */
+  dequant_row_q4_0x4(group: number, r: number, dst: number, n: number): void;
+  /**
+   * assembly/dequant_x4.ts
+   * (group usize, r i32, dst usize, n i32)
+   */
+  dequant_row_q4_kx4(group: number, r: number, dst: number, n: number): void;
+  /**
+   * assembly/dequant_x4.ts
+   * (group usize, r i32, dst usize, n i32)
+   */
+  dequant_row_q5_kx4(group: number, r: number, dst: number, n: number): void;
+  /**
+   * assembly/dequant_x4.ts: Q6_Kx4: w = d·scale·(q - 32), 16 signed scales (sub-blocks of 16 values) in the
+   * pair layout.
+   * (group usize, r i32, dst usize, n i32)
+   */
+  dequant_row_q6_kx4(group: number, r: number, dst: number, n: number): void;
+  /**
    * assembly/matmul_x4_legacy.ts: y[r] = W[r,:]·x for r < rows; w: x4_bytes(Q4_0, rows, cols) bytes
    * (repack_q4_0x4); xq: cols/32 Q8P blocks.
    * (w usize, xq usize, y usize, rows i32, cols i32)
@@ -660,6 +687,11 @@ export const KERNEL_PARAMS = {
   repack_q4_kx4: ['src', 'dst', 'rows', 'cols'],
   repack_q5_kx4: ['src', 'dst', 'rows', 'cols'],
   repack_q6_kx4: ['src', 'dst', 'rows', 'cols'],
+  dequant_row_q8_0x4: ['group', 'r', 'dst', 'n'],
+  dequant_row_q4_0x4: ['group', 'r', 'dst', 'n'],
+  dequant_row_q4_kx4: ['group', 'r', 'dst', 'n'],
+  dequant_row_q5_kx4: ['group', 'r', 'dst', 'n'],
+  dequant_row_q6_kx4: ['group', 'r', 'dst', 'n'],
   matvec_q4_0x4: ['w', 'xq', 'y', 'rows', 'cols'],
   matmul_q4_0x4: ['w', 'xq', 'y', 'rows', 'cols', 'n', 'ldy'],
   matvec_q8_0x4: ['w', 'xq', 'y', 'rows', 'cols'],
@@ -768,6 +800,11 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   repack_q4_kx4: (k, a) => k.repack_q4_kx4(a.src, a.dst, a.rows, a.cols),
   repack_q5_kx4: (k, a) => k.repack_q5_kx4(a.src, a.dst, a.rows, a.cols),
   repack_q6_kx4: (k, a) => k.repack_q6_kx4(a.src, a.dst, a.rows, a.cols),
+  dequant_row_q8_0x4: (k, a) => k.dequant_row_q8_0x4(a.group, a.r, a.dst, a.n),
+  dequant_row_q4_0x4: (k, a) => k.dequant_row_q4_0x4(a.group, a.r, a.dst, a.n),
+  dequant_row_q4_kx4: (k, a) => k.dequant_row_q4_kx4(a.group, a.r, a.dst, a.n),
+  dequant_row_q5_kx4: (k, a) => k.dequant_row_q5_kx4(a.group, a.r, a.dst, a.n),
+  dequant_row_q6_kx4: (k, a) => k.dequant_row_q6_kx4(a.group, a.r, a.dst, a.n),
   matvec_q4_0x4: (k, a) => k.matvec_q4_0x4(a.w, a.xq, a.y, a.rows, a.cols),
   matmul_q4_0x4: (k, a) => k.matmul_q4_0x4(a.w, a.xq, a.y, a.rows, a.cols, a.n, a.ldy),
   matvec_q8_0x4: (k, a) => k.matvec_q8_0x4(a.w, a.xq, a.y, a.rows, a.cols),
@@ -872,6 +909,11 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   repack_q4_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
   repack_q5_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
   repack_q6_kx4: (a, out, at) => { out[at + 0] = a.src; out[at + 1] = a.dst; out[at + 2] = a.rows; out[at + 3] = a.cols; },
+  dequant_row_q8_0x4: (a, out, at) => { out[at + 0] = a.group; out[at + 1] = a.r; out[at + 2] = a.dst; out[at + 3] = a.n; },
+  dequant_row_q4_0x4: (a, out, at) => { out[at + 0] = a.group; out[at + 1] = a.r; out[at + 2] = a.dst; out[at + 3] = a.n; },
+  dequant_row_q4_kx4: (a, out, at) => { out[at + 0] = a.group; out[at + 1] = a.r; out[at + 2] = a.dst; out[at + 3] = a.n; },
+  dequant_row_q5_kx4: (a, out, at) => { out[at + 0] = a.group; out[at + 1] = a.r; out[at + 2] = a.dst; out[at + 3] = a.n; },
+  dequant_row_q6_kx4: (a, out, at) => { out[at + 0] = a.group; out[at + 1] = a.r; out[at + 2] = a.dst; out[at + 3] = a.n; },
   matvec_q4_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
   matmul_q4_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; out[at + 5] = a.n; out[at + 6] = a.ldy; },
   matvec_q8_0x4: (a, out, at) => { out[at + 0] = a.w; out[at + 1] = a.xq; out[at + 2] = a.y; out[at + 3] = a.rows; out[at + 4] = a.cols; },
@@ -922,6 +964,11 @@ export const Q8X_BLOCK_VALUES = 32;
 export const Q8XK_BLOCK_VALUES = 256;
 // assembly/blocks_x4.ts
 export const X4_ROWS = 4;
+export const Q4_0X4_BLOCK_BYTES = 72;
+export const Q8_0X4_BLOCK_BYTES = 136;
+export const Q4_KX4_BLOCK_BYTES = 592;
+export const Q5_KX4_BLOCK_BYTES = 720;
+export const Q6_KX4_BLOCK_BYTES = 840;
 // assembly/kv_layout.ts
 export const KT_TILE = 64;
 export const KT_GROUP = 16;

@@ -1,7 +1,8 @@
-// y = W·x for one or many input rows, dispatched on the weight's storage type (WEIGHT_KERNELS).
+// y = W·x for one or many input rows, dispatched on the weight's storage type and layout (weight-kernels.ts).
 import type { Runtime } from '../kernels/runtime.js';
 import type { KernelName } from '../kernels/abi.js';
-import { WEIGHT_KERNELS, type WeightKernels } from '../kernels/weight-kernels.js';
+import { weightKernels, type WeightKernels } from '../kernels/weight-kernels.js';
+import { X4_ROWS } from '../kernels/abi.js';
 import type { Tensor } from './weights.js';
 import { UnsupportedError } from '../errors.js';
 import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
@@ -9,8 +10,8 @@ import { GGMLType, ggmlTypeName } from '../formats/ggml-types.js';
 type Fn = (...args: number[]) => number | void;
 
 function kernelsOf(w: Tensor, what: string): WeightKernels {
-  const k = WEIGHT_KERNELS.get(w.type);
-  if (!k) throw new UnsupportedError(`${what} ${w.name} has type ${ggmlTypeName(w.type)}, which the kernels do not read`);
+  const k = weightKernels(w.type, w.interleaved);
+  if (!k) throw new UnsupportedError(`${what} ${w.name} has type ${ggmlTypeName(w.type)}${w.interleaved ? ' (interleaved)' : ''}, which the kernels do not read`);
   return k;
 }
 
@@ -28,7 +29,7 @@ export function linear(rt: Runtime, w: Tensor, x: number, y: number, n: number, 
  */
 export function linearMany(rt: Runtime, ws: readonly Tensor[], x: number, ys: readonly number[], n: number, xq: number): void {
   const w0 = ws[0], cols = w0.shape[0];
-  if (ws.some((w) => w.type !== w0.type || w.shape[0] !== cols)) {
+  if (ws.some((w) => w.type !== w0.type || w.interleaved !== w0.interleaved || w.shape[0] !== cols)) {
     ws.forEach((w, i) => linearMany(rt, [w], x, [ys[i]], n, xq));
     return;
   }
@@ -46,5 +47,11 @@ export function embeddingRow(rt: Runtime, table: Tensor, row: number, dst: numbe
     rt.f32.copyWithin(dst >>> 2, (table.ptr >>> 2) + row * n, (table.ptr >>> 2) + (row + 1) * n);
     return;
   }
-  (rt.k[kernels.dequantRow as KernelName] as unknown as Fn)(table.ptr + row * kernels.rowBytes(n), dst, n);
+  const dequant = rt.k[kernels.dequantRow as KernelName] as unknown as Fn;
+  if (kernels.grouped) {
+    const first = row - (row % X4_ROWS); // the row's group starts at its first row
+    dequant(table.ptr + first * kernels.rowBytes(n), row - first, dst, n);
+  } else {
+    dequant(table.ptr + row * kernels.rowBytes(n), dst, n);
+  }
 }

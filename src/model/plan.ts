@@ -16,6 +16,8 @@ export interface PlanOptions extends Omit<DecoderOptions, 'contextLength'> {
   limit: number;
   /** Threads the kernels run on (per-thread scratch, and the control block of a pool). */
   threads: number;
+  /** Bytes the loader uses after the weights while reading them, released before the decoder allocates. */
+  loadScratch?: number;
 }
 
 export interface ModelPlan {
@@ -25,6 +27,8 @@ export interface ModelPlan {
   groups: BufferGroup[];
   /** Wasm memory in use once everything is allocated (the kernel module's static data included). */
   bytes: number;
+  /** The most Wasm memory in use at any time: bytes, or the weights with the loader's scratch if more. */
+  peakBytes: number;
 }
 
 /** The groups of a model with `weights` and a KV cache of `capacity` positions, and the memory they need. */
@@ -36,7 +40,9 @@ function layout(k: KernelExports, c: ModelConfig, weights: BufferGroup, o: PlanO
     ...Decoder.buffers(k, c, decoder, o.threads),
   ];
   const start = alignUp(k.heap_base(), ALIGN);
-  return { decoder, groups, bytes: start + planBytes(groups, start) };
+  const bytes = start + planBytes(groups, start);
+  const loading = start + planBytes([...groups.slice(0, groups.indexOf(weights) + 1), { owner: 'load', buffers: { scratch: o.loadScratch ?? 0 } }], start);
+  return { decoder, groups, bytes, peakBytes: Math.max(bytes, loading) };
 }
 
 /** The plan for `c` with `weights`, or an OutOfMemoryError naming what does not fit. */
@@ -44,29 +50,29 @@ export function planModel(k: KernelExports, c: ModelConfig, weights: BufferGroup
   const weightBytes = planBytes([weights]);
   if (o.contextLength === 'auto') {
     const one = layout(k, c, weights, o, 1);
-    if (one.bytes > o.limit) {
+    if (one.peakBytes > o.limit) {
       const perPosition = layout(k, c, weights, o, 2).bytes - one.bytes;
       throw new OutOfMemoryError(
-        `${file}: weights ${mb(weightBytes)} and scratch ${mb(one.bytes - weightBytes)} leave no room for a KV cache ` +
-        `(${perPosition} bytes a position) within the memory limit of ${mb(o.limit)}`, one.bytes, o.limit);
+        `${file}: weights ${mb(weightBytes)} and scratch ${mb(one.peakBytes - weightBytes)} leave no room for a KV cache ` +
+        `(${perPosition} bytes a position) within the memory limit of ${mb(o.limit)}`, one.peakBytes, o.limit);
     }
     // the memory needed never shrinks as the capacity grows: the largest that fits, by bisection
     let lo = 1, hi = c.trainedContext;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (layout(k, c, weights, o, mid).bytes <= o.limit) lo = mid; else hi = mid - 1;
+      if (layout(k, c, weights, o, mid).peakBytes <= o.limit) lo = mid; else hi = mid - 1;
     }
     return { contextLength: lo, ...layout(k, c, weights, o, lo) };
   }
   const n = o.contextLength;
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`contextLength must be a positive integer or 'auto', got ${n}`);
   const plan = { contextLength: n, ...layout(k, c, weights, o, n) };
-  if (plan.bytes > o.limit) {
+  if (plan.peakBytes > o.limit) {
     const kv = planBytes(plan.groups.filter((g) => /^kv\d+$/.test(g.owner)));
     throw new OutOfMemoryError(
-      `${file}: needs ${mb(plan.bytes)} (weights ${mb(weightBytes)}, KV cache ${mb(kv)} for ${n} positions` +
+      `${file}: needs ${mb(plan.peakBytes)} (weights ${mb(weightBytes)}, KV cache ${mb(kv)} for ${n} positions` +
       `${plan.decoder.sequences > 1 ? ` x ${plan.decoder.sequences} sequences` : ''}, ` +
-      `scratch ${mb(plan.bytes - weightBytes - kv)}) but the memory limit is ${mb(o.limit)}`, plan.bytes, o.limit);
+      `scratch ${mb(plan.peakBytes - weightBytes - kv)}) but the memory limit is ${mb(o.limit)}`, plan.peakBytes, o.limit);
   }
   return plan;
 }

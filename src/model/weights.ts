@@ -5,6 +5,8 @@ import type { ModelConfig } from './config.js';
 import type { Runtime } from '../kernels/runtime.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 import { GGMLType, tensorByteSize } from '../formats/ggml-types.js';
+import { weightKernels } from '../kernels/weight-kernels.js';
+import { X4_ROWS } from '../kernels/abi.js';
 
 /** A tensor in Wasm memory, in its file's storage format. `shape` is ggml order: shape[0] is contiguous. */
 export interface Tensor {
@@ -13,6 +15,8 @@ export interface Tensor {
   /** GGML type id (F32 0, F16 1, Q8_0 8, BF16 30, ...). */
   type: number;
   shape: number[];
+  /** Repacked at load into the type's interleaved form (weight-kernels.ts INTERLEAVED_KERNELS). */
+  interleaved?: boolean;
 }
 
 export interface LayerWeights {
@@ -110,8 +114,14 @@ function rowView(t: Tensor, r0: number, n: number, part: string): Tensor {
   if (t.shape.length === 1) {
     return { name: `${t.name}:${part}`, ptr: t.ptr + 4 * r0, type: t.type, shape: [n] };
   }
+  const name = `${t.name}:${part}`;
+  if (t.interleaved) {
+    // a view of an interleaved matrix starts at a group of X4_ROWS rows
+    if (r0 % X4_ROWS !== 0) throw new UnsupportedError(`${name} starts at row ${r0} of an interleaved matrix (groups of ${X4_ROWS} rows)`);
+    return { name, ptr: t.ptr + r0 * weightKernels(t.type, true)!.rowBytes(t.shape[0]), type: t.type, shape: [t.shape[0], n], interleaved: true };
+  }
   const rowBytes = tensorByteSize(t.type, [t.shape[0]]);
-  return { name: `${t.name}:${part}`, ptr: t.ptr + r0 * rowBytes, type: t.type, shape: [t.shape[0], n] };
+  return { name, ptr: t.ptr + r0 * rowBytes, type: t.type, shape: [t.shape[0], n] };
 }
 
 /** Find every weight the config needs and check its shape (ggml order: [in, out]). */

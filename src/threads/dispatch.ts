@@ -1,6 +1,7 @@
-// The Dispatcher of a runtime with a worker pool. Weight kernels (WEIGHT_KERNELS' matvec and matmul) are
-// split by output rows: each task is the same kernel over a contiguous block of rows (the weight pointer and
-// the output pointer moved to its first row), so each output row is computed by one thread. Results do not
+// The Dispatcher of a runtime with a worker pool. Weight kernels (matvec and matmul, of the file layouts and
+// the interleaved forms) are split by output rows: each task is the same kernel over a contiguous block of
+// rows (the weight pointer and the output pointer moved to its first row, a multiple of the interleaved
+// forms' groups of rows), so each output row is computed by one thread. Results do not
 // depend on the thread count as long as a kernel's value for a row does not depend on which other rows the
 // call covers: rows sharing SIMD registers must stay in their own lanes, and a kernel with a separate path
 // for the last rows % G rows (groups of G consecutive rows) is fine because blocks start at multiples of
@@ -8,7 +9,7 @@
 // tests/host/threads.test.mjs checks this bitwise for every weight type.
 import type { KernelExports, KernelName } from '../kernels/abi.js';
 import type { Dispatcher, FillArgs, WeightItem } from '../kernels/runtime.js';
-import { WEIGHT_KERNELS, type WeightKernels } from '../kernels/weight-kernels.js';
+import { WEIGHT_KERNELS, INTERLEAVED_KERNELS, type WeightKernels } from '../kernels/weight-kernels.js';
 import { MAX_TASKS } from './layout.js';
 import type { ThreadPool } from './pool.js';
 
@@ -60,7 +61,7 @@ export class PoolDispatcher implements Dispatcher {
   splitKernels(raw: KernelExports): KernelExports {
     const k = { ...raw } as unknown as Record<KernelName, Fn>;
     const pool = this.pool;
-    for (const w of WEIGHT_KERNELS.values()) {
+    for (const w of [...WEIGHT_KERNELS.values(), ...INTERLEAVED_KERNELS.values()]) {
       const fv = raw[w.matvec] as unknown as Fn, fm = raw[w.matmul] as unknown as Fn;
       // y[r] = W[r,:]·x: rows [r0, r0 + m) read W from row r0 and write y from r0
       k[w.matvec] = (wp: number, x: number, y: number, rows: number, cols: number) => {
