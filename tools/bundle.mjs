@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // One self-contained ESM bundle per runtime, each in dist/bundles/<target>/: index.js (+ .map), the kernel
-// modules sparq.wasm and sparq-threads.wasm, and the thread scripts supervisor.js and worker.js that the
-// worker pool (src/threads) starts from next to index.js (not for workers: an isolate has no threads):
+// modules sparq.wasm and sparq-threads.wasm with their relaxed-SIMD builds sparq-relaxed.wasm and
+// sparq-relaxed-threads.wasm (src/engine/kernel-variant.ts picks one), and the thread scripts supervisor.js
+// and worker.js that the worker pool (src/threads) starts from next to index.js (workers: sparq.wasm and
+// index.js only, as an isolate has no threads and compiles no module at run time):
 //   node     Node 20+ and Electron's main process (file paths, Hugging Face directories); not minified, so
 //            an uncaught error's stack and source line are readable (no download size to save)
 //   deno     Deno 2 (file paths through Deno.open; no node: modules)
@@ -21,7 +23,7 @@ import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'bundles');
-const WASM = ['sparq.wasm', 'sparq-threads.wasm'];
+const WASM = ['sparq.wasm', 'sparq-threads.wasm', 'sparq-relaxed.wasm', 'sparq-relaxed-threads.wasm'];
 const THREAD_SCRIPTS = { supervisor: 'src/threads/supervisor.ts', worker: 'src/threads/worker.ts' };
 
 const TARGETS = {
@@ -113,11 +115,13 @@ function table(all) {
     const js = ['index.js', 'supervisor.js', 'worker.js'].map((f) => s[f]).filter(Boolean);
     const wasm = WASM.map((f) => s[f]).filter(Boolean);
     const single = [s['index.js'], s[WASM[0]]];
-    return `| ${name} | ${cell(s['index.js'])} | ${cell(s['supervisor.js'])} | ${cell(s['worker.js'])} | ${cell(s[WASM[0]])} | ${cell(s[WASM[1]])} ` +
-      `| ${kb(sum(single, 'gzip'))} | ${kb(sum([...js, ...wasm], 'gzip'))} |`;
+    // a runtime downloads one variant of each module: "everything" counts the larger of the two
+    const variants = [0, 1].map((i) => Math.max(...[WASM[i], WASM[i + 2]].map((f) => s[f]?.gzip ?? 0)));
+    return `| ${name} | ${cell(s['index.js'])} | ${cell(s['supervisor.js'])} | ${cell(s['worker.js'])} | ${WASM.map((f) => cell(s[f])).join(' | ')} ` +
+      `| ${kb(sum(single, 'gzip'))} | ${kb(sum(js, 'gzip') + variants[0] + variants[1])} |`;
   });
-  return ['| target | index.js | supervisor.js | worker.js | sparq.wasm | sparq-threads.wasm | one thread, gzip | everything, gzip |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [`| target | index.js | supervisor.js | worker.js | ${WASM.join(' | ')} | one thread, gzip | everything, gzip |`,
+    `|${' --- |'.repeat(10)}`, ...rows].join('\n');
 }
 
 for (const w of WASM) {
@@ -137,10 +141,13 @@ if (process.argv.includes('--write-docs')) {
 Written by \`node tools/bundle.mjs --write-docs\` (esbuild, minified ESM with names kept, except the node target,
 which is left readable so that a stack names real lines; gzip level 9).
 Each target is one folder, \`dist/bundles/<target>/\`: \`index.js\`, the kernel module \`sparq.wasm\` (the
-same in every target) and, where threads can run, \`sparq-threads.wasm\` (built for shared memory) and
-the thread scripts \`supervisor.js\` and \`worker.js\`. Each cell is raw / gzip. "One thread" is what a
-page or worker downloads when it runs single-threaded (index.js + sparq.wasm); "everything" adds the
-thread files. The JS of the targets differs only in the platform host it links (see docs/runtimes.md).
+same in every target) and, where threads can run, \`sparq-threads.wasm\` (built for shared memory), the
+relaxed-SIMD builds of both (\`sparq-relaxed.wasm\`, \`sparq-relaxed-threads.wasm\`: a runtime loads them
+instead only where it validates relaxed SIMD and their startup self-check passes) and the thread scripts
+\`supervisor.js\` and \`worker.js\`. Each cell is raw / gzip. "One thread" is what a page or worker downloads
+when it runs single-threaded on the portable build (index.js + sparq.wasm); "everything" adds the thread
+files, with the larger variant of each module (a runtime fetches one). The JS of the targets differs only in
+the platform host it links (see docs/runtimes.md).
 
 ${table(all)}
 `;

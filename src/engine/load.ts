@@ -6,6 +6,8 @@ import { defaultThreadCount } from '../threads/support.js';
 import { ByteReader, type ByteInput } from '../formats/source.js';
 import type { HFDir } from '../formats/hf-dir.js';
 import { host } from '../platform/host.js';
+import type { KernelVariant } from '../platform/host-api.js';
+import { kernelVariant } from './kernel-variant.js';
 import { readGGUFHeader } from '../formats/gguf.js';
 import { GGMLType } from '../formats/ggml-types.js';
 import { configFromGGUF } from '../model/from-gguf.js';
@@ -59,14 +61,20 @@ export interface LoadOptions {
    */
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
-  /** The compiled kernel module or its bytes (default: the sparq.wasm shipped with this build). */
+  /** The compiled kernel module or its bytes (default: the build shipped with this package that suits the runtime). */
   wasm?: WebAssembly.Module | Uint8Array;
+  /**
+   * Use the relaxed-SIMD kernel build where the runtime supports it and its startup self-check passes
+   * (default true; same results, faster 4-, 5- and 6-bit weights); false: always the portable build.
+   * model.info.kernels says which runs.
+   */
+  relaxedSimd?: boolean;
   /**
    * Threads the kernels run on, this one included (default: the number of cores). Where shared memory or
    * workers are missing, the model runs on one thread and logs why once; model.info.threads says which.
    */
   threads?: number;
-  /** The kernel module built for shared memory (default: the sparq-threads.wasm shipped with this build). */
+  /** The kernel module built for shared memory (default: the shipped one of the same variant as `wasm`'s default). */
   threadsWasm?: WebAssembly.Module | Uint8Array;
   /** Kernel calls below this many multiply-adds stay on one thread (tuning and tests; default 262144). */
   parallelMinWork?: number;
@@ -99,7 +107,7 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
   const templates = chatTemplatesFromGGUF(header.metadata, name);
   const layout = ggufWeightsLayout(header, config, selection);
   const weights: BufferGroup = { owner: 'weights', buffers: { data: layout.bytes }, align: weightsAlign(header) };
-  return withRuntime(options, async (rt) => {
+  return withRuntime(options, async (rt, kernels) => {
     const plan = planModel(rt.raw, config, weights, { ...planOptions(rt, config, options), loadScratch: 2 * layout.slice }, name);
     const base = rt.allocate(weights.owner, weights.buffers, weights.align).data;
     const mark = rt.mark();
@@ -111,7 +119,7 @@ async function loadGGUFFrom(reader: ByteReader, name: string, options: LoadOptio
       await reader.close();
     }
     const bound = bindWeights(config, placedTensors(layout, base), GGUF_NAMES, name);
-    return finish(rt, config, bound, { tokenizer, templates }, layout.bytes, plan, options, started);
+    return finish(rt, config, bound, { tokenizer, templates }, layout.bytes, plan, options, started, kernels);
   });
 }
 
@@ -138,7 +146,7 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions, started: 
   const stored = declared.filter((s) => used.has(s.t.name));
   const storedBytes = stored.reduce((a, s) => a + s.t.byteSize, 0);
   const weights: BufferGroup = { owner: 'weights', buffers: Object.fromEntries(stored.map((s) => [s.t.name, s.bytes])) };
-  return withRuntime(options, async (rt) => {
+  return withRuntime(options, async (rt, kernels) => {
     const plan = planModel(rt.raw, config, weights, planOptions(rt, config, options), dir);
     const byName = new Map<string, Tensor>();
     let loaded = 0;
@@ -157,7 +165,7 @@ async function loadHFDir(hf: HFDir, dir: string, options: LoadOptions, started: 
       options.onProgress?.(loaded, storedBytes);
     }
     const bound = prepareWeights(rt, config, bindWeights(config, (n) => byName.get(n), family.names, dir), family.stored);
-    return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options, started);
+    return finish(rt, config, bound, { tokenizer, templates }, planBytes([weights]), plan, options, started, kernels);
   });
 }
 
@@ -168,11 +176,13 @@ async function warnAboutSettings(config: ModelConfig, options: LoadOptions): Pro
 const HF_DTYPES: Record<string, number> = { F32: GGMLType.F32, F16: GGMLType.F16, BF16: GGMLType.BF16 };
 
 /** A runtime for `options` handed to `load`; disposed (its threads ended) when loading fails. */
-async function withRuntime(options: LoadOptions, load: (rt: Runtime) => Promise<Model>): Promise<Model> {
+async function withRuntime(options: LoadOptions, load: (rt: Runtime, kernels: KernelVariant) => Promise<Model>): Promise<Model> {
   const limit = Math.min(options.memoryLimit ?? host.defaultMemoryLimit, FOUR_GIB);
-  const rt = await createRuntime(await kernelModule(options), await runtimeOptions(limit, options));
+  const shipped = options.wasm ? undefined : await variant(options);
+  const rt = await createRuntime(options.wasm ?? await host.kernelModule(shipped), await runtimeOptions(limit, options, shipped));
   try {
-    return await load(rt);
+    // a module the caller passed reports its own self-check (0 in a portable build)
+    return await load(rt, shipped ?? (rt.raw.relaxed_selfcheck() === 1 ? 'relaxed' : 'portable'));
   } catch (e) {
     rt.dispose();
     throw e;
@@ -188,24 +198,26 @@ function planOptions(rt: Runtime, c: ModelConfig, o: LoadOptions) {
 }
 
 function finish(rt: Runtime, config: ModelConfig, weights: ReturnType<typeof bindWeights>,
-  text: { tokenizer: Tokenizer; templates: ChatTemplates }, weightBytes: number, plan: ModelPlan, options: LoadOptions, started: number): Model {
+  text: { tokenizer: Tokenizer; templates: ChatTemplates }, weightBytes: number, plan: ModelPlan, options: LoadOptions, started: number,
+  kernels: KernelVariant): Model {
   if (options.signal?.aborted) throw new AbortError();
   const decoder = new Decoder(rt, config, weights, plan.decoder);
   const kv = plan.decoder.kv;
   return new Model(text.tokenizer, decoder, {
     config, weightBytes, kvBytesPerToken: KVCache.bytesPerToken(rt.raw, kv), contextLength: plan.contextLength, memoryBytes: Math.max(rt.used, plan.peakBytes),
     memoryPlan: planList(plan.groups).map(([name, bytes]) => ({ name, bytes })), threads: rt.threads, maxSequences: plan.decoder.sequences,
-    loadMs: performance.now() - started,
+    loadMs: performance.now() - started, kernels,
   }, text.templates);
 }
 
-async function kernelModule(options: LoadOptions): Promise<WebAssembly.Module | Uint8Array> {
-  return options.wasm ?? host.kernelModule();
+/** The build of the shipped kernel modules this load uses. */
+async function variant(o: LoadOptions): Promise<KernelVariant> {
+  return o.relaxedSimd === false ? 'portable' : kernelVariant();
 }
 
-async function runtimeOptions(memoryLimit: number, o: LoadOptions): Promise<RuntimeOptions> {
+async function runtimeOptions(memoryLimit: number, o: LoadOptions, shipped: KernelVariant | undefined): Promise<RuntimeOptions> {
   const threads = o.threads ?? (host.threads ? await defaultThreadCount() : 1);
-  const threadsModule = threads > 1 ? o.threadsWasm ?? await host.threadsKernelModule() : undefined;
+  const threadsModule = threads > 1 ? o.threadsWasm ?? await host.threadsKernelModule(shipped ?? 'portable') : undefined;
   return { memoryLimit, threads, threadsModule, minParallelWork: o.parallelMinWork };
 }
 

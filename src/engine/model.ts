@@ -35,6 +35,8 @@ export interface ModelInfo {
   memoryPlan: readonly { name: string; bytes: number }[];
   /** Threads the kernels run on (1 where threads were not asked for or are not available). */
   threads: number;
+  /** The kernel build that runs: 'relaxed' (relaxed-SIMD dot products, self-checked at startup) or 'portable'. */
+  kernels: 'relaxed' | 'portable';
   /** Milliseconds loadModel took: reading the source, compiling the kernels, starting threads, allocating. */
   loadMs: number;
 }

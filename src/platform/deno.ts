@@ -1,7 +1,7 @@
-// The Deno host (dist/bundles/deno/): GGUF paths are streamed with Deno.open; the kernel module sits next
-// to the bundle, with the one built for threads (read from disk, or fetched when the bundle was imported over https).
+// The Deno host (dist/bundles/deno/): GGUF paths are streamed with Deno.open; the kernel modules sit next
+// to the bundle.
 import type { Host } from './host-api.js';
-import { FOUR_GIB, fetchKernelModule, loadOnce, messageChannelTurn } from './host-api.js';
+import { FOUR_GIB, fetchKernelModule, kernelFile, loadOnce, messageChannelTurn } from './host-api.js';
 import { FormatError, UnsupportedError } from '../errors.js';
 import { fileAccessError } from '../formats/file-errors.js';
 
@@ -12,19 +12,18 @@ declare const Deno: {
   readFile(path: URL): Promise<Uint8Array<ArrayBuffer>>;
 };
 
-const kernelUrl = new URL('./sparq.wasm', import.meta.url);
-const threadsKernelUrl = new URL('./sparq-threads.wasm', import.meta.url);
-
-function compileFile(url: URL): Promise<WebAssembly.Module> {
+/** A kernel module next to the bundle, read from disk or fetched when the bundle was imported over https. */
+const kernels = loadOnce((file: string) => {
+  const url = new URL(`./${file}`, import.meta.url);
   return url.protocol === 'file:' ? Deno.readFile(url).then((bytes) => WebAssembly.compile(bytes)) : fetchKernelModule(url);
-}
+});
 
 export const host: Host = {
   name: 'deno',
   defaultMemoryLimit: FOUR_GIB,
   threads: true,
-  kernelModule: loadOnce(() => compileFile(kernelUrl)),
-  threadsKernelModule: loadOnce(() => compileFile(threadsKernelUrl)),
+  kernelModule: (variant = 'portable') => kernels(kernelFile(variant, false)),
+  threadsKernelModule: (variant = 'portable') => kernels(kernelFile(variant, true)),
   nextTurn: messageChannelTurn,
   async openPath(path) {
     let info;

@@ -9,16 +9,27 @@ export type OpenedPath =
   | { kind: 'file'; input: ByteInput; size: number | undefined }
   | { kind: 'hf-dir'; hf: HFDir };
 
+/**
+ * A build of the kernel module: 'portable' (128-bit SIMD) or 'relaxed' (the same kernels, the interleaved
+ * 4-, 5- and 6-bit ones on relaxed-SIMD dot products; engine/kernel-variant.ts decides where it is used).
+ */
+export type KernelVariant = 'portable' | 'relaxed';
+
+/** The file of a kernel build: sparq.wasm, sparq-threads.wasm, sparq-relaxed.wasm, sparq-relaxed-threads.wasm. */
+export function kernelFile(variant: KernelVariant, threads: boolean): string {
+  return `sparq${variant === 'relaxed' ? '-relaxed' : ''}${threads ? '-threads' : ''}.wasm`;
+}
+
 export interface Host {
   readonly name: 'node' | 'deno' | 'workers' | 'browser';
   /** memoryLimit used when loadModel is given none. */
   readonly defaultMemoryLimit: number;
-  /** The compiled kernel module shipped with this build. */
-  kernelModule(): Promise<WebAssembly.Module>;
+  /** The compiled kernel module shipped with this build (default 'portable'); rejects where it ships no such variant. */
+  kernelModule(variant?: KernelVariant): Promise<WebAssembly.Module>;
   /** Whether this platform can start threads at all (if not, `threads` defaults to 1). */
   readonly threads: boolean;
   /** The kernel module built for shared memory (threads), or undefined where this build has no threads. */
-  threadsKernelModule(): Promise<WebAssembly.Module | undefined>;
+  threadsKernelModule(variant?: KernelVariant): Promise<WebAssembly.Module | undefined>;
   /** Open a string source that is not an http(s) URL (a file path, or a relative URL in a browser). */
   openPath(path: string, signal?: AbortSignal): Promise<OpenedPath>;
   /**
@@ -39,15 +50,17 @@ export function messageChannelTurn(): Promise<void> {
 
 export const FOUR_GIB = 4 * 1024 ** 3;
 
-/** `load` run once; a failure is not kept, so a later call tries again. */
-export function loadOnce(load: () => Promise<WebAssembly.Module>): () => Promise<WebAssembly.Module> {
-  let pending: Promise<WebAssembly.Module> | undefined;
-  return () => {
-    if (!pending) {
-      pending = load();
-      pending.catch(() => { pending = undefined; });
+/** `load` run once per key; a failure is not kept, so a later call tries again. */
+export function loadOnce<K>(load: (key: K) => Promise<WebAssembly.Module>): (key: K) => Promise<WebAssembly.Module> {
+  const pending = new Map<K, Promise<WebAssembly.Module>>();
+  return (key) => {
+    let p = pending.get(key);
+    if (!p) {
+      p = load(key);
+      pending.set(key, p);
+      p.catch(() => { pending.delete(key); });
     }
-    return pending;
+    return p;
   };
 }
 

@@ -2,4 +2,4 @@
 // other platforms replace this module with deno.ts, workers.ts or browser.ts (see tools/bundle.mjs).
 import { nodeHost } from './node-host.js';
 
-export const host = nodeHost(new URL('../sparq.wasm', import.meta.url), new URL('../sparq-threads.wasm', import.meta.url));
+export const host = nodeHost(new URL('../', import.meta.url));

@@ -1,4 +1,4 @@
 // The host of the Node bundle (dist/bundles/node/): the kernel modules sit next to the bundle.
 import { nodeHost } from './node-host.js';
 
-export const host = nodeHost(new URL('./sparq.wasm', import.meta.url), new URL('./sparq-threads.wasm', import.meta.url));
+export const host = nodeHost(new URL('./', import.meta.url));

@@ -12,7 +12,11 @@ export const host: Host = {
   name: 'workers',
   defaultMemoryLimit: WORKERS_MEMORY,
   threads: false, // an isolate has no Worker
-  kernelModule: async () => kernels,
+  // one build only: the bundle imports the portable module (Workers compile nothing at run time)
+  kernelModule: async (variant = 'portable') => {
+    if (variant !== 'portable') throw new UnsupportedError(`the Workers bundle ships the portable kernel module only, not the ${variant} one`);
+    return kernels;
+  },
   threadsKernelModule: async () => undefined,
   // a timer: workerd counts it as pending work, so a request waiting on generation is not taken for hung
   nextTurn: () => new Promise((resolve) => setTimeout(resolve, 0)),

@@ -4,7 +4,7 @@
 export const PROMPT = 'Once upon a time';
 export const MAX_TOKENS = 32;
 
-/** { ids, text, contextLength, threads } of greedy decoding from PROMPT (threads: what the model runs on). */
+/** { ids, text, contextLength, threads, kernels } of greedy decoding from PROMPT (threads, kernels: what the model runs on). */
 export async function greedy(sparq, source, options = {}) {
   const model = await sparq.loadModel(source, options);
   try {
@@ -13,7 +13,7 @@ export async function greedy(sparq, source, options = {}) {
     for await (const piece of gen) streamed += piece;
     const { tokens, text } = await gen.result;
     if (streamed !== text) throw new Error(`streamed text ${JSON.stringify(streamed)} differs from result.text ${JSON.stringify(text)}`);
-    return { ids: tokens, text, contextLength: model.info.contextLength, threads: model.info.threads };
+    return { ids: tokens, text, contextLength: model.info.contextLength, threads: model.info.threads, kernels: model.info.kernels };
   } finally {
     model.dispose();
   }

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { withChromium } from '../../tools/chromium.mjs';
 
 export { chromiumMissing } from '../../tools/chromium.mjs';
-import { model, root } from './common.mjs';
+import { model, kquantModel, root } from './common.mjs';
 
 const FILE = /^[\w.-]+$/;
 
-/** The conformance pages: the browser bundle, these test files, the model, a session saved in Node. */
-const testRoutes = (sessionFile) => (path) => {
+/** The conformance pages: the browser bundle, these test files, the models, a session saved in Node. */
+const testRoutes = (sessionFile, kquantFile) => (path) => {
   if (path === '/model/model.gguf') return model;
+  if (path === '/model/kquant.gguf') return kquantFile;
   if (path === '/session/session.bin') return sessionFile;
   if (/^\/dist\/bundles\/browser\/[\w.-]+$/.test(path) || /^\/tests\/runtimes\/(browser\/)?[\w.-]+\.(mjs|html)$/.test(path)) return join(root, path);
   return undefined;
@@ -32,7 +33,8 @@ function electronRoutes(path) {
 
 /** sessionFile: a session saved in Node, served to the page. */
 export async function runChromium(sessionFile) {
-  return withChromium([[testRoutes(sessionFile), false], [testRoutes(sessionFile), true]], async (browser, urlOf) => {
+  const routes = testRoutes(sessionFile, (await kquantModel()).file);
+  return withChromium([[routes, false], [routes, true]], async (browser, urlOf) => {
     const out = { version: browser.version() };
     for (const [i, name] of ['plain', 'isolated'].entries()) {
       const page = await browser.newPage();

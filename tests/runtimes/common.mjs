@@ -1,6 +1,7 @@
 // Shared by the runtime launchers (Node side): paths, the model, the Node reference, child processes.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { greedy, SESSION_TURNS, SESSION_SAMPLING, SESSION_LOAD } from './case.mjs';
@@ -26,6 +27,30 @@ export function npmBin(name, pkg) {
   const p = join(root, 'node_modules', '.bin', name);
   if (!existsSync(p)) throw new Error(`${name} is not installed: npm i -D ${pkg}`);
   return p;
+}
+
+let kquant;
+/**
+ * A model with 4- and 6-bit K-quant matrices (the llama-gqa fixture as Q4_K_M, in a temporary folder), whose
+ * ids show that a runtime's relaxed-SIMD build, where it loads one, gives the portable build's results.
+ * { file, dir, reference: the node bundle's greedy case on the portable build, one thread }.
+ */
+export function kquantModel() {
+  kquant ??= (async () => {
+    const { convertHFToGGUF, quantizeGGUF } = await import(join(root, 'dist', 'convert', 'index.js'));
+    const dir = mkdtempSync(join(tmpdir(), 'sparq-kquant-'));
+    const f32 = join(dir, 'f32.gguf'), file = join(dir, 'q4_k_m.gguf');
+    await convertHFToGGUF(join(root, 'tests', 'fixtures', 'llama-gqa'), f32, 'F32', { warn: () => {} });
+    await quantizeGGUF(f32, file, 'Q4_K_M');
+    const sparq = await import(join(bundles, 'node', 'index.js'));
+    return { file, dir, reference: await greedy(sparq, file, { threads: 1, relaxedSimd: false }) };
+  })();
+  return kquant;
+}
+
+/** Removes kquantModel's folder, if it was made. */
+export async function removeKquantModel() {
+  if (kquant) rmSync((await kquant).dir, { recursive: true, force: true });
 }
 
 let reference;

@@ -3,20 +3,21 @@
 // skips. Needs: node tools/build.mjs && node tools/bundle.mjs, the npm packages deno, workerd and
 // playwright-core, and the Debian package chromium.
 //   node tests/runtimes/run-all.mjs
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bundles, model, modelSkip, nodeReference, requireBundles, root, sessionReference, SESSION_LOAD } from './common.mjs';
+import { bundles, kquantModel, removeKquantModel, model, modelSkip, nodeReference, requireBundles, root, sessionReference, SESSION_LOAD } from './common.mjs';
 import { greedy, openaiCompletion, continueSession, MAX_TOKENS } from './case.mjs';
 import { runDeno } from './deno.mjs';
 import { runWorkerd } from './workerd.mjs';
 import { chromiumMissing, runChromium, runElectronRenderer } from './chromium.mjs';
 
 requireBundles();
+after(removeKquantModel);
 const skip = modelSkip;
 // Without Chromium the browser cases skip, naming the install command; in CI (CI=true) they run and fail.
 const missing = await chromiumMissing();
@@ -109,9 +110,13 @@ test('node: a session saved in Node and restored in a new model goes on as if it
   assert.ok(r.cachedTokens > 0, 'the restored rows were reused');
 });
 
-test('deno: same ids as node (path source, Deno.open stream, 2 threads); the handler completes with the node text; a Node session goes on; denied and missing paths are typed', { skip }, async () => {
+test('deno: same ids as node (path source, Deno.open stream, 2 threads; a K-quant model on the relaxed-SIMD build); the handler completes with the node text; a Node session goes on; denied and missing paths are typed', { skip }, async (t) => {
   const r = await runDeno();
   assert.equal(r.threads, 2);
+  // deno 2.9.6 (pinned) validates relaxed SIMD and passes the self-check
+  assert.equal(r.kquant.kernels, 'relaxed');
+  assert.deepEqual(r.kquant.ids, (await kquantModel()).reference.ids, 'deno: the K-quant model gives the ids of the portable build in Node');
+  t.diagnostic(`deno ${r.deno} (V8 ${r.v8}): kernels ${r.kquant.kernels}`);
   assert.deepEqual(r.ids, (await nodeReference()).ids);
   assert.equal(r.text, (await nodeReference()).text);
   assertCompletion(r.openai, await nodeReference(), 'deno');
@@ -132,7 +137,7 @@ test('workerd: the Worker is the OpenAI-compatible handler: node text, whole and
   assert.deepEqual(r.session.tokens, (await sessionReference()).tokens, 'workerd: the saved session goes on as in Node');
 });
 
-test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids; the page calls the handler directly and goes on with a Node session', { skip: browserSkip }, async () => {
+test('chromium: one thread in a plain page, two when cross-origin isolated, in the page and a Web Worker: the node ids (a K-quant model too, on the kernel build the page picks); the page calls the handler directly and goes on with a Node session', { skip: browserSkip }, async (t) => {
   const ref = await nodeReference();
   const dir = mkdtempSync(join(tmpdir(), 'sparq-chromium-'));
   const sessionFile = join(dir, 'session.bin');
@@ -146,6 +151,8 @@ test('chromium: one thread in a plain page, two when cross-origin isolated, in t
       assert.equal(r[mode][where].threads, threads, `${mode} ${where}: threads`);
       assert.deepEqual(r[mode][where].ids, ref.ids, `${mode} ${where}`);
     }
+    assert.deepEqual(r[mode].kquant.ids, (await kquantModel()).reference.ids, `${mode}: the K-quant model gives the ids of the portable build in Node`);
+    t.diagnostic(`chromium ${r.version} ${mode}: kernels ${r[mode].kquant.kernels}`);
     assertCompletion(r[mode].openai, ref, `chromium ${mode} page`);
     assert.deepEqual(r[mode].session.tokens, (await sessionReference()).tokens, `chromium ${mode}: the saved session goes on as in Node`);
   }

@@ -1,4 +1,5 @@
-// In the page: the browser bundle loads the model from a page-relative path (streamed with fetch), then
+// In the page: the browser bundle loads the model from a page-relative path (streamed with fetch) and a
+// K-quant model (on the kernel build the page picks), then
 // a module Web Worker does the same from a Blob, then the page calls the OpenAI-compatible handler directly and
 // goes on with a session saved in Node. Both ask for 2 threads, which they get only when the page
 // is cross-origin isolated (otherwise the runtime runs on one). Results go to window.__sparq for the driver.
@@ -18,11 +19,12 @@ function inWorker() {
 
 try {
   const page = await greedy(sparq, MODEL, { threads: 2 });
+  const kquant = await greedy(sparq, '/model/kquant.gguf', { threads: 2 });
   const worker = await inWorker();
   const openai = await openaiCompletion(sparq, MODEL, { threads: 1 });
   const blob = new Uint8Array(await (await fetch('/session/session.bin')).arrayBuffer());
   const session = await continueSession(sparq, MODEL, blob, SESSION_LOAD);
-  window.__sparq = { page, worker, openai, session, crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer };
+  window.__sparq = { page, kquant, worker, openai, session, crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer };
 } catch (e) {
   window.__sparq = { error: `${e.name}: ${e.message}` };
 }
