@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""SparQ Attention (Ribar et al., ICML 2024, Algorithm 1) in plain numpy f64, as an independent check.
+
+check DIR      compares the SparQ outputs dumped by tools/sparq-dump.mjs with this implementation on the same
+               cache and queries, and breaks mean-value reallocation down against exact attention.
+fixture OUT    writes a small JSON case (random cache, queries, the reference outputs) for the host tests.
+
+GQA follows docs/sparq.md section 3: I1 from |q| summed over the group, a temperature per query head
+(Eq. 9), the ranking is the group sum of the scaled approximate logits, one I2 per KV head, alpha per head.
+The local window is the l = k // 4 positions before the current token plus the current token, beside the
+k - l chosen by rank (k + 1 positions in all).
+"""
+import json
+import math
+import sys
+
+import numpy as np
+
+
+def recipe(ratio, d, S):
+    """r and k of the ratio setting (src/attention/policy.ts): r = round(c*d), k = max(128, round(c*S/2))."""
+    r = max(1, min(d, math.floor(ratio * d + 0.5)))
+    k = max(128, math.floor(ratio * S / 2 + 0.5))
+    return r, k
+
+
+def sparq_group(q, K, KT, V, r, k, scale, realloc):
+    """One KV head: q [g][d]; K, KT (the values step 1 reads), V [S][d]. Returns y [g][d] and details."""
+    q, K, KT, V = (np.asarray(x, dtype=np.float64) for x in (q, K, KT, V))
+    g, d = q.shape
+    S = K.shape[0]
+    a = np.abs(q).sum(axis=0)
+    I1 = np.sort(np.argsort(-a, kind='stable')[:r])
+    cov = np.abs(q[:, I1]).sum(axis=1) / np.abs(q).sum(axis=1)
+    tau = np.sqrt(d * cov)                                        # Eq. 9
+    z = (q[:, I1] @ KT[:, I1].T) * (scale * math.sqrt(d) / tau)[:, None]  # = q[I1]·K[:, I1] / tau for scale 1/sqrt(d)
+    rank = z.sum(axis=0)
+    l = k // 4
+    n = S - l - 1
+    chosen = np.argsort(-rank[:n], kind='stable')[:k - l]
+    I2 = np.concatenate([chosen, np.arange(n, S)])
+    s = (q @ K[I2].T) * scale
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    y_top = p @ V[I2]
+    shat = np.exp(z - z.max(axis=1, keepdims=True))
+    shat /= shat.sum(axis=1, keepdims=True)
+    alpha = np.minimum(1.0, shat[:, I2].sum(axis=1))
+    vbar = V.mean(axis=0)
+    y = alpha[:, None] * y_top + (1 - alpha[:, None]) * vbar if realloc else y_top
+    return y, dict(I2=I2, alpha=alpha, y_top=y_top, vbar=vbar, tau=tau)
+
+
+def dense_group(q, K, V, scale):
+    s = (np.asarray(q, np.float64) @ np.asarray(K, np.float64).T) * scale
+    p = np.exp(s - s.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return p @ np.asarray(V, np.float64), p
+
+
+def rel(a, b):
+    return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+
+def check(path):
+    meta = json.load(open(f'{path}/meta.json'))
+    H, nKV, d, nL = meta['nHeads'], meta['nKVHeads'], meta['headDim'], meta['nLayers']
+    g, scale, ratio = H // nKV, meta['scale'], meta['ratio']
+    stats = {l: [] for l in range(nL)}
+    worst = 0.0
+    for w, win in enumerate(meta['windows']):
+        S_all = win['S']
+        for l in range(nL):
+            load = lambda name: np.fromfile(f'{path}/w{w}-l{l}-{name}.f32', dtype='<f4')
+            K, V, KT = (load(x).reshape(S_all, nKV, d) for x in ('K', 'V', 'KT'))
+            qs, ys = load('q').reshape(-1, H, d), load('y').reshape(-1, H, d)
+            for t in range(win['steps']):
+                S = win['firstStep'] + t + 1
+                r, k = recipe(ratio, d, S)
+                for h in range(nKV):
+                    heads = slice(h * g, (h + 1) * g)
+                    q = qs[t, heads]
+                    y_ref, info = sparq_group(q, K[:S, h], KT[:S, h], V[:S, h], r, k, scale, meta['reallocation'])
+                    ours = ys[t, heads]
+                    worst = max(worst, float(np.abs(ours - y_ref).max()))
+                    y_d, p = dense_group(q, K[:S, h], V[:S, h], scale)
+                    a_true = p[:, info['I2']].sum(axis=1)              # exact softmax mass on the selected rows
+                    rest = 1 - a_true
+                    # mean of the unselected V rows weighted by their exact attention: what v̄ stands in for
+                    mask = np.ones(S, bool)
+                    mask[info['I2']] = False
+                    v_rest = (p[:, mask] @ V[:S, h][mask]) / np.maximum(rest, 1e-30)[:, None]
+                    a = info['alpha'][:, None]
+                    stats[l].append(dict(
+                        ours_vs_ref=rel(ours, y_ref),
+                        err_top=rel(info['y_top'], y_d),
+                        err_realloc=rel(a * info['y_top'] + (1 - a) * info['vbar'], y_d),
+                        err_oracle_alpha=rel(a_true[:, None] * info['y_top'] + rest[:, None] * info['vbar'], y_d),
+                        alpha=float(info['alpha'].mean()), alpha_true=float(a_true.mean()),
+                        vbar_vs_rest=float(np.mean([rel(info['vbar'], v_rest[j]) for j in range(g)])),
+                        y_norm=float(np.linalg.norm(y_d, axis=1).mean()), vbar_norm=float(np.linalg.norm(info['vbar'])),
+                    ))
+    print(f'{path}: {len(meta["windows"])} windows x {meta["windows"][0]["steps"]} steps, ratio {ratio}, '
+          f'reallocation {meta["reallocation"]}; max |ours - reference| = {worst:.2e}')
+    cols = ['ours_vs_ref', 'err_top', 'err_realloc', 'err_oracle_alpha', 'alpha', 'alpha_true', 'vbar_vs_rest', 'y_norm', 'vbar_norm']
+    print('| layer | ' + ' | '.join(cols) + ' |')
+    print('|' + '---|' * (len(cols) + 1))
+    for l in range(nL):
+        print(f'| {l} | ' + ' | '.join(f'{np.mean([s[c] for s in stats[l]]):.4f}' for c in cols) + ' |')
+    return worst
+
+
+def fixture(out):
+    """A small GQA case (2 KV heads of 4 query heads, d 16, S 200, r 4, k 32) with its reference outputs.
+    Inputs are multiples of 1/32, so they are exact in f32 and short in JSON."""
+    rng = np.random.default_rng(17)
+    nKV, g, d, S, r, k = 2, 4, 16, 200, 4, 32
+    grid = lambda x: np.round(x * 32) / 32
+    K = grid(rng.normal(size=(S, nKV, d)) * 1.5)
+    V = grid(rng.normal(size=(S, nKV, d)))
+    q = grid(rng.normal(size=(nKV * g, d)) * 2)
+    case = dict(nHeads=nKV * g, nKVHeads=nKV, headDim=d, S=S, r=r, k=k, K=K.ravel().tolist(), V=V.ravel().tolist(), q=q.ravel().tolist())
+    for realloc in (False, True):
+        y = np.concatenate([sparq_group(q[h * g:(h + 1) * g], K[:, h], K[:, h], V[:, h], r, k, 1 / math.sqrt(d), realloc)[0]
+                            for h in range(nKV)])
+        case['y_realloc' if realloc else 'y'] = y.ravel().tolist()
+    json.dump(case, open(out, 'w'))
+
+
+if __name__ == '__main__':
+    cmd, arg = sys.argv[1], sys.argv[2]
+    if cmd == 'check':
+        check(arg)
+    elif cmd == 'fixture':
+        fixture(arg)
+    else:
+        sys.exit('usage: sparq_reference.py check DIR | fixture OUT.json')
