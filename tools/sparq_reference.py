@@ -8,7 +8,10 @@ fixture OUT    writes a small JSON case (random cache, queries, the reference ou
 GQA follows docs/sparq.md section 3: I1 from |q| summed over the group, a temperature per query head
 (Eq. 9), the ranking is the group sum of the scaled approximate logits, one I2 per KV head, alpha per head.
 The local window is the l = k // 4 positions before the current token plus the current token, beside the
-k - l chosen by rank (k + 1 positions in all).
+k - l chosen by rank (k + 1 positions in all). Options (docs/sparq.md section 8): `sinks`, the first positions
+taken inside the budget; `top_p`, the adaptive budget: up to k_max - l - sinks candidates by rank, of which
+the fewest by approximate softmax mass (mean over the group's heads) that bring the selected mass to top_p,
+at least k_min - l - sinks of them.
 """
 import json
 import math
@@ -24,7 +27,7 @@ def recipe(ratio, d, S):
     return r, k
 
 
-def sparq_group(q, K, KT, V, r, k, scale, realloc):
+def sparq_group(q, K, KT, V, r, k, scale, realloc, sinks=0, top_p=0.0, k_min=0, k_max=0):
     """One KV head: q [g][d]; K, KT (the values step 1 reads), V [S][d]. Returns y [g][d] and details."""
     q, K, KT, V = (np.asarray(x, dtype=np.float64) for x in (q, K, KT, V))
     g, d = q.shape
@@ -35,16 +38,25 @@ def sparq_group(q, K, KT, V, r, k, scale, realloc):
     tau = np.sqrt(d * cov)                                        # Eq. 9
     z = (q[:, I1] @ KT[:, I1].T) * (scale * math.sqrt(d) / tau)[:, None]  # = q[I1]·K[:, I1] / tau for scale 1/sqrt(d)
     rank = z.sum(axis=0)
+    shat = np.exp(z - z.max(axis=1, keepdims=True))
+    shat /= shat.sum(axis=1, keepdims=True)
     l = k // 4
     n = S - l - 1
-    chosen = np.argsort(-rank[:n], kind='stable')[:k - l]
-    I2 = np.concatenate([chosen, np.arange(n, S)])
+    fixed = np.concatenate([np.arange(sinks), np.arange(n, S)])
+    budget = k_max if top_p > 0 else k
+    chosen = sinks + np.argsort(-rank[sinks:n], kind='stable')[:budget - l - sinks]
+    if top_p > 0:
+        w = shat.mean(axis=0)
+        by_mass = chosen[np.argsort(-w[chosen], kind='stable')]
+        need = top_p - w[fixed].sum()
+        reach = np.cumsum(w[by_mass]) >= need
+        keep = 0 if need <= 0 else int(np.argmax(reach)) + 1 if reach.any() else len(by_mass)
+        chosen = by_mass[:max(keep, k_min - l - sinks)]
+    I2 = np.concatenate([chosen, fixed])
     s = (q @ K[I2].T) * scale
     p = np.exp(s - s.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     y_top = p @ V[I2]
-    shat = np.exp(z - z.max(axis=1, keepdims=True))
-    shat /= shat.sum(axis=1, keepdims=True)
     alpha = np.minimum(1.0, shat[:, I2].sum(axis=1))
     vbar = V.mean(axis=0)
     y = alpha[:, None] * y_top + (1 - alpha[:, None]) * vbar if realloc else y_top
@@ -111,19 +123,23 @@ def check(path):
 
 
 def fixture(out):
-    """A small GQA case (2 KV heads of 4 query heads, d 16, S 200, r 4, k 32) with its reference outputs.
-    Inputs are multiples of 1/32, so they are exact in f32 and short in JSON."""
+    """A small GQA case (2 KV heads of 4 query heads, d 16, S 200, r 4, k 32) with the reference outputs of
+    several settings. Inputs are multiples of 1/32, so they are exact in f32 and short in JSON."""
     rng = np.random.default_rng(17)
     nKV, g, d, S, r, k = 2, 4, 16, 200, 4, 32
     grid = lambda x: np.round(x * 32) / 32
     K = grid(rng.normal(size=(S, nKV, d)) * 1.5)
     V = grid(rng.normal(size=(S, nKV, d)))
     q = grid(rng.normal(size=(nKV * g, d)) * 2)
-    case = dict(nHeads=nKV * g, nKVHeads=nKV, headDim=d, S=S, r=r, k=k, K=K.ravel().tolist(), V=V.ravel().tolist(), q=q.ravel().tolist())
-    for realloc in (False, True):
-        y = np.concatenate([sparq_group(q[h * g:(h + 1) * g], K[:, h], K[:, h], V[:, h], r, k, 1 / math.sqrt(d), realloc)[0]
+    case = dict(nHeads=nKV * g, nKVHeads=nKV, headDim=d, S=S, r=r, k=k, K=K.ravel().tolist(), V=V.ravel().tolist(), q=q.ravel().tolist(),
+                settings=[dict(reallocation=False), dict(reallocation=True), dict(reallocation=False, sinks=3),
+                          dict(reallocation=False, topP=0.6, kMin=0.25, kMax=4), dict(reallocation=True, sinks=2, topP=0.9, kMin=0.25, kMax=4)])
+    for st in case['settings']:
+        opts = dict(sinks=st.get('sinks', 0), top_p=st.get('topP', 0.0),
+                    k_min=math.floor(k * st.get('kMin', 0) + 0.5), k_max=min(S - 2, math.floor(k * st.get('kMax', 0) + 0.5)))
+        y = np.concatenate([sparq_group(q[h * g:(h + 1) * g], K[:, h], K[:, h], V[:, h], r, k, 1 / math.sqrt(d), st['reallocation'], **opts)[0]
                             for h in range(nKV)])
-        case['y_realloc' if realloc else 'y'] = y.ravel().tolist()
+        st['y'] = y.ravel().tolist()
     json.dump(case, open(out, 'w'))
 
 

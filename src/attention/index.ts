@@ -155,9 +155,9 @@ export class Attention {
       const setting = seq.setting;
       // a step whose window cuts the sequence runs dense over the window (W positions at most)
       const clipped = (this.windows[layer] ?? 0) > 0 && S > this.windows[layer];
-      const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S) : undefined;
+      const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S, layer) : undefined;
       if (p && this.sparq) {
-        counters.bytesRead += this.sparq.run(layer, c, q, out, S, p.r, p.k);
+        counters.bytesRead += this.sparq.run(layer, c, q, out, S, p.r, p.k, p);
         counters.r = p.r;
         counters.k = p.k;
         return;

@@ -4,11 +4,23 @@ import { InvalidArgumentError } from '../errors.js';
 
 /**
  * `denseBelow` overrides SPARQ_MIN_SEQ, the sequence length under which a step runs dense because dense is
- * faster there (set 0 to measure SparQ's accuracy on short sequences).
+ * faster there (set 0 to measure SparQ's accuracy on short sequences). The other options (docs/sparq.md
+ * section 8): `sinks`, the first positions always attended exactly (inside the budget k); `denseLayers`,
+ * layers whose decode steps run dense; `topP`, an adaptive budget per KV head and step: the fewest selected
+ * positions whose approximate softmax mass reaches topP, between kMin·k and kMax·k of them.
  */
+export interface SparqOptions {
+  denseBelow?: number;
+  sinks?: number;
+  denseLayers?: readonly number[];
+  topP?: number;
+  kMin?: number;
+  kMax?: number;
+}
+
 export type AttentionSetting = 'dense'
-  | { kind: 'sparq'; r: number; k: number; denseBelow?: number }
-  | { kind: 'sparq'; ratio: number; denseBelow?: number };
+  | ({ kind: 'sparq'; r: number; k: number } & SparqOptions)
+  | ({ kind: 'sparq'; ratio: number } & SparqOptions);
 
 /** Smallest k a ratio setting uses (the paper's long-context sweeps use min_k = 128). */
 export const MIN_K = 128;
@@ -22,7 +34,7 @@ export const MIN_K = 128;
  */
 export const SPARQ_MIN_SEQ = 320;
 
-export interface SparqParams { r: number; k: number }
+export interface SparqParams { r: number; k: number; sinks: number; topP: number; kMin?: number; kMax?: number }
 
 /**
  * Whether SparQ steps apply mean-value reallocation when the caller does not say: on for MHA (a group of
@@ -33,10 +45,11 @@ export function defaultReallocation(nHeads: number, nKVHeads: number): boolean {
 }
 
 /**
- * r and k of a SparQ step over S positions, or undefined when the step runs dense (S below SPARQ_MIN_SEQ, or
- * k + 1 >= S: the k selected positions plus the current token cover the whole sequence).
+ * r, k and the options of a SparQ step over S positions of `layer`, or undefined when the step runs dense (S
+ * below SPARQ_MIN_SEQ, k + 1 >= S: the k selected positions plus the current token cover the whole sequence,
+ * or a layer of denseLayers).
  */
-export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDim: number, S: number): SparqParams | undefined {
+export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDim: number, S: number, layer = -1): SparqParams | undefined {
   if (typeof setting !== 'object' || setting === null || setting.kind !== 'sparq') {
     throw new InvalidArgumentError(`attention setting must be 'dense' or { kind: 'sparq', ... }, got ${JSON.stringify(setting)}`);
   }
@@ -54,6 +67,15 @@ export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDi
   }
   const denseBelow = setting.denseBelow ?? SPARQ_MIN_SEQ;
   if (!(Number.isInteger(denseBelow) && denseBelow >= 0)) throw new InvalidArgumentError(`SparQ denseBelow must be a non-negative integer, got ${denseBelow}`);
-  if (S < denseBelow || k + 1 >= S) return undefined;
-  return { r, k };
+  const { sinks = 0, denseLayers = [], topP = 0, kMin, kMax } = setting;
+  if (!(Number.isInteger(sinks) && sinks >= 0)) throw new InvalidArgumentError(`SparQ sinks must be a non-negative integer, got ${sinks}`);
+  if (!Array.isArray(denseLayers) || !denseLayers.every((l) => Number.isInteger(l) && l >= 0)) {
+    throw new InvalidArgumentError(`SparQ denseLayers must be a list of layer indices, got ${JSON.stringify(denseLayers)}`);
+  }
+  if (!(typeof topP === 'number' && topP >= 0 && topP <= 1)) throw new InvalidArgumentError(`SparQ topP must be in [0, 1], got ${topP}`);
+  if (kMin !== undefined && !(kMin >= 0) || kMax !== undefined && !(kMax >= (kMin ?? 0) && kMax >= 1)) {
+    throw new InvalidArgumentError(`SparQ kMin, kMax must satisfy 0 <= kMin <= kMax, kMax >= 1, got ${kMin}, ${kMax}`);
+  }
+  if (S < denseBelow || k + 1 >= S || denseLayers.includes(layer)) return undefined;
+  return { r, k, sinks, topP, kMin, kMax };
 }
