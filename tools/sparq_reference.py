@@ -79,6 +79,7 @@ def check(path):
     H, nKV, d, nL = meta['nHeads'], meta['nKVHeads'], meta['headDim'], meta['nLayers']
     g, scale, ratio = H // nKV, meta['scale'], meta['ratio']
     stats = {l: [] for l in range(nL)}
+    errs = {l: {} for l in range(nL)}  # (window, KV head) -> per-step error vectors of y_top and of reallocation
     worst = 0.0
     for w, win in enumerate(meta['windows']):
         S_all = win['S']
@@ -103,6 +104,10 @@ def check(path):
                     mask[info['I2']] = False
                     v_rest = (p[:, mask] @ V[:S, h][mask]) / np.maximum(rest, 1e-30)[:, None]
                     a = info['alpha'][:, None]
+                    y_re = a * info['y_top'] + (1 - a) * info['vbar']
+                    e = errs[l].setdefault((w, h), ([], []))
+                    e[0].append((info['y_top'] - y_d) / np.linalg.norm(y_d))
+                    e[1].append((y_re - y_d) / np.linalg.norm(y_d))
                     stats[l].append(dict(
                         ours_vs_ref=rel(ours, y_ref),
                         err_top=rel(info['y_top'], y_d),
@@ -114,11 +119,17 @@ def check(path):
                     ))
     print(f'{path}: {len(meta["windows"])} windows x {meta["windows"][0]["steps"]} steps, ratio {ratio}, '
           f'reallocation {meta["reallocation"]}; max |ours - reference| = {worst:.2e}')
-    cols = ['ours_vs_ref', 'err_top', 'err_realloc', 'err_oracle_alpha', 'alpha', 'alpha_true', 'vbar_vs_rest', 'y_norm', 'vbar_norm']
+    # bias: the norm of the mean error over a window's steps over the RMS of the errors (1/sqrt(steps) for
+    # errors that are independent from step to step, 1 for the same error at every step)
+    bias = lambda e: float(np.linalg.norm(np.mean(e, axis=0)) / np.sqrt(np.mean([np.sum(x ** 2) for x in e])))
+    for l in range(nL):
+        stats[l][0]['bias_top'] = np.mean([bias(v[0]) for v in errs[l].values()])
+        stats[l][0]['bias_realloc'] = np.mean([bias(v[1]) for v in errs[l].values()])
+    cols = ['bias_top', 'bias_realloc', 'ours_vs_ref', 'err_top', 'err_realloc', 'err_oracle_alpha', 'alpha', 'alpha_true', 'vbar_vs_rest', 'y_norm', 'vbar_norm']
     print('| layer | ' + ' | '.join(cols) + ' |')
     print('|' + '---|' * (len(cols) + 1))
     for l in range(nL):
-        print(f'| {l} | ' + ' | '.join(f'{np.mean([s[c] for s in stats[l]]):.4f}' for c in cols) + ' |')
+        print(f'| {l} | ' + ' | '.join(f'{np.mean([s[c] for s in stats[l] if c in s]):.4f}' for c in cols) + ' |')
     return worst
 
 

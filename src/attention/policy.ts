@@ -6,14 +6,19 @@ import { InvalidArgumentError } from '../errors.js';
  * `denseBelow` overrides SPARQ_MIN_SEQ, the sequence length under which a step runs dense because dense is
  * faster there (set 0 to measure SparQ's accuracy on short sequences). The other options (docs/sparq.md
  * section 8): `sinks`, the first positions always attended exactly (inside the budget k); `denseLayers`,
- * layers whose decode steps run dense; `topP`, an adaptive budget per KV head and step: the fewest selected
- * positions whose approximate softmax mass reaches topP, between kMin·k and kMax·k of them.
+ * layers whose decode steps run dense; `layerBudget`, per layer a factor on k (1 where absent), to give the
+ * layers whose attention is spread more rows and the others fewer; `topP`, an adaptive budget per KV head and
+ * step: the fewest selected positions whose approximate softmax mass reaches topP, between kMin·k and kMax·k;
+ * `reallocation`, mean-value reallocation on or off, or on in the listed layers only (default: the load
+ * option, see defaultReallocation).
  */
 export interface SparqOptions {
   denseBelow?: number;
   sinks?: number;
   denseLayers?: readonly number[];
+  layerBudget?: readonly number[];
   topP?: number;
+  reallocation?: boolean | readonly number[];
   kMin?: number;
   kMax?: number;
 }
@@ -34,7 +39,7 @@ export const MIN_K = 128;
  */
 export const SPARQ_MIN_SEQ = 320;
 
-export interface SparqParams { r: number; k: number; sinks: number; topP: number; kMin?: number; kMax?: number }
+export interface SparqParams { r: number; k: number; sinks: number; topP: number; kMin?: number; kMax?: number; reallocation?: boolean }
 
 /**
  * Whether SparQ steps apply mean-value reallocation when the caller does not say: on for MHA (a group of
@@ -67,15 +72,22 @@ export function resolveSparq(setting: Exclude<AttentionSetting, 'dense'>, headDi
   }
   const denseBelow = setting.denseBelow ?? SPARQ_MIN_SEQ;
   if (!(Number.isInteger(denseBelow) && denseBelow >= 0)) throw new InvalidArgumentError(`SparQ denseBelow must be a non-negative integer, got ${denseBelow}`);
-  const { sinks = 0, denseLayers = [], topP = 0, kMin, kMax } = setting;
+  const { sinks = 0, denseLayers = [], layerBudget = [], topP = 0, kMin, kMax, reallocation } = setting;
+  if (!(reallocation === undefined || typeof reallocation === 'boolean' || Array.isArray(reallocation) && reallocation.every((l) => Number.isInteger(l) && l >= 0))) {
+    throw new InvalidArgumentError(`SparQ reallocation must be true, false or a list of layer indices, got ${JSON.stringify(reallocation)}`);
+  }
   if (!(Number.isInteger(sinks) && sinks >= 0)) throw new InvalidArgumentError(`SparQ sinks must be a non-negative integer, got ${sinks}`);
   if (!Array.isArray(denseLayers) || !denseLayers.every((l) => Number.isInteger(l) && l >= 0)) {
     throw new InvalidArgumentError(`SparQ denseLayers must be a list of layer indices, got ${JSON.stringify(denseLayers)}`);
   }
+  if (!Array.isArray(layerBudget) || !layerBudget.every((f) => typeof f === 'number' && f > 0)) {
+    throw new InvalidArgumentError(`SparQ layerBudget must be a list of positive factors, got ${JSON.stringify(layerBudget)}`);
+  }
+  k = Math.max(1, Math.round(k * (layerBudget[layer] ?? 1)));
   if (!(typeof topP === 'number' && topP >= 0 && topP <= 1)) throw new InvalidArgumentError(`SparQ topP must be in [0, 1], got ${topP}`);
   if (kMin !== undefined && !(kMin >= 0) || kMax !== undefined && !(kMax >= (kMin ?? 0) && kMax >= 1)) {
     throw new InvalidArgumentError(`SparQ kMin, kMax must satisfy 0 <= kMin <= kMax, kMax >= 1, got ${kMin}, ${kMax}`);
   }
   if (S < denseBelow || k + 1 >= S || denseLayers.includes(layer)) return undefined;
-  return { r, k, sinks, topP, kMin, kMax };
+  return { r, k, sinks, topP, kMin, kMax, reallocation: Array.isArray(reallocation) ? reallocation.includes(layer) : reallocation };
 }

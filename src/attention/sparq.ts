@@ -31,6 +31,8 @@ type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'rank'
 
 /** Options of one step beside r and k (see AttentionSetting). */
 export interface SparqStepOptions {
+  /** Mean-value reallocation in this step (default: the step's `reallocation`). */
+  reallocation?: boolean;
   /** First positions always attended exactly, inside the budget k (default 0). */
   sinks?: number;
   /** Adaptive budget: keep the fewest selected positions whose approximate softmax mass reaches topP. */
@@ -158,7 +160,8 @@ export class SparqStep {
     const sinks = Math.min(opts.sinks ?? 0, k - l);
     const kTop = topP > 0 ? Math.min(S - 2, Math.round(k * (opts.kMax ?? ADAPTIVE_MAX))) : k;
     const kMin = topP > 0 ? Math.round(k * (opts.kMin ?? ADAPTIVE_MIN)) : 0;
-    const needLse = this.reallocation || topP > 0;
+    const realloc = opts.reallocation ?? this.reallocation;
+    const needLse = realloc || topP > 0;
     const perHead = needLse && g > 1;
     const zRows = perHead ? g : 1;
     const nKV = c.nKVHeads;
@@ -196,7 +199,7 @@ export class SparqStep {
     const finish = (h: number) => {
       const b = this.set(h, perHead), oh = out + 4 * h * g * d, cnt = this.counts[h];
       bytes += 4 * cnt; // the index list the gather reads
-      if (this.reallocation) {
+      if (realloc) {
         bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
       }
       if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
