@@ -5,42 +5,49 @@
 // read it (decoded K rows, V rows and transposed K, f32). Step t of a window saw cache rows [0, t + 1).
 //
 // usage: node tools/sparq-dump.mjs --text HELDOUT.txt [--model models/default.gguf] [--length 4096]
-//          [--docs 2] [--steps 32] [--ratio 0.125] [--reallocation] --out DIR
-// DIR/meta.json describes the files; every .f32 file is little-endian f32 in the shape meta.json gives.
+//          [--docs 2] [--steps 32] [--setting '{"ratio":0.125}'] [--reallocation] --out DIR
+// --setting: the SparQ setting's fields (AttentionSetting); --reallocation: the load option.
+// DIR/meta.json describes the files and, per window, layer and step, the step's [r, k, sinks, reallocation];
+// every .f32 file is little-endian f32 in the shape meta.json gives.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../dist/index.js';
 import { decoderOf } from '../dist/engine/model.js';
 import { Attention } from '../dist/attention/index.js';
+import { resolveSparq, reallocatesByDefault } from '../dist/attention/policy.js';
 import { documentWindows } from '../dist/cli/eval.js';
 
 const { values: a } = parseArgs({ options: {
   model: { type: 'string', default: 'models/default.gguf' }, text: { type: 'string' }, length: { type: 'string', default: '4096' },
-  docs: { type: 'string', default: '2' }, steps: { type: 'string', default: '32' }, ratio: { type: 'string', default: '0.125' },
+  docs: { type: 'string', default: '2' }, steps: { type: 'string', default: '32' }, setting: { type: 'string', default: '{"ratio":0.125}' },
   reallocation: { type: 'boolean', default: false }, out: { type: 'string' },
 } });
 if (!a.text || !a.out) throw new Error('--text and --out are required');
-const L = Number(a.length), steps = Number(a.steps), ratio = Number(a.ratio);
+const L = Number(a.length), steps = Number(a.steps);
 mkdirSync(a.out, { recursive: true });
 
-const model = await loadModel(a.model, { contextLength: L, sparqLayout: true, kType: 'q8', vType: 'q8', reallocation: a.reallocation });
+const model = await loadModel(a.model, { contextLength: L, sparqLayout: true, kType: 'q8', vType: 'q8', reallocation: a.reallocation || undefined });
 const dec = decoderOf(model), rt = dec.rt, c = dec.config;
 const nL = c.nLayers, H = c.nHeads, nKV = c.nKVHeads, d = c.headDim;
-const setting = { kind: 'sparq', ratio, denseBelow: 0 };
+const setting = { kind: 'sparq', denseBelow: 0, ...JSON.parse(a.setting) };
 
-// record q and the output of every decode step's attention
+// record q, the output and the parameters of every decode step's attention
 let rec = null;
 const run = Attention.prototype.run;
 Attention.prototype.run = function (layer, seq, q, out, pos, n, decode = n === 1) {
-  if (rec && decode) rec.q[layer].push(Float32Array.from(rt.f32At(q, H * d)));
+  if (rec && decode) {
+    rec.q[layer].push(Float32Array.from(rt.f32At(q, H * d)));
+    const p = resolveSparq(setting, d, pos + 1, layer, nL);
+    rec.params[layer].push([p.r, p.k, p.sinks, p.reallocation ?? (a.reallocation || reallocatesByDefault(layer))]);
+  }
   run.call(this, layer, seq, q, out, pos, n, decode);
-  if (rec && decode) { rec.y[layer].push(Float32Array.from(rt.f32At(out, H * d))); rec.r = seq.counters.r; rec.k = seq.counters.k; }
+  if (rec && decode) rec.y[layer].push(Float32Array.from(rt.f32At(out, H * d)));
 };
 
 const ids = model.tokenize(readFileSync(a.text, 'utf8'), { addSpecial: false });
 const docs = documentWindows(ids, model.tokenizer.bos, L, Number(a.docs));
 const cache = dec.cache, tmp = rt.alloc('dump', 4 * d);
-const meta = { model: a.model, text: a.text, length: L, steps, ratio, reallocation: a.reallocation, scale: dec.attention.scale,
+const meta = { model: a.model, text: a.text, length: L, steps, setting, reallocation: a.reallocation, scale: dec.attention.scale,
   nLayers: nL, nHeads: H, nKVHeads: nKV, headDim: d, windows: [] };
 
 /** Layer l's cache rows [0, S) decoded: K, V and K^T values as f32 [S][nKV][d]. */
@@ -66,7 +73,7 @@ docs.forEach((doc, w) => {
   dec.truncate(0);
   dec.evaluate(doc.slice(0, prefill), 0);
   dec.attentionSetting = setting;
-  rec = { q: Array.from({ length: nL }, () => []), y: Array.from({ length: nL }, () => []) };
+  rec = { q: Array.from({ length: nL }, () => []), y: Array.from({ length: nL }, () => []), params: Array.from({ length: nL }, () => []) };
   for (let t = prefill; t + 1 < doc.length; t++) dec.evaluate([doc[t]], t);
   const got = rec;
   rec = null;
@@ -78,7 +85,7 @@ docs.forEach((doc, w) => {
     writeFileSync(`${base}-q.f32`, Float32Array.from(got.q[l].flatMap((x) => [...x])));
     writeFileSync(`${base}-y.f32`, Float32Array.from(got.y[l].flatMap((x) => [...x])));
   }
-  meta.windows.push({ S, firstStep: prefill, steps: S - prefill, r: got.r, k: got.k });
+  meta.windows.push({ S, firstStep: prefill, steps: S - prefill, params: got.params });
   process.stderr.write(`window ${w + 1}/${docs.length}\n`);
 });
 writeFileSync(`${a.out}/meta.json`, JSON.stringify(meta, null, 1) + '\n');

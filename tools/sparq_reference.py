@@ -2,7 +2,12 @@
 """SparQ Attention (Ribar et al., ICML 2024, Algorithm 1) in plain numpy f64, as an independent check.
 
 check DIR      compares the SparQ outputs dumped by tools/sparq-dump.mjs with this implementation on the same
-               cache and queries, and breaks mean-value reallocation down against exact attention.
+               cache and queries, and breaks mean-value reallocation down against exact attention; prints a
+               Markdown table of per-layer means over (step, KV head): relative errors ||y - y_dense||/||y_dense||
+               over the group's heads, alpha (Eq. 6) and the exact softmax mass of the selected rows, the
+               distance of the mean V from the exact-attention mean of the unselected rows, and how consistent
+               the error is from step to step (||mean error|| / RMS error: 1/sqrt(steps) for independent errors,
+               1 for the same error every step).
 fixture OUT    writes a small JSON case (random cache, queries, the reference outputs) for the host tests.
 
 GQA follows docs/sparq.md section 3: I1 from |q| summed over the group, a temperature per query head
@@ -18,13 +23,6 @@ import math
 import sys
 
 import numpy as np
-
-
-def recipe(ratio, d, S):
-    """r and k of the ratio setting (src/attention/policy.ts): r = round(c*d), k = max(128, round(c*S/2))."""
-    r = max(1, min(d, math.floor(ratio * d + 0.5)))
-    k = max(128, math.floor(ratio * S / 2 + 0.5))
-    return r, k
 
 
 def sparq_group(q, K, KT, V, r, k, scale, realloc, sinks=0, top_p=0.0, k_min=0, k_max=0):
@@ -77,7 +75,7 @@ def rel(a, b):
 def check(path):
     meta = json.load(open(f'{path}/meta.json'))
     H, nKV, d, nL = meta['nHeads'], meta['nKVHeads'], meta['headDim'], meta['nLayers']
-    g, scale, ratio = H // nKV, meta['scale'], meta['ratio']
+    g, scale = H // nKV, meta['scale']
     stats = {l: [] for l in range(nL)}
     errs = {l: {} for l in range(nL)}  # (window, KV head) -> per-step error vectors of y_top and of reallocation
     worst = 0.0
@@ -89,11 +87,11 @@ def check(path):
             qs, ys = load('q').reshape(-1, H, d), load('y').reshape(-1, H, d)
             for t in range(win['steps']):
                 S = win['firstStep'] + t + 1
-                r, k = recipe(ratio, d, S)
+                r, k, sinks, realloc = win['params'][l][t]
                 for h in range(nKV):
                     heads = slice(h * g, (h + 1) * g)
                     q = qs[t, heads]
-                    y_ref, info = sparq_group(q, K[:S, h], KT[:S, h], V[:S, h], r, k, scale, meta['reallocation'])
+                    y_ref, info = sparq_group(q, K[:S, h], KT[:S, h], V[:S, h], r, k, scale, realloc, sinks)
                     ours = ys[t, heads]
                     worst = max(worst, float(np.abs(ours - y_ref).max()))
                     y_d, p = dense_group(q, K[:S, h], V[:S, h], scale)
@@ -117,19 +115,20 @@ def check(path):
                         vbar_vs_rest=float(np.mean([rel(info['vbar'], v_rest[j]) for j in range(g)])),
                         y_norm=float(np.linalg.norm(y_d, axis=1).mean()), vbar_norm=float(np.linalg.norm(info['vbar'])),
                     ))
-    print(f'{path}: {len(meta["windows"])} windows x {meta["windows"][0]["steps"]} steps, ratio {ratio}, '
-          f'reallocation {meta["reallocation"]}; max |ours - reference| = {worst:.2e}')
-    # bias: the norm of the mean error over a window's steps over the RMS of the errors (1/sqrt(steps) for
-    # errors that are independent from step to step, 1 for the same error at every step)
+    print(f'{len(meta["windows"])} windows x {meta["windows"][0]["steps"]} decode steps, setting {json.dumps(meta["setting"])}, '
+          f'reallocation load option {meta["reallocation"]}; max |ours - reference| = {worst:.2e}\n')
     bias = lambda e: float(np.linalg.norm(np.mean(e, axis=0)) / np.sqrt(np.mean([np.sum(x ** 2) for x in e])))
     for l in range(nL):
         stats[l][0]['bias_top'] = np.mean([bias(v[0]) for v in errs[l].values()])
         stats[l][0]['bias_realloc'] = np.mean([bias(v[1]) for v in errs[l].values()])
-    cols = ['bias_top', 'bias_realloc', 'ours_vs_ref', 'err_top', 'err_realloc', 'err_oracle_alpha', 'alpha', 'alpha_true', 'vbar_vs_rest', 'y_norm', 'vbar_norm']
-    print('| layer | ' + ' | '.join(cols) + ' |')
-    print('|' + '---|' * (len(cols) + 1))
+    cols = [('ours_vs_ref', 'ours vs reference'), ('err_top', 'error, no reallocation'), ('err_realloc', 'error, reallocation'),
+            ('err_oracle_alpha', 'error, reallocation with exact mass'), ('alpha', 'alpha'), ('alpha_true', 'exact mass on I2'),
+            ('vbar_vs_rest', 'mean V vs the unselected rows'), ('bias_top', 'error consistency, no reallocation'),
+            ('bias_realloc', 'error consistency, reallocation')]
+    print('| layer | ' + ' | '.join(c[1] for c in cols) + ' |')
+    print('|---' * (len(cols) + 1) + '|')
     for l in range(nL):
-        print(f'| {l} | ' + ' | '.join(f'{np.mean([s[c] for s in stats[l] if c in s]):.4f}' for c in cols) + ' |')
+        print(f'| {l} | ' + ' | '.join(f'{np.mean([s[c] for s in stats[l] if c in s]):.4f}' for c, _ in cols) + ' |')
     return worst
 
 

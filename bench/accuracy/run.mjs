@@ -29,7 +29,7 @@ if (!a.text) throw new Error('--text HELDOUT.txt is required');
 const lengths = a.lengths.split(',').map(Number);
 const nDocs = Number(a.docs), steps = Number(a.steps), trials = Number(a.passkey), repNew = Number(a['rep-new']);
 const REP_LEAD = 16;
-const settings = evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16]);
+const settings = evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32]);
 const started = Date.now();
 
 const model = await loadModel(a.model, { contextLength: Math.max(...lengths), sparqLayout: true, kType: 'q8', vType: 'q8', kTType: a['kt-type'] });

@@ -23,7 +23,6 @@ export interface SparqBuffersSpec {
   nKVHeads: number;
   headDim: number;
   capacity: number;
-  reallocation: boolean;
   threads: number;
 }
 
@@ -101,12 +100,12 @@ export class SparqStep {
     readonly scale: number, private readonly attnScratch: number, readonly softcap = 0) {
     const spec: SparqBuffersSpec = {
       nHeads: opts.nHeads, nKVHeads: kv.nKVHeads, headDim: kv.headDim, capacity: kv.capacity,
-      reallocation: opts.reallocation, threads: rt.threads,
+      threads: rt.threads,
     };
     const ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
     const d = kv.headDim;
     this.group = spec.nHeads / spec.nKVHeads;
-    this.reallocation = spec.reallocation;
+    this.reallocation = opts.reallocation;
     this.sets = SparqStep.sets(spec);
     this.ptr = ptr;
     this.maxParts = partsOf(kv.capacity);

@@ -6,7 +6,7 @@ import { KVCache } from '../../dist/kv/cache.js';
 import { Attention, newCounters } from '../../dist/attention/index.js';
 import { SparqStep } from '../../dist/attention/sparq.js';
 import { POSITION_PART } from '../../dist/attention/parts.js';
-import { resolveSparq, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
+import { resolveSparq, ratioLayerBudget, reallocatesByDefault, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff } from './attention-ref.mjs';
 
 /** A one-layer SparQ-layout cache of S random positions; returns the runtime pieces and the stored rows. */
@@ -142,6 +142,17 @@ test('the decode policy: ratio recipe, the k floor, dense below the switch-off, 
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, topP: 1.5 }, 64, 4000), /topP/);
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, denseLayers: [-1] }, 64, 4000), /denseLayers/);
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, topP: 0.9, kMin: 2, kMax: 1 }, 64, 4000), /kMin/);
+  // a ratio setting's defaults: sinks, three times the rows in the first layer and the rest shared by the others
+  const at = (layer, setting = { kind: 'sparq', ratio: 1 / 8 }) => resolveSparq(setting, 64, 4096, layer, 8);
+  assert.deepEqual([at(0).k, at(1).k, at(7).k, at(1).sinks], [768, 183, 183, 4]);
+  assert.deepEqual([at(0, { kind: 'sparq', ratio: 1 / 8, layerBudget: [], sinks: 0 }).k, at(0, { kind: 'sparq', ratio: 1 / 8, sinks: 0 }).sinks], [256, 0]);
+  assert.equal(ratioLayerBudget(0, 8) + 7 * ratioLayerBudget(3, 8), 8);
+  assert.equal(ratioLayerBudget(0, 5), 1);
+  // an {r, k} setting means what it says
+  assert.deepEqual([at(0, { kind: 'sparq', r: 8, k: 256 }).k, at(0, { kind: 'sparq', r: 8, k: 256 }).sinks], [256, 0]);
+  assert.deepEqual([0, 1, 7].map(reallocatesByDefault), [false, true, true]);
+  assert.deepEqual([0, 2].map((l) => at(l, { kind: 'sparq', ratio: 1 / 8, reallocation: [2] }).reallocation), [false, true]);
+  assert.equal(at(2).reallocation, undefined);
   assert.equal(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 64, SPARQ_MIN_SEQ - 1), undefined);
   assert.equal(resolveSparq({ kind: 'sparq', r: 8, k: 4000 }, 64, 4000), undefined);
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 0 }, 64, 4000));
