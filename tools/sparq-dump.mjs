@@ -47,7 +47,7 @@ Attention.prototype.run = function (layer, seq, q, out, pos, n, decode = n === 1
 const ids = model.tokenize(readFileSync(a.text, 'utf8'), { addSpecial: false });
 const docs = documentWindows(ids, model.tokenizer.bos, L, Number(a.docs));
 const cache = dec.cache, tmp = rt.alloc('dump', 4 * d);
-const meta = { model: a.model, text: a.text, length: L, steps, setting, reallocation: a.reallocation, scale: dec.attention.scale,
+const meta = { model: a.model, text: a.text, length: L, steps, setting, reallocation: a.reallocation ? 'all layers' : 'by default', scale: dec.attention.scale,
   nLayers: nL, nHeads: H, nKVHeads: nKV, headDim: d, windows: [] };
 
 /** Layer l's cache rows [0, S) decoded: K, V and K^T values as f32 [S][nKV][d]. */

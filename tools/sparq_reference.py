@@ -116,7 +116,7 @@ def check(path):
                         y_norm=float(np.linalg.norm(y_d, axis=1).mean()), vbar_norm=float(np.linalg.norm(info['vbar'])),
                     ))
     print(f'{len(meta["windows"])} windows x {meta["windows"][0]["steps"]} decode steps, setting {json.dumps(meta["setting"])}, '
-          f'reallocation load option {meta["reallocation"]}; max |ours - reference| = {worst:.2e}\n')
+          f'reallocation {meta["reallocation"]}; max |ours - reference| = {worst:.2e}\n')
     bias = lambda e: float(np.linalg.norm(np.mean(e, axis=0)) / np.sqrt(np.mean([np.sum(x ** 2) for x in e])))
     for l in range(nL):
         stats[l][0]['bias_top'] = np.mean([bias(v[0]) for v in errs[l].values()])
