@@ -53,7 +53,7 @@ const md = [
     ...rows.map((r) => {
       const { kind, ratio, r: _r, k: _k, denseBelow, reallocation, ...opts } = r.setting === 'dense' ? {} : r.setting;
       const o = [...(reallocation ? [`reallocation ${reallocation === true ? 'all' : reallocation.join('+')}`] : []),
-        ...Object.entries(opts).map(([key, v]) => `${key} ${Array.isArray(v) ? v.join('+') : v}`)];
+        ...Object.entries(opts).map(([key, v]) => `${key} ${Array.isArray(v) ? v.join('+') || 'none' : v}`)];
       return [r.label, r.r === undefined ? '-' : String(r.r), r.k === undefined ? '-' : String(r.k), o.join(', ') || '-',
         r.perplexity.toFixed(3), `${((r.perplexity / dense - 1) * 100).toFixed(2)}%`, `${(r.fractionRead * 100).toFixed(1)}%`,
         ...(a.probe ? (r.layers ? [mean(r.layers, (l) => l.relErr).toFixed(4), mean(r.layers, (l) => l.recall).toFixed(3)] : ['-', '-']) : [])];

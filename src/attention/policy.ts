@@ -49,7 +49,7 @@ export const RATIO_SINKS = 4;
  * Whether a layer's SparQ steps apply mean-value reallocation when neither the setting nor the load option
  * says: every layer but the first, whose attention is spread so thinly that the mean V drowns its output
  * (docs/sparq.md section 8: on the default model, reallocation in layer 0 alone costs +51% perplexity at
- * 1/8, in layers 1-7 it takes the cost from +5.2% to +2.2%).
+ * 1/8, in layers 1-7 it takes the cost from +5.1% to +1.9%).
  */
 export function reallocatesByDefault(layer: number): boolean {
   return layer > 0;
