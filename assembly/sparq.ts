@@ -272,16 +272,64 @@ function foldLse(x: usize, n: i32, st: usize): void {
 }
 
 /**
- * Step 2a: positions for exact attention over S positions (the last one is the current token). The local
- * window l = k/4 previous positions and the current token are always taken; the other k - l come from
- * topk_select over rank[0, S - l - 1). Writes k + 1 indices to idx and returns k + 1 (needs k + 1 < S).
+ * Step 2a: positions for exact attention over S positions (the last one is the current token). The l
+ * positions before the current token, the current token, and the first `sinks` positions (attention sinks)
+ * are always taken; the other k - l - sinks come from topk_select over rank[sinks, S - l - 1). Writes the
+ * chosen positions, then the sinks, then the window to idx and returns their count, k + 1 (needs k + 1 < S
+ * and sinks <= k - l). With topP > 0 the chosen positions are then trimmed by sparq_budget (k is then the
+ * budget's upper bound). work: topk_work_bytes(S).
  */
-export function sparq_select(rank: usize, S: i32, k: i32, idx: usize, work: usize): i32 {
-  const l = k >> 2;
+export function sparq_select(rank: usize, S: i32, k: i32, l: i32, sinks: i32, idx: usize, work: usize,
+  z: usize, nrow: i32, zStride: i32, lse: usize, topP: f32, kMin: i32): i32 {
   const n = S - l - 1;
-  let c = topk_select(rank, n, k - l, idx, work);
+  let c = topk_select(rank + (<usize>sinks << 2), n - sinks, k - l - sinks, idx, work);
+  for (let j = 0; j < c && sinks > 0; j++) store<i32>(idx + (<usize>j << 2), load<i32>(idx + (<usize>j << 2)) + sinks);
+  const chosen = c;
+  for (let p = 0; p < sinks; p++) store<i32>(idx + (<usize>(c++) << 2), p);
   for (let p = n; p < S; p++) store<i32>(idx + (<usize>(c++) << 2), p);
-  return c;
+  return topP > 0 ? sparq_budget(z, nrow, zStride, lse, idx, chosen, c - chosen, topP, max(0, kMin - l - sinks), work) : c;
+}
+
+/**
+ * Adaptive budget: keeps the fewest of the `chosen` positions in idx (followed by `fixed` always-taken ones)
+ * that bring the approximate softmax mass of the kept set to topP, but at least kMin of them. The mass of
+ * position j is w_j = (1/nrow)·Σ_w e^(z_w[j] - max_w)/sum_w (the group's mean of its heads' approximate
+ * softmax, Eq. 9's temperature included; lse: the merged [nrow][2] pairs). The kept positions are those with
+ * w_j at or above a threshold found by bisection on the f32 bit patterns (order-preserving for w >= 0);
+ * they move to the front of idx in order, the fixed ones follow. Returns the new count. work: 4·chosen bytes.
+ */
+export function sparq_budget(z: usize, nrow: i32, zStride: i32, lse: usize, idx: usize, chosen: i32, fixed: i32,
+  topP: f32, kMin: i32, work: usize): i32 {
+  let covered: f32 = 0;
+  for (let c = 0; c < chosen + fixed; c++) {
+    const j = load<i32>(idx + (<usize>c << 2));
+    let w: f32 = 0;
+    for (let r = 0; r < nrow; r++) {
+      const st = lse + (<usize>(2 * r) << 2);
+      w += expCoarse(load<f32>(z + (<usize>(r * zStride + j) << 2)) - load<f32>(st)) / load<f32>(st, 4);
+    }
+    w /= <f32>nrow;
+    if (c < chosen) store<f32>(work + (<usize>c << 2), w);
+    else covered += w;
+  }
+  const need = topP - covered;
+  // largest threshold T whose kept set (w >= T) holds `need` and at least kMin positions
+  let lo: u32 = 0, hi: u32 = 0x7f800000;
+  while (lo < hi) {
+    const mid = lo + ((hi - lo + 1) >> 1);
+    let mass: f32 = 0, count = 0;
+    for (let c = 0; c < chosen; c++) {
+      const w = load<f32>(work + (<usize>c << 2));
+      if (reinterpret<u32>(w) >= mid) { mass += w; count++; }
+    }
+    if (mass >= need && count >= kMin) lo = mid; else hi = mid - 1;
+  }
+  let kept = 0;
+  for (let c = 0; c < chosen; c++) {
+    if (reinterpret<u32>(load<f32>(work + (<usize>c << 2))) >= lo) store<i32>(idx + (<usize>(kept++) << 2), load<i32>(idx + (<usize>c << 2)));
+  }
+  memory.copy(idx + (<usize>kept << 2), idx + (<usize>chosen << 2), <usize>fixed << 2);
+  return kept + fixed;
 }
 
 /**

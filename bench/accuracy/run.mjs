@@ -16,7 +16,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../dist/index.js';
-import { perplexityBySetting, greedyBySetting } from '../../dist/research/index.js';
+import { perplexityBySetting, greedyBySetting, passkeyBySetting, PASSKEY_DEPTHS as DEPTHS } from '../../dist/research/index.js';
 import { evalSettings, documentWindows, table } from '../../dist/cli/eval.js';
 
 const { values: a } = parseArgs({ options: {
@@ -29,8 +29,7 @@ if (!a.text) throw new Error('--text HELDOUT.txt is required');
 const lengths = a.lengths.split(',').map(Number);
 const nDocs = Number(a.docs), steps = Number(a.steps), trials = Number(a.passkey), repNew = Number(a['rep-new']);
 const REP_LEAD = 16;
-const DEPTHS = [0, 0.25, 0.5, 0.75, 1];
-const settings = evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16]);
+const settings = evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32]);
 const started = Date.now();
 
 const model = await loadModel(a.model, { contextLength: Math.max(...lengths), sparqLayout: true, kType: 'q8', vType: 'q8', kTType: a['kt-type'] });
@@ -39,12 +38,6 @@ const textIds = model.tokenize(readFileSync(a.text, 'utf8'), { addSpecial: false
 const fillerIds = a.filler ? model.tokenize(readFileSync(a.filler, 'utf8'), { addSpecial: false }) : textIds;
 const bos = tok.bos;
 const log = (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${m}\n`);
-
-/** Deterministic pseudo-random numbers (mulberry32) so runs are repeatable. */
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32; };
-}
 
 function perplexity(L) {
   const docs = documentWindows(textIds, bos, L, nDocs);
@@ -69,26 +62,7 @@ function repetition(L) {
 }
 
 function passkey(L) {
-  const rand = rng(L);
-  const question = model.tokenize(' What is the pass key? The pass key is', { addSpecial: false });
-  const hits = settings.map(() => 0);
-  let total = 0;
-  for (const depth of DEPTHS) {
-    for (let t = 0; t < trials; t++) {
-      const key = String(10000 + Math.floor(rand() * 90000));
-      const needle = model.tokenize(` The pass key is ${key}. Remember it.`, { addSpecial: false });
-      const fill = L - 8 - (bos === null ? 0 : 1) - needle.length - question.length;
-      const off = Math.floor(rand() * (fillerIds.length - fill));
-      const filler = fillerIds.slice(off, off + fill);
-      const at = Math.round(depth * fill);
-      const prompt = [...(bos === null ? [] : [bos]), ...filler.slice(0, at), ...needle, ...filler.slice(at), ...question];
-      greedyBySetting(model, prompt, 6, settings).forEach((got, si) => {
-        if (tok.decode(got).trim().startsWith(key)) hits[si]++;
-      });
-      total++;
-    }
-  }
-  return hits.map((h) => h / total);
+  return passkeyBySetting(model, fillerIds, { length: L, trials, settings });
 }
 
 const rows = [];

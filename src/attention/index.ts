@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { MAX_TASKS } from '../threads/layout.js';
 import { SparqStep, type SparqProbe } from './sparq.js';
 import { POSITION_PART, partsOf, weighParts } from './parts.js';
-import { resolveSparq, defaultReallocation, type AttentionSetting } from './policy.js';
+import { resolveSparq, reallocatesByDefault, type AttentionSetting } from './policy.js';
 
 export type { AttentionSetting } from './policy.js';
 export type { SparqProbe } from './sparq.js';
@@ -19,7 +19,7 @@ export interface AttentionOptions {
   /** Score scale, default 1/sqrt(headDim). */
   scale?: number;
   setting?: AttentionSetting;
-  /** SparQ mean-value reallocation (default: defaultReallocation). */
+  /** SparQ mean-value reallocation in every layer, or in none (default: reallocatesByDefault per layer). */
   reallocation?: boolean;
   /** Scores become softcap·tanh(score / softcap) (Gemma 2); 0 or absent: none. */
   softcap?: number;
@@ -34,7 +34,6 @@ export interface AttentionBuffersSpec {
   headDim: number;
   capacity: number;
   sparqLayout: boolean;
-  reallocation: boolean;
   threads: number;
 }
 
@@ -71,6 +70,8 @@ export class Attention {
   readonly scale: number;
   readonly softcap: number;
   readonly windows: readonly number[];
+  /** The load option: reallocation in every layer or none; undefined: reallocatesByDefault. */
+  readonly reallocation?: boolean;
   private readonly scratchBytes: number;
   private readonly sparq?: SparqStep;
   private readonly maxParts: number;
@@ -111,16 +112,16 @@ export class Attention {
     this.scale = opts.scale ?? 1 / Math.sqrt(headDim);
     this.softcap = opts.softcap ?? 0;
     this.windows = opts.windows ?? [];
+    this.reallocation = opts.reallocation;
     this.scratchBytes = rt.raw.attn_scratch_bytes(headDim);
     this.maxParts = partsOf(kv.capacity);
     this.partWeights = new Float64Array(this.maxParts);
     const spec: AttentionBuffersSpec = {
-      nHeads, nKVHeads, headDim, capacity: kv.capacity, sparqLayout: kv.sparqLayout,
-      reallocation: opts.reallocation ?? defaultReallocation(nHeads, nKVHeads), threads: rt.threads,
+      nHeads, nKVHeads, headDim, capacity: kv.capacity, sparqLayout: kv.sparqLayout, threads: rt.threads,
     };
     const own = Attention.buffers(rt.raw, spec)[0];
     this.ptr = rt.allocate(own.owner, own.buffers as Buffers<'scratch' | 'partOut' | 'partLse'>);
-    if (kv.sparqLayout) this.sparq = new SparqStep(rt, kv, spec, this.scale, this.ptr.scratch, this.softcap);
+    if (kv.sparqLayout) this.sparq = new SparqStep(rt, kv, { nHeads, reallocation: false }, this.scale, this.ptr.scratch, this.softcap);
   }
 
   /** Checks that `setting` can run on these caches: SparQ needs the SparQ layout. */
@@ -155,9 +156,10 @@ export class Attention {
       const setting = seq.setting;
       // a step whose window cuts the sequence runs dense over the window (W positions at most)
       const clipped = (this.windows[layer] ?? 0) > 0 && S > this.windows[layer];
-      const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S) : undefined;
+      const p = this.sparq && setting !== 'dense' && !clipped ? resolveSparq(setting, this.headDim, S, layer, this.kv.nLayers) : undefined;
       if (p && this.sparq) {
-        counters.bytesRead += this.sparq.run(layer, c, q, out, S, p.r, p.k);
+        const reallocation = p.reallocation ?? this.reallocation ?? reallocatesByDefault(layer);
+        counters.bytesRead += this.sparq.run(layer, c, q, out, S, p.r, p.k, { ...p, reallocation });
         counters.r = p.r;
         counters.k = p.k;
         return;

@@ -23,11 +23,27 @@ export interface SparqBuffersSpec {
   nKVHeads: number;
   headDim: number;
   capacity: number;
-  reallocation: boolean;
   threads: number;
 }
 
 type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'rank' | 'lse' | 'idx' | 'work';
+
+/** Options of one step beside r and k (see AttentionSetting). */
+export interface SparqStepOptions {
+  /** Mean-value reallocation in this step (default: the step's `reallocation`). */
+  reallocation?: boolean;
+  /** First positions always attended exactly, inside the budget k (default 0). */
+  sinks?: number;
+  /** Adaptive budget: keep the fewest selected positions whose approximate softmax mass reaches topP. */
+  topP?: number;
+  /** With topP, the smallest and largest k, as multiples of k (defaults ADAPTIVE_MIN, ADAPTIVE_MAX). */
+  kMin?: number;
+  kMax?: number;
+}
+
+/** Default bounds of an adaptive budget, as multiples of the setting's k. */
+export const ADAPTIVE_MIN = 0.25;
+export const ADAPTIVE_MAX = 4;
 
 export class SparqStep {
   /** r and k of the last step. */
@@ -36,8 +52,6 @@ export class SparqStep {
   readonly reallocation: boolean;
   private probe?: SparqProbe;
   private probeBuf = 0;
-  /** Per-head approximate logits are only needed for α with a group of several heads. */
-  private readonly perHead: boolean;
   private readonly ptr: Record<SparqBufferName, number>;
   private readonly maxParts: number;
   /** Per part, its weight in a merge (weighParts). */
@@ -61,7 +75,7 @@ export class SparqStep {
    */
   static buffers(k: Pick<KernelExports, 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>, s: SparqBuffersSpec): Buffers<SparqBufferName> {
     const d = s.headDim, g = s.nHeads / s.nKVHeads, S = s.capacity, nKV = s.nKVHeads;
-    const perHead = s.reallocation && g > 1;
+    const perHead = g > 1; // per-head rows serve reallocation and the adaptive budget
     const sets = SparqStep.sets(s);
     return {
       i1: 4 * d * nKV,
@@ -86,15 +100,14 @@ export class SparqStep {
     readonly scale: number, private readonly attnScratch: number, readonly softcap = 0) {
     const spec: SparqBuffersSpec = {
       nHeads: opts.nHeads, nKVHeads: kv.nKVHeads, headDim: kv.headDim, capacity: kv.capacity,
-      reallocation: opts.reallocation, threads: rt.threads,
+      threads: rt.threads,
     };
     const ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
     const d = kv.headDim;
     this.group = spec.nHeads / spec.nKVHeads;
-    this.reallocation = spec.reallocation;
-    this.perHead = this.reallocation && this.group > 1;
+    this.reallocation = opts.reallocation;
     this.sets = SparqStep.sets(spec);
-    this.ptr = this.perHead ? ptr : { ...ptr, rank: ptr.z };
+    this.ptr = ptr;
     this.maxParts = partsOf(kv.capacity);
     this.partWeights = new Float64Array(this.maxParts);
     this.scoresScratchBytes = rt.raw.sparq_scores_scratch_bytes();
@@ -103,11 +116,14 @@ export class SparqStep {
     this.counts = new Float64Array(kv.nKVHeads);
   }
 
-  /** KV head h's buffer set (z rows zStride = S apart, rank, lse, idx). */
-  private set(h: number): { z: number; rank: number; lse: number; idx: number } {
-    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr;
-    const zBytes = 4 * (this.perHead ? this.group : 1) * S;
-    return { z: b.z + s * zBytes, rank: b.rank + s * (this.perHead ? 4 * S : zBytes), lse: b.lse + s * 8 * this.group, idx: b.idx + s * 4 * S };
+  /**
+   * KV head h's buffer set (z rows zStride = S apart, rank, lse, idx); with perHead, g rows of z and a
+   * separate rank row, else one row of z that is the rank.
+   */
+  private set(h: number, perHead: boolean): { z: number; rank: number; lse: number; idx: number } {
+    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr, g = this.group;
+    const z = b.z + s * 4 * (g > 1 ? g : 1) * S;
+    return { z, rank: perHead ? b.rank + s * 4 * S : z, lse: b.lse + s * 8 * g, idx: b.idx + s * 4 * S };
   }
 
   /**
@@ -130,11 +146,23 @@ export class SparqStep {
     };
   }
 
-  /** SparQ attention of query q (f32 [nHeads][d]) at the last of S positions of `c` into out; returns cache bytes read. */
-  run(layer: number, c: KVCache, q: number, out: number, S: number, r: number, k: number): number {
+  /**
+   * SparQ attention of query q (f32 [nHeads][d]) at the last of S positions of `c` into out, selecting k + 1
+   * positions (or, with opts.topP, between kMin·k and kMax·k of them, capped below S); returns the cache
+   * bytes read, the gather's index lists included.
+   */
+  run(layer: number, c: KVCache, q: number, out: number, S: number, r: number, k: number, opts: SparqStepOptions = {}): number {
     const { rt, group: g, ptr: b0 } = this;
     const d = c.headDim;
-    const zRows = this.perHead ? g : 1;
+    const topP = opts.topP ?? 0;
+    const l = k >> 2;
+    const sinks = Math.min(opts.sinks ?? 0, k - l);
+    const kTop = topP > 0 ? Math.min(S - 2, Math.round(k * (opts.kMax ?? ADAPTIVE_MAX))) : k;
+    const kMin = topP > 0 ? Math.round(k * (opts.kMin ?? ADAPTIVE_MIN)) : 0;
+    const realloc = opts.reallocation ?? this.reallocation;
+    const needLse = realloc || topP > 0;
+    const perHead = needLse && g > 1;
+    const zRows = perHead ? g : 1;
     const nKV = c.nKVHeads;
     let bytes = 0;
     const parts = partsOf(S);
@@ -142,19 +170,19 @@ export class SparqStep {
     const lsePart = (h: number, p: number) => b0.lseParts + 8 * g * (h * this.maxParts + p);
     // step 1a on this thread (O(g·d) per head); 1b, part p of head h: positions [p·PART, min(S, (p + 1)·PART))
     for (let h = 0; h < nKV; h++) {
-      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, perHead: this.perHead ? 1 : 0, i1: i1(h), qc: qc(h), work: b0.work });
+      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, perHead: perHead ? 1 : 0, i1: i1(h), qc: qc(h), work: b0.work });
     }
     const scores = (t: number): KernelArgs<'sparq_scores'> => {
-      const h = Math.floor(t / parts), p = t % parts, b = this.set(h);
+      const h = Math.floor(t / parts), p = t % parts, b = this.set(h, perHead);
       return {
-        qc: this.perHead ? qc(h) + 4 * r : qc(h), nrow: zRows, i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId,
-        tiles: c.ktTiles, d, S: Math.min(S, (p + 1) * POSITION_PART), z: b.z, zStride: S, lse: this.reallocation ? lsePart(h, p) : 0,
-        sum: this.perHead ? b.rank : 0, p0: p * POSITION_PART, scratch: b0.scoresScratch,
+        qc: perHead ? qc(h) + 4 * r : qc(h), nrow: zRows, i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId,
+        tiles: c.ktTiles, d, S: Math.min(S, (p + 1) * POSITION_PART), z: b.z, zStride: S, lse: needLse ? lsePart(h, p) : 0,
+        sum: perHead ? b.rank : 0, p0: p * POSITION_PART, scratch: b0.scoresScratch,
       };
     };
     const mergeLse = (h: number) => {
-      if (!this.reallocation) return;
-      const dst = rt.f32At(this.set(h).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts), pw = this.partWeights;
+      if (!needLse) return;
+      const dst = rt.f32At(this.set(h, perHead).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts), pw = this.partWeights;
       for (let w = 0; w < zRows; w++) {
         dst[2 * w] = weighParts(src, (p) => 2 * (p * g + w), parts, pw);
         let sum = 0;
@@ -162,11 +190,15 @@ export class SparqStep {
         dst[2 * w + 1] = sum;
       }
     };
-    const select = (h: number): KernelArgs<'sparq_select'> => ({ rank: this.set(h).rank, S, k, idx: this.set(h).idx, work: b0.work });
-    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h).idx);
+    const select = (h: number): KernelArgs<'sparq_select'> => {
+      const b = this.set(h, perHead);
+      return { rank: b.rank, S, k: kTop, l, sinks, idx: b.idx, work: b0.work, z: b.z, nrow: zRows, zStride: S, lse: b.lse, topP, kMin };
+    };
+    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h, perHead).idx);
     const finish = (h: number) => {
-      const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
-      if (this.reallocation) {
+      const b = this.set(h, perHead), oh = out + 4 * h * g * d, cnt = this.counts[h];
+      bytes += 4 * cnt; // the index list the gather reads
+      if (realloc) {
         bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
       }
       if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);

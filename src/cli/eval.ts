@@ -1,8 +1,9 @@
 // `sparq eval`: perplexity of a model over a text under dense and SparQ decode-step attention, with per-layer
-// output error and top-k recall against exact attention, as one table (the paper's teacher-forced scoring).
+// output error and top-k recall against exact attention, and the pass-key task at the window length, as one
+// table (the paper's teacher-forced scoring).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { KType, VType } from '../kv/layout.js';
-import { perplexityBySetting, type EvalSetting, type PerplexityResult } from '../research/index.js';
+import { perplexityBySetting, passkeyBySetting, PASSKEY_DEPTHS, type EvalSetting, type PerplexityResult } from '../research/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import { modelSource } from './model-flags.js';
 import { loadingProgress } from './progress.js';
@@ -18,6 +19,8 @@ export interface EvalFlags {
   vType?: VType;
   ktType?: 'q4';
   probe: boolean;
+  /** Pass-key prompts per depth (0: none). */
+  passkey: number;
   json?: string;
 }
 
@@ -68,15 +71,19 @@ export async function runEval(flags: EvalFlags): Promise<number> {
       onDocument: (done, total) => process.stderr.write(`\rdocument ${done}/${total}`),
     });
     process.stderr.write('\n');
+    const passkey = flags.passkey > 0 ? passkeyBySetting(model, ids, { length, trials: flags.passkey, settings }) : undefined;
     const c = model.info.config;
     const header = `${flags.text}: ${docs.length} windows of ${length} tokens (dense prefill ${flags.prefill}, then ${flags.steps} ` +
       `teacher-forced decode steps); K ${flags.kType ?? 'q8'}${flags.ktType ? ` (K^T ${flags.ktType})` : ''}, V ${flags.vType ?? 'q8'}; ` +
-      `${c.nHeads} heads / ${c.nKVHeads} KV heads, d_h ${c.headDim}; ${((performance.now() - t0) / 1000).toFixed(1)} s`;
-    process.stdout.write(`${header}\n\n${formatTable(results)}\n`);
+      `${c.nHeads} heads / ${c.nKVHeads} KV heads, d_h ${c.headDim}` +
+      (passkey ? `; pass key: ${flags.passkey} prompt(s) of ${length} tokens at each depth ${PASSKEY_DEPTHS.join(', ')}` : '') +
+      `; ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    process.stdout.write(`${header}\n\n${formatTable(results, passkey)}\n`);
     if (flags.probe) process.stdout.write(`\n${formatLayers(results)}\n`);
     if (flags.json) {
       writeFileSync(flags.json, JSON.stringify({ text: flags.text, windows: docs.length, length, prefill: flags.prefill, steps: flags.steps,
-        kType: flags.kType ?? 'q8', vType: flags.vType ?? 'q8', ktType: flags.ktType ?? 'same', config: c, results }, null, 1) + '\n');
+        kType: flags.kType ?? 'q8', vType: flags.vType ?? 'q8', ktType: flags.ktType ?? 'same', config: c, passkeyPrompts: flags.passkey,
+        results: results.map((r, i) => ({ ...r, passkey: passkey?.[i] })) }, null, 1) + '\n');
     }
     return 0;
   } finally {
@@ -84,16 +91,17 @@ export async function runEval(flags: EvalFlags): Promise<number> {
   }
 }
 
-function formatTable(results: PerplexityResult[]): string {
+function formatTable(results: PerplexityResult[], passkey?: number[]): string {
   const dense = results.find((r) => r.setting === 'dense');
-  const rows = [['attention', 'r', 'k', 'perplexity', 'vs dense', 'bytes read', 'rel. error', 'top-k recall']];
-  for (const r of results) {
+  const rows = [['attention', 'r', 'k', 'perplexity', 'vs dense', 'bytes read', 'rel. error', 'top-k recall', ...(passkey ? ['pass key'] : [])]];
+  results.forEach((r, i) => {
     const layers = r.layers ?? [];
     const mean = (f: (l: { relErr: number; recall: number }) => number) => layers.length ? layers.reduce((s, l) => s + f(l), 0) / layers.length : NaN;
     rows.push([r.label, r.r === undefined ? '-' : String(r.r), r.k === undefined ? '-' : String(r.k), r.perplexity.toFixed(3),
       dense ? `${((r.perplexity / dense.perplexity - 1) * 100).toFixed(2)}%` : '-', `${(r.fractionRead * 100).toFixed(1)}%`,
-      layers.length ? mean((l) => l.relErr).toFixed(4) : '-', layers.length ? mean((l) => l.recall).toFixed(3) : '-']);
-  }
+      layers.length ? mean((l) => l.relErr).toFixed(4) : '-', layers.length ? mean((l) => l.recall).toFixed(3) : '-',
+      ...(passkey ? [`${(passkey[i] * 100).toFixed(0)}%`] : [])]);
+  });
   return table(rows);
 }
 

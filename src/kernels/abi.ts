@@ -428,12 +428,27 @@ export interface KernelExports {
   sparq_scores(qc: number, nrow: number, i1: number, r: number, kt: number, ktType: number, tiles: number, d: number, S: number, z: number, zStride: number, lse: number, sum: number, p0: number, scratch: number): number;
   /**
    * assembly/sparq.ts: Step 2a: positions for exact attention over S positions (the last one is the current
-   * token). The local window l = k/4 previous positions and the current token are always taken; the other k -
-   * l come from topk_select over rank[0, S - l - 1). Writes k + 1 indices to idx and returns k + 1 (needs k +
-   * 1 < S).
-   * (rank usize, S i32, k i32, idx usize, work usize)
+   * token). The l positions before the current token, the current token, and the first `sinks` positions
+   * (attention sinks) are always taken; the other k - l - sinks come from topk_select over rank[sinks, S - l
+   * - 1). Writes the chosen positions, then the sinks, then the window to idx and returns their count, k + 1
+   * (needs k + 1 < S and sinks <= k - l). With topP > 0 the chosen positions are then trimmed by sparq_budget
+   * (k is then the budget's upper bound). work: topk_work_bytes(S).
+   * (rank usize, S i32, k i32, l i32, sinks i32, idx usize, work usize, z usize, nrow i32, zStride i32, lse
+   * usize, topP f32, kMin i32)
    */
-  sparq_select(rank: number, S: number, k: number, idx: number, work: number): number;
+  sparq_select(rank: number, S: number, k: number, l: number, sinks: number, idx: number, work: number, z: number, nrow: number, zStride: number, lse: number, topP: number, kMin: number): number;
+  /**
+   * assembly/sparq.ts: Adaptive budget: keeps the fewest of the `chosen` positions in idx (followed by
+   * `fixed` always-taken ones) that bring the approximate softmax mass of the kept set to topP, but at least
+   * kMin of them. The mass of position j is w_j = (1/nrow)·Σ_w e^(z_w[j] - max_w)/sum_w (the group's mean of
+   * its heads' approximate softmax, Eq. 9's temperature included; lse: the merged [nrow][2] pairs). The kept
+   * positions are those with w_j at or above a threshold found by bisection on the f32 bit patterns
+   * (order-preserving for w >= 0); they move to the front of idx in order, the fixed ones follow. Returns the
+   * new count. work: 4·chosen bytes.
+   * (z usize, nrow i32, zStride i32, lse usize, idx usize, chosen i32, fixed i32, topP f32, kMin i32, work
+   * usize)
+   */
+  sparq_budget(z: number, nrow: number, zStride: number, lse: number, idx: number, chosen: number, fixed: number, topP: number, kMin: number, work: number): number;
   /**
    * assembly/sparq.ts: Step 3: mean-value reallocation for the g heads of a group, y_h = α_h·y_h + (1 -
    * α_h)·vsum/S with α_h = Σ_{j in idx} e^(z_h[j] - max_h) / sum_h (the approximate softmax mass of the
@@ -674,7 +689,8 @@ export const KERNEL_PARAMS = {
   sparq_query: ['q', 'g', 'd', 'r', 'scale', 'perHead', 'i1', 'qc', 'work'],
   sparq_scores_scratch_bytes: [],
   sparq_scores: ['qc', 'nrow', 'i1', 'r', 'kt', 'ktType', 'tiles', 'd', 'S', 'z', 'zStride', 'lse', 'sum', 'p0', 'scratch'],
-  sparq_select: ['rank', 'S', 'k', 'idx', 'work'],
+  sparq_select: ['rank', 'S', 'k', 'l', 'sinks', 'idx', 'work', 'z', 'nrow', 'zStride', 'lse', 'topP', 'kMin'],
+  sparq_budget: ['z', 'nrow', 'zStride', 'lse', 'idx', 'chosen', 'fixed', 'topP', 'kMin', 'work'],
   sparq_realloc: ['out', 'g', 'd', 'z', 'zStride', 'lse', 'idx', 'cnt', 'vsum', 'S'],
   topk_work_bytes: ['n'],
   topk_select: ['x', 'n', 'k', 'out', 'work'],
@@ -787,7 +803,8 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   sparq_query: (k, a) => k.sparq_query(a.q, a.g, a.d, a.r, a.scale, a.perHead, a.i1, a.qc, a.work),
   sparq_scores_scratch_bytes: (k, a) => k.sparq_scores_scratch_bytes(),
   sparq_scores: (k, a) => k.sparq_scores(a.qc, a.nrow, a.i1, a.r, a.kt, a.ktType, a.tiles, a.d, a.S, a.z, a.zStride, a.lse, a.sum, a.p0, a.scratch),
-  sparq_select: (k, a) => k.sparq_select(a.rank, a.S, a.k, a.idx, a.work),
+  sparq_select: (k, a) => k.sparq_select(a.rank, a.S, a.k, a.l, a.sinks, a.idx, a.work, a.z, a.nrow, a.zStride, a.lse, a.topP, a.kMin),
+  sparq_budget: (k, a) => k.sparq_budget(a.z, a.nrow, a.zStride, a.lse, a.idx, a.chosen, a.fixed, a.topP, a.kMin, a.work),
   sparq_realloc: (k, a) => k.sparq_realloc(a.out, a.g, a.d, a.z, a.zStride, a.lse, a.idx, a.cnt, a.vsum, a.S),
   topk_work_bytes: (k, a) => k.topk_work_bytes(a.n),
   topk_select: (k, a) => k.topk_select(a.x, a.n, a.k, a.out, a.work),
@@ -896,7 +913,8 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   sparq_query: (a, out, at) => { out[at + 0] = a.q; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.r; out[at + 4] = a.scale; out[at + 5] = a.perHead; out[at + 6] = a.i1; out[at + 7] = a.qc; out[at + 8] = a.work; },
   sparq_scores_scratch_bytes: (_a, _out, _at) => { },
   sparq_scores: (a, out, at) => { out[at + 0] = a.qc; out[at + 1] = a.nrow; out[at + 2] = a.i1; out[at + 3] = a.r; out[at + 4] = a.kt; out[at + 5] = a.ktType; out[at + 6] = a.tiles; out[at + 7] = a.d; out[at + 8] = a.S; out[at + 9] = a.z; out[at + 10] = a.zStride; out[at + 11] = a.lse; out[at + 12] = a.sum; out[at + 13] = a.p0; out[at + 14] = a.scratch; },
-  sparq_select: (a, out, at) => { out[at + 0] = a.rank; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.idx; out[at + 4] = a.work; },
+  sparq_select: (a, out, at) => { out[at + 0] = a.rank; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.idx; out[at + 6] = a.work; out[at + 7] = a.z; out[at + 8] = a.nrow; out[at + 9] = a.zStride; out[at + 10] = a.lse; out[at + 11] = a.topP; out[at + 12] = a.kMin; },
+  sparq_budget: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.nrow; out[at + 2] = a.zStride; out[at + 3] = a.lse; out[at + 4] = a.idx; out[at + 5] = a.chosen; out[at + 6] = a.fixed; out[at + 7] = a.topP; out[at + 8] = a.kMin; out[at + 9] = a.work; },
   sparq_realloc: (a, out, at) => { out[at + 0] = a.out; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.z; out[at + 4] = a.zStride; out[at + 5] = a.lse; out[at + 6] = a.idx; out[at + 7] = a.cnt; out[at + 8] = a.vsum; out[at + 9] = a.S; },
   topk_work_bytes: (a, out, at) => { out[at + 0] = a.n; },
   topk_select: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.n; out[at + 2] = a.k; out[at + 3] = a.out; out[at + 4] = a.work; },

@@ -13,7 +13,6 @@ import type { Weights, Tensor } from './weights.js';
 import type { BatchCore, AttentionStats, SequenceState, Span } from './core.js';
 import { KVCache, resolveKV, type KVSpec, type KType, type VType } from '../kv/cache.js';
 import { Attention, newCounters, type AttentionSetting, type SparqProbe } from '../attention/index.js';
-import { defaultReallocation } from '../attention/policy.js';
 import { linear, linearMany, embeddingRow } from './linear.js';
 import { activationBytes } from '../kernels/weight-kernels.js';
 import { ropeInvFreq } from './rope-freqs.js';
@@ -28,7 +27,7 @@ export interface DecoderOptions {
   /** Sequences that can be in the caches at once (each its own slot of contextLength positions; default 1). */
   maxSequences?: number;
   attention?: AttentionSetting;
-  /** SparQ mean-value reallocation; default on for MHA models, off for GQA (as the paper found). */
+  /** SparQ mean-value reallocation in every layer, or in none; default: every layer but the first (reallocatesByDefault). */
   reallocation?: boolean;
   /** Default: q8 with the SparQ layout, else f32. */
   kType?: KType;
@@ -39,12 +38,12 @@ export interface DecoderOptions {
   sparqLayout?: boolean;
 }
 
-/** DecoderOptions with every default decided: each cache's spec, the sequence count, attention and reallocation. */
+/** DecoderOptions with the defaults decided: each cache's spec, the sequence count, attention (reallocation stays per layer). */
 export interface DecoderSpec {
   kv: KVSpec;
   sequences: number;
   attention: AttentionSetting;
-  reallocation: boolean;
+  reallocation?: boolean;
 }
 
 /** Most sequences at once: every decode step gives each one a row, and a prefill chunk needs the rest. */
@@ -62,7 +61,7 @@ export function resolveDecoder(k: Pick<KernelExports, 'kv_qblock' | 'kv_row_byte
     nLayers: c.nLayers, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: opts.contextLength,
     kType: opts.kType ?? (sparq ? 'q8' : 'f32'), vType: opts.vType ?? (sparq ? 'q8' : 'f32'), sparqLayout: sparq, kTType: opts.kTType,
   });
-  return { kv, sequences, attention, reallocation: opts.reallocation ?? defaultReallocation(c.nHeads, c.nKVHeads) };
+  return { kv, sequences, attention, reallocation: opts.reallocation };
 }
 
 export type { SequenceState, Span } from './core.js';
@@ -112,7 +111,7 @@ export class Decoder implements BatchCore {
       ...Array.from({ length: spec.sequences }, (_, i) => ({ owner: `kv${i}`, buffers: KVCache.buffers(k, s) })),
       ...Attention.buffers(k, {
         nHeads: c.nHeads, nKVHeads: c.nKVHeads, headDim: c.headDim, capacity: s.capacity, sparqLayout: s.sparqLayout,
-        reallocation: spec.reallocation, threads,
+        threads,
       }),
       { owner: 'decoder', buffers: own },
     ];

@@ -38,6 +38,20 @@ export interface PerplexityOptions {
   onDocument?: (done: number, total: number) => void;
 }
 
+/**
+ * Rolls the cache back to `len` positions of `tokens` as a fresh dense prefill would leave it: a quantised
+ * transposed K keeps the grown scale of a tile that later positions touched, so the positions of a partly
+ * kept tile are stored again (otherwise each setting's result would depend on the settings run before it).
+ */
+function rollBack(dec: Decoder, tokens: readonly number[], len: number): void {
+  const exact = dec.exactLength(0, len);
+  dec.truncate(exact);
+  if (exact < len) {
+    dec.attentionSetting = 'dense';
+    dec.evaluate(tokens.slice(exact, len), exact);
+  }
+}
+
 /** ln Σ e^x, computed stably. */
 function logSumExp(x: Float32Array): number {
   let m = -Infinity;
@@ -74,7 +88,7 @@ export function perplexityBySetting(model: Model, docs: readonly (readonly numbe
       dec.evaluate(doc.slice(0, prefill), 0);
       settings.forEach((s, si) => {
         const a = acc[si];
-        dec.truncate(prefill);
+        rollBack(dec, doc, prefill);
         dec.attentionSetting = s.setting;
         const sparq = s.setting !== 'dense';
         if (sparq) dec.setAttentionProbe(opts.probe ? a.probe : undefined);
@@ -134,7 +148,7 @@ export function greedyBySetting(model: Model, prompt: readonly number[], maxNew:
     const base = prompt.length - 1;
     dec.evaluate(prompt.slice(0, base), 0);
     return settings.map((s) => {
-      dec.truncate(base);
+      rollBack(dec, prompt, base);
       dec.attentionSetting = s.setting;
       const out: number[] = [];
       let tok = prompt[base];

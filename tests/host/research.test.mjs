@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadModel, InvalidArgumentError } from '../../dist/index.js';
-import { perplexityBySetting, greedyBySetting } from '../../dist/research/index.js';
+import { perplexityBySetting, greedyBySetting, passkeyBySetting, PASSKEY_DEPTHS } from '../../dist/research/index.js';
 
 const dir = fileURLToPath(new URL('../fixtures/llama-mha-tied/', import.meta.url));
 const ref = JSON.parse(readFileSync(dir + 'reference.json', 'utf8'));
@@ -45,5 +45,19 @@ test('the research tools refuse a model while it generates', async () => {
     void gen.result; // reading the result starts the generation
     assert.throws(() => perplexityBySetting(model, [ids], { prefill: 64, settings: dense }), InvalidArgumentError);
     for await (const _ of gen) { /* drain */ }
+  } finally { model.dispose(); }
+});
+
+test('passkeyBySetting: one share per setting from trials x depths prompts of the asked length, the same for the same seed', async () => {
+  const model = await loadModel(dir, { contextLength: 256 });
+  try {
+    const filler = Array.from({ length: 400 }, (_, i) => 3 + (i % 200));
+    const settings = [...dense, { label: 'dense again', setting: 'dense' }];
+    const shares = passkeyBySetting(model, filler, { length: 128, trials: 1, settings });
+    assert.equal(shares.length, 2);
+    for (const x of shares) assert.ok(Number.isInteger(x * PASSKEY_DEPTHS.length) && x >= 0 && x <= 1, String(x));
+    assert.equal(shares[0], shares[1]);
+    assert.deepEqual(passkeyBySetting(model, filler, { length: 128, trials: 1, settings }), shares);
+    assert.throws(() => passkeyBySetting(model, filler.slice(0, 50), { length: 128, trials: 1, settings }), InvalidArgumentError);
   } finally { model.dispose(); }
 });

@@ -6,7 +6,7 @@ import { KVCache } from '../../dist/kv/cache.js';
 import { Attention, newCounters } from '../../dist/attention/index.js';
 import { SparqStep } from '../../dist/attention/sparq.js';
 import { POSITION_PART } from '../../dist/attention/parts.js';
-import { resolveSparq, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
+import { resolveSparq, ratioLayerBudget, reallocatesByDefault, MIN_K, SPARQ_MIN_SEQ } from '../../dist/attention/policy.js';
 import { runtime, lcg, randn, put, denseRef, maxAbsDiff } from './attention-ref.mjs';
 
 /** A one-layer SparQ-layout cache of S random positions; returns the runtime pieces and the stored rows. */
@@ -118,9 +118,41 @@ for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['G
   });
 }
 
-test('the decode policy: ratio recipe, the k floor, dense below the switch-off and when k covers S', () => {
-  assert.deepEqual(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 128, 16384), { r: 16, k: 1024 });
-  assert.deepEqual(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 64, 2048), { r: 8, k: MIN_K });
+test('GQA 4/2 d 16, S = 2 parts + 300, sinks and an adaptive budget: bitwise the same on 1 and 2 threads', async () => {
+  const shape = { nHeads: 4, nKV: 2, d: 16 }, S = 2 * POSITION_PART + 300;
+  const outs = [];
+  for (const threads of [1, 2]) {
+    const { rt, cache, qp, op } = await setup({ ...shape, S, seed: 9, threads, kType: 'q8', vType: 'q8' });
+    const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: false }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+    step.run(0, cache, qp, op, S, 4, 256, { sinks: 4, topP: 0.8 });
+    outs.push(Float32Array.from(rt.f32At(op, shape.nHeads * shape.d)));
+    rt.dispose();
+  }
+  assert.deepEqual(outs[1], outs[0]);
+});
+
+test('the decode policy: ratio recipe, the k floor, dense below the switch-off, when k covers S and in dense layers', () => {
+  const rk = (p) => p && { r: p.r, k: p.k };
+  assert.deepEqual(rk(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 128, 16384)), { r: 16, k: 1024 });
+  assert.deepEqual(rk(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 64, 2048)), { r: 8, k: MIN_K });
+  assert.equal(resolveSparq({ kind: 'sparq', ratio: 1 / 8, denseLayers: [0, 3] }, 64, 4096, 3), undefined);
+  assert.deepEqual(rk(resolveSparq({ kind: 'sparq', ratio: 1 / 8, denseLayers: [0, 3] }, 64, 4096, 1)), { r: 8, k: 256 });
+  assert.equal(resolveSparq({ kind: 'sparq', ratio: 1 / 8, sinks: 4, topP: 0.9 }, 64, 4096).sinks, 4);
+  assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, sinks: -1 }, 64, 4000), /sinks/);
+  assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, topP: 1.5 }, 64, 4000), /topP/);
+  assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, denseLayers: [-1] }, 64, 4000), /denseLayers/);
+  assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 1 / 8, topP: 0.9, kMin: 2, kMax: 1 }, 64, 4000), /kMin/);
+  // a ratio setting's defaults: sinks, three times the rows in the first layer and the rest shared by the others
+  const at = (layer, setting = { kind: 'sparq', ratio: 1 / 8 }) => resolveSparq(setting, 64, 4096, layer, 8);
+  assert.deepEqual([at(0).k, at(1).k, at(7).k, at(1).sinks], [768, 183, 183, 4]);
+  assert.deepEqual([at(0, { kind: 'sparq', ratio: 1 / 8, layerBudget: [], sinks: 0 }).k, at(0, { kind: 'sparq', ratio: 1 / 8, sinks: 0 }).sinks], [256, 0]);
+  assert.equal(ratioLayerBudget(0, 8) + 7 * ratioLayerBudget(3, 8), 8);
+  assert.equal(ratioLayerBudget(0, 5), 1);
+  // an {r, k} setting means what it says
+  assert.deepEqual([at(0, { kind: 'sparq', r: 8, k: 256 }).k, at(0, { kind: 'sparq', r: 8, k: 256 }).sinks], [256, 0]);
+  assert.deepEqual([0, 1, 7].map(reallocatesByDefault), [false, true, true]);
+  assert.deepEqual([0, 2].map((l) => at(l, { kind: 'sparq', ratio: 1 / 8, reallocation: [2] }).reallocation), [false, true]);
+  assert.equal(at(2).reallocation, undefined);
   assert.equal(resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 64, SPARQ_MIN_SEQ - 1), undefined);
   assert.equal(resolveSparq({ kind: 'sparq', r: 8, k: 4000 }, 64, 4000), undefined);
   assert.throws(() => resolveSparq({ kind: 'sparq', ratio: 0 }, 64, 4000));

@@ -1,7 +1,8 @@
 // SparQ step kernels against scalar references: the group's shared components and temperatures
 // (sparq_query), the approximate scores and their log-sum-exp over f32 and q8 transposed tiles
-// (sparq_scores, partial last tile included), and the selection with the local window (sparq_select).
-import { sparq_query, sparq_scores, sparq_scores_scratch_bytes, sparq_select } from '../../assembly/sparq';
+// (sparq_scores, partial last tile included), the selection with the local window and attention sinks
+// (sparq_select), and the adaptive budget (sparq_budget).
+import { sparq_query, sparq_scores, sparq_scores_scratch_bytes, sparq_select, sparq_budget } from '../../assembly/sparq';
 import { kv_store_t } from '../../assembly/kv_cache';
 import { kv_tile_code_bytes, KT_TILE, KT_GROUP, KV_SCALE_BYTES } from '../../assembly/kv_layout';
 import { F32, KV_Q8 } from '../../assembly/types';
@@ -112,26 +113,86 @@ describe('sparq_scores', () => {
 });
 
 describe('sparq_select', () => {
-  it('k - l best of the older positions plus the l = k/4 newest and the current token', () => {
-    const S = 500, k = 40;
-    const rank = fa(S), idx = fa(S), work = heap.alloc(<usize>topk_work_bytes(S));
-    for (let j = 0; j < S; j++) store<f32>(rank + (<usize>j << 2), <f32>((j * 7919) % 1000));
-    const cnt = sparq_select(rank, S, k, idx, work);
-    expect(cnt).toBe(k + 1);
-    const l = k / 4, n = S - l - 1;
-    // the forced tail, then the rest all from [0, n) with values >= the (k-l)-th largest of [0, n)
-    let ok = 1;
-    for (let p = 0; p <= l; p++) if (load<i32>(idx + (<usize>(k - l + p) << 2)) != n + p) ok = 0;
-    let minIn: f32 = Infinity;
-    for (let c = 0; c < k - l; c++) {
-      const j = load<i32>(idx + (<usize>c << 2));
-      if (j >= n) ok = 0;
-      minIn = min(minIn, load<f32>(rank + (<usize>j << 2)));
+  it('k - l - sinks best of positions [sinks, S - l - 1), then the sinks, the l = k/4 newest and the current token', () => {
+    const S = 500, k = 40, l = k / 4;
+    const sinkCases: i32[] = [0, 3];
+    for (let c = 0; c < sinkCases.length; c++) {
+      const sinks = sinkCases[c];
+      const rank = fa(S), idx = fa(S), work = heap.alloc(<usize>topk_work_bytes(S));
+      for (let j = 0; j < S; j++) store<f32>(rank + (<usize>j << 2), <f32>((j * 7919) % 1000));
+      const cnt = sparq_select(rank, S, k, l, sinks, idx, work, 0, 0, 0, 0, 0, 0);
+      expect(cnt).toBe(k + 1);
+      const n = S - l - 1, top = k - l - sinks;
+      let ok = 1;
+      for (let p = 0; p < sinks; p++) if (load<i32>(idx + (<usize>(top + p) << 2)) != p) ok = 0;
+      for (let p = 0; p <= l; p++) if (load<i32>(idx + (<usize>(top + sinks + p) << 2)) != n + p) ok = 0;
+      let minIn: f32 = Infinity;
+      for (let m = 0; m < top; m++) {
+        const j = load<i32>(idx + (<usize>m << 2));
+        if (j < sinks || j >= n) ok = 0;
+        minIn = min(minIn, load<f32>(rank + (<usize>j << 2)));
+      }
+      let above = 0;
+      for (let j = sinks; j < n; j++) if (load<f32>(rank + (<usize>j << 2)) > minIn) above++;
+      expect(ok).toBe(1);
+      expect(above).toBeLessThan(top);
+      heap.free(rank); heap.free(idx); heap.free(work);
     }
-    let above = 0;
-    for (let j = 0; j < n; j++) if (load<f32>(rank + (<usize>j << 2)) > minIn) above++;
-    expect(ok).toBe(1);
-    expect(above).toBeLessThan(k - l);
-    heap.free(rank); heap.free(idx); heap.free(work);
+  });
+});
+
+// The mass of position j as sparq_budget defines it, in f64.
+function massOf(z: usize, nrow: i32, S: i32, lse: usize, j: i32): f64 {
+  let w: f64 = 0;
+  for (let r = 0; r < nrow; r++) {
+    w += Math.exp(<f64>load<f32>(z + (<usize>(r * S + j) << 2)) - <f64>load<f32>(lse + (<usize>(2 * r) << 2))) / <f64>load<f32>(lse + (<usize>(2 * r + 1) << 2));
+  }
+  return w / <f64>nrow;
+}
+
+describe('sparq_budget', () => {
+  it('keeps the fewest highest-mass candidates reaching topP (at least kMin), then the fixed positions', () => {
+    const S = 600, nrow = 3, chosen = 200, fixed = 5;
+    const z = fa(nrow * S), lse = fa(2 * nrow), idx = fa(S), work = fa(S);
+    for (let r = 0; r < nrow; r++) {
+      let m: f64 = -Infinity, sum: f64 = 0;
+      for (let j = 0; j < S; j++) { const x = rnd() * 4; store<f32>(z + (<usize>(r * S + j) << 2), x); m = Math.max(m, x); }
+      for (let j = 0; j < S; j++) sum += Math.exp(<f64>load<f32>(z + (<usize>(r * S + j) << 2)) - m);
+      store<f32>(lse + (<usize>(2 * r) << 2), <f32>m);
+      store<f32>(lse + (<usize>(2 * r + 1) << 2), <f32>sum);
+    }
+    const tops: f32[] = [0.05, 0.3, 0.6, 0.99];
+    const mins: i32[] = [0, 0, 10, 0];
+    for (let c = 0; c < tops.length; c++) {
+      // candidates: every third position; fixed: the last five
+      for (let m = 0; m < chosen; m++) store<i32>(idx + (<usize>m << 2), 3 * m);
+      for (let m = 0; m < fixed; m++) store<i32>(idx + (<usize>(chosen + m) << 2), S - fixed + m);
+      let fixedMass: f64 = 0;
+      for (let m = 0; m < fixed; m++) fixedMass += massOf(z, nrow, S, lse, S - fixed + m);
+      const cnt = sparq_budget(z, nrow, S, lse, idx, chosen, fixed, tops[c], mins[c], work);
+      const kept = cnt - fixed;
+      let ok = 1;
+      for (let m = 0; m < fixed; m++) if (load<i32>(idx + (<usize>(kept + m) << 2)) != S - fixed + m) ok = 0;
+      // kept: distinct candidates, each with at least the mass of every dropped candidate
+      let keptMass: f64 = 0, minKept: f64 = Infinity;
+      const isKept = new StaticArray<bool>(S);
+      for (let m = 0; m < kept; m++) {
+        const j = load<i32>(idx + (<usize>m << 2));
+        if (j % 3 != 0 || isKept[j]) ok = 0;
+        isKept[j] = true;
+        const w = massOf(z, nrow, S, lse, j);
+        keptMass += w; minKept = Math.min(minKept, w);
+      }
+      let maxDropped: f64 = 0;
+      for (let m = 0; m < chosen; m++) if (!isKept[3 * m]) maxDropped = Math.max(maxDropped, massOf(z, nrow, S, lse, 3 * m));
+      expect(ok).toBe(1);
+      expect(kept).toBeGreaterThanOrEqual(mins[c]);
+      expect(maxDropped).toBeLessThanOrEqual(minKept);
+      const need = <f64>tops[c] - fixedMass;
+      // enough mass (or all candidates), and without the smallest kept one it would not be (unless kMin binds)
+      expect(keptMass >= need - 1e-5 || kept == chosen).toBe(true);
+      expect(kept <= mins[c] || keptMass - minKept < need + 1e-5).toBe(true);
+    }
+    heap.free(z); heap.free(lse); heap.free(idx); heap.free(work);
   });
 });
