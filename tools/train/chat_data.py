@@ -4,6 +4,8 @@ A conversation is laid out exactly as the GGUF chat template renders it (chat_vo
 
     <|bos|><|im_start|>user\\n{passage}\\n\\n{question}<|im_end|>\\n<|im_start|>assistant\\n{answer}<|im_end|>\\n ...
 
+(the passage and question are split by '\\n\\n', '\\n' or, as when a document is pasted on one line, ' ').
+
 Tasks (the passage is 256-3,500 tokens of training text at 4K rows, shorter in short rows):
   passkey  " The pass key is 68231. Remember it." at a random depth; "What is the pass key?" ->
            "The pass key is 68231."
@@ -161,7 +163,8 @@ class ChatMaker:
                             turns.append(qa)
         toks, marks = [0], [1.0]  # marks[i]: 2 for answer tokens (and their <|im_end|>), else 1
         for i, (q, ans) in enumerate(turns):
-            user_text = self.enc('\n\n' + q) if i == 0 else self.enc(q)
+            sep = ('\n\n', '\n', ' ')[int(rng.choice(3, p=[0.6, 0.1, 0.3]))]  # ' ': a document pasted on one line
+            user_text = self.enc(sep + q) if i == 0 else self.enc(q)
             user = self.user + (list(doc) if i == 0 else []) + user_text
             seg_u = [IM_START] + user + [IM_END] + self.nl + [IM_START] + self.asst
             toks += seg_u + list(ans) + [IM_END] + self.nl
