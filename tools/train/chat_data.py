@@ -110,7 +110,7 @@ class ChatMaker:
         """A copy question on `doc` (tokens): the quote is 6-12 tokens from a word start to a word end; the
         answer is the quote and the passage's next 32 or more tokens, cut after the first sentence end past
         those 32 (at most 80 tokens in all)."""
-        ws = np.flatnonzero(self.rm.word_start[np.array(doc[:max(1, len(doc) - 48)], dtype=np.int64)])
+        ws = np.flatnonzero(self.rm.word_start[np.array(doc[:max(1, len(doc) - 80)], dtype=np.int64)])
         if len(ws) == 0:
             return None
         s = int(rng.choice(ws))
