@@ -51,8 +51,29 @@ test('templates from an HF directory (tokenizer_config.json list and chat_templa
   }
 });
 
-test('a model without a chat template: chat() says how to pass one', async () => {
+test('the default model has its own ChatML template and stops a reply at <|im_end|> (its end-of-turn id)', async () => {
   const model = await loadModel(DEFAULT, { threads: 1, contextLength: 64 });
+  try {
+    assert.deepEqual([...model.chatTemplates.keys()], ['default']);
+    const messages = [{ role: 'user', content: 'hi' }];
+    assert.equal(model.applyChatTemplate(messages), '<|bos|><|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    const ids = model.tokenize(model.applyChatTemplate(messages), { addSpecial: false, parseSpecial: true });
+    const end = model.tokenize('<|im_end|>', { addSpecial: false, parseSpecial: true });
+    assert.equal(end.length, 1);
+    assert.equal(ids.filter((id) => id === end[0]).length, 1);
+    assert.ok(model.tokenizer.stopIds.has(end[0]));
+    assert.ok(model.tokenizer.stopIds.has(model.tokenizer.eos));
+    // the file names it as its end-of-turn token
+    const { decodeGGUF } = await import('../fuzz/gguf-codec.mjs');
+    const eot = decodeGGUF(new Uint8Array(readFileSync(DEFAULT))).kvs.find((kv) => kv.key === 'tokenizer.ggml.eot_token_id');
+    assert.equal(eot?.value, end[0]);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('a model without a chat template: chat() says how to pass one', async () => {
+  const model = await loadModel(GQA, { threads: 1, contextLength: 64 });
   try {
     assert.equal(model.chatTemplates.size, 0);
     assert.throws(() => model.chat([{ role: 'user', content: 'hi' }]), (e) => e instanceof UnsupportedError && /chatTemplate/.test(e.message));

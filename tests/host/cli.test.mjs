@@ -144,6 +144,30 @@ test('chat with stdin not a terminal: one reply per input line, the same replies
   }
 });
 
+test('chat on the embedded model, offline, with its own template: a question over a pasted document is answered from it', async () => {
+  const model = fileURLToPath(new URL('../../models/default.gguf', import.meta.url));
+  // One input line: a document of about 300 tokens with a pass key in its middle, then the question. The key
+  // appears nowhere else, so the reply can only hold it by reading the document.
+  const key = '40718';
+  const before = 'The harbour town woke slowly that winter. Fishing boats lay at their moorings, and the men who owned them stood in ' +
+    'the doorways of the sheds talking of the weather, of prices at the market, and of the new road that the council had promised ' +
+    'for many years and had never built. The schoolmaster walked down the hill at eight, as he always did, with his books under his ' +
+    'arm and his collar turned up against the wind. In the square the baker had already sold half of his bread, and the post office ' +
+    'was open, though nobody came for letters until the coach arrived at noon. Old Mrs. Penrose sat at her window and counted the ' +
+    'people who passed, for she liked to know who was about and who was not, and she wrote their names in a little book.';
+  const after = 'At noon the coach came in from the north, late as usual, and the driver said that the river had risen in the night and ' +
+    'covered the lower road. The passengers were two farmers, a young clergyman on his way to a new parish, and a lady in grey who ' +
+    'asked for the inn and said nothing more. By evening the wind had dropped, the boats went out on the tide, and the lamps were lit ' +
+    'one by one along the quay, while the schoolmaster sat by his fire and corrected the exercises of thirty children who had ' +
+    'learned, that day, a little about the rivers of Europe and a great deal about the snow.';
+  const line = `${before} The pass key is ${key}. Remember it. ${after} What is the pass key?`;
+  const r = await sparqWithInput(line + '\n', 'chat', '-m', model, '-t', '0', '-n', '16', '--threads', '1', '-c', '1024');
+  assert.equal(r.code, 0, r.stderr);
+  const reply = r.stdout.trim();
+  assert.equal(r.stdout.split('\n').filter((l) => l.trim()).length, 1, `one reply line expected, got ${JSON.stringify(r.stdout)}`);
+  assert.ok(reply.includes(key), `the reply ${JSON.stringify(reply)} does not hold the pass key ${key}`);
+});
+
 test('chat and serve are listed with their options; serve refuses a missing template file with one line', async () => {
   const help = await sparq('--help');
   assert.match(help.stdout, /chat/);
