@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The default model's chat tasks over long documents, dense against SparQ (issue 19), in chat form: the model's
+// The default model's chat tasks over long documents, dense against SparQ, in chat form: the model's
 // own template renders one user turn (a held-out passage, then the question) and the assistant's reply is
 // generated greedily. The prompt goes through a dense prefill; its last token and every generated token are
 // decode steps through the setting under test (as the paper scores its tasks).
@@ -154,7 +154,7 @@ const md = [
   table([['context', 'attention', 'pass key', 'vs dense', 'key-value', 'vs dense', 'copying (exact)', 'vs dense', 'perplexity'],
     ...rows.map((r) => [String(r.length), r.setting, pct(r.passkey), pct(r.vsDense.passkey), pct(r.kv), pct(r.vsDense.kv), pct(r.copy), pct(r.vsDense.copy),
       Number.isFinite(r.perplexity) ? r.perplexity.toFixed(2) : '-'])]),
-  '', ...(goals.length ? ['| goal (issue 19) | measured | |', '|---|---|---|', ...goals, ''] : []),
+  '', ...(goals.length ? ['| goal | measured | |', '|---|---|---|', ...goals, ''] : []),
   'First reply of each task (dense and SparQ 1/8):', '',
   ...examples.map((e) => `- ${e.length} ${e.task}: dense ${JSON.stringify(e.dense)}; 1/8 ${JSON.stringify(e.sparq8)}`), '',
 ].join('\n');
