@@ -18,6 +18,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { fillRandomRows } from './lib/random-cache.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const peerEntry = join(root, 'bench', 'peers', 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
@@ -74,7 +75,7 @@ async function childOurs(file, depth, bs) {
   const model = await loadModel(file, { threads, maxSequences: B, contextLength: depth + rounds * 2 * (steps + 1) * bs.length + 8,
     sparqLayout: true, kType: 'q8', vType: 'q8' });
   const dec = decoderOf(model);
-  fill(dec, 0, depth);
+  fillRandomRows(dec, 0, depth);
   for (let s = 1; s < B; s++) dec.copyPrefix(0, s, depth);
   const pos = new Array(B).fill(depth);
   const states = Array.from({ length: B }, () => ({ dense: { setting: 'dense', counters: newCounters() }, sparq: { setting: SPARQ, counters: newCounters() } }));
@@ -98,25 +99,6 @@ async function childOurs(file, depth, bs) {
   const out = {};
   for (const b of bs) out[b] = { dense: median(runs[b].dense), sparq: median(runs[b].sparq) };
   process.stdout.write(JSON.stringify(out) + '\n');
-}
-
-/** Random K/V rows at positions [0, S) of every layer of slot `seq`, through the cache's store path. */
-function fill(dec, seq, S) {
-  const rt = dec.rt, cache = dec.caches[seq], cfg = dec.config;
-  const width = cfg.nKVHeads * cfg.headDim, chunk = 256;
-  const mark = rt.mark();
-  const k = rt.alloc('bench', 4 * width * chunk), v = rt.alloc('bench', 4 * width * chunk);
-  let x = 12345;
-  const rand = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return (x / 2 ** 32) * 2 - 1; };
-  for (let l = 0; l < cfg.nLayers; l++) {
-    for (let p = 0; p < S; p += chunk) {
-      const n = Math.min(chunk, S - p);
-      const kv = rt.f32At(k, width * n), vv = rt.f32At(v, width * n);
-      for (let i = 0; i < kv.length; i++) { kv[i] = rand() * 2; vv[i] = rand(); }
-      cache.store(l, p, k, v, n);
-    }
-  }
-  rt.release(mark);
 }
 
 /** node-llama-cpp's aggregate decode tok/s for each B, max(B) sequences prefilled to `depth`. */

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readBandwidth } from './lib/read-bandwidth.mjs';
+import { fillRandomRows } from './lib/random-cache.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({ options: {
@@ -41,7 +42,7 @@ const model = await loadModel(file, { contextLength: lengths[0] + steps + 2, spa
 // The engine has no public "fill the cache" call (session restore will be one); the benchmark reaches the
 // decoder directly for it.
 const dec = decoderOf(model);
-fillCache(dec, lengths[0]);
+fillRandomRows(dec, 0, lengths[0]);
 
 const settings = [
   { label: 'dense', setting: 'dense' },
@@ -85,21 +86,3 @@ writeFileSync(`${a.out}.json`, JSON.stringify({ date: new Date().toISOString(), 
   weightBytes: info.weightBytes, kvBytesPerToken: info.kvBytesPerToken, steps, rows }, null, 1) + '\n');
 process.stdout.write(md);
 
-/** Random K/V rows for positions [0, S) of every layer, stored through KVCache.store (which also fills K^T and the V sums). */
-function fillCache(dec, S) {
-  const rt = dec.rt, cache = dec.cache, cfg = dec.config;
-  const width = cfg.nKVHeads * cfg.headDim, chunk = 256;
-  const mark = rt.mark();
-  const k = rt.alloc('test', 4 * width * chunk), v = rt.alloc('test', 4 * width * chunk);
-  let seed = 12345;
-  const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed / 2 ** 32) * 2 - 1; };
-  for (let l = 0; l < cfg.nLayers; l++) {
-    for (let p = 0; p < S; p += chunk) {
-      const n = Math.min(chunk, S - p);
-      const kv = rt.f32At(k, width * n), vv = rt.f32At(v, width * n);
-      for (let i = 0; i < kv.length; i++) { kv[i] = rand() * 2; vv[i] = rand(); }
-      cache.store(l, p, k, v, n);
-    }
-  }
-  rt.release(mark);
-}
