@@ -42,9 +42,9 @@ export function x4_bytes(type: i32, rows: i32, cols: i32): usize {
   }
 }
 
-/** Values k..k+15 of the Q8_0 block at p, 0 for a missing row (p = 0). */
+/** 16 bytes at offset off of the block at p, 0 for a missing row. */
 // @ts-ignore: decorator
-@inline function q8x16(p: usize, k: usize): v128 { return p == 0 ? i32x4.splat(0) : v128.load(p + Q8_0_QS + k); }
+@inline function bytes16(p: usize, off: usize): v128 { return p == 0 ? i32x4.splat(0) : v128.load(p + off); }
 
 /**
  * Writes the 4 chunks of values k..k+15 of 4 rows' Q8_0 blocks at dst. Chunk c holds, for row r, values
@@ -53,7 +53,7 @@ export function x4_bytes(type: i32, rows: i32, cols: i32): usize {
  */
 // @ts-ignore: decorator
 @inline function q8Chunks(dst: usize, p0: usize, p1: usize, p2: usize, p3: usize, k: usize): void {
-  const r0 = q8x16(p0, k), r1 = q8x16(p1, k), r2 = q8x16(p2, k), r3 = q8x16(p3, k);
+  const r0 = bytes16(p0, Q8_0_QS + k), r1 = bytes16(p1, Q8_0_QS + k), r2 = bytes16(p2, Q8_0_QS + k), r3 = bytes16(p3, Q8_0_QS + k);
   const s0 = v128.shuffle<i32>(r0, r1, 0, 4, 1, 5), s1 = v128.shuffle<i32>(r2, r3, 0, 4, 1, 5);
   const s2 = v128.shuffle<i32>(r0, r1, 2, 6, 3, 7), s3 = v128.shuffle<i32>(r2, r3, 2, 6, 3, 7);
   q8Chunk(dst, v128.shuffle<i64>(s0, s1, 0, 2));
@@ -72,9 +72,6 @@ export function x4_bytes(type: i32, rows: i32, cols: i32): usize {
 // @ts-ignore: decorator
 @inline function half(p: usize, off: usize): u16 { return p == 0 ? 0 : load<u16>(p + off); }
 
-/** 16 bytes at offset off of the block at p, 0 for a missing row. */
-// @ts-ignore: decorator
-@inline function bytes16(p: usize, off: usize): v128 { return p == 0 ? i32x4.splat(0) : v128.load(p + off); }
 // @ts-ignore: decorator
 @inline function lowNibbles(q: v128): v128 { return v128.and(q, i8x16.splat(0x0f)); }
 // @ts-ignore: decorator

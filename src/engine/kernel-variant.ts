@@ -5,7 +5,7 @@
 // speed only. Decided once per process, before any model is loaded.
 import { host } from '../platform/host.js';
 import type { KernelVariant } from '../platform/host-api.js';
-import { instantiateKernels, MAX_PAGES } from '../kernels/instantiate.js';
+import { sizingKernels } from '../kernels/instantiate.js';
 
 /**
  * The smallest module using i32x4.relaxed_dot_i8x16_i7x16_add_s: one function () -> v128 that applies it to
@@ -33,7 +33,7 @@ export function kernelVariant(): Promise<KernelVariant> {
 async function relaxedPasses(): Promise<boolean> {
   if (!WebAssembly.validate(RELAXED_PROBE)) return false;
   try {
-    const kernels = await instantiateKernels(await host.kernelModule('relaxed'), new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES }));
+    const kernels = await sizingKernels(await host.kernelModule('relaxed')); // a throwaway instance; the check uses its static buffer
     return kernels.relaxed_selfcheck() === 1;
   } catch {
     return false; // not shipped here, or not compilable: the portable build

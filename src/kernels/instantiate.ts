@@ -25,7 +25,7 @@ export async function instantiateKernels(source: WebAssembly.Module | Uint8Array
   return exports as unknown as KernelExports;
 }
 
-/** An instance on its own one-page memory, for the kernels' size functions. */
+/** An instance on its own one-page memory, for the kernels' size functions and the relaxed build's self-check. */
 export function sizingKernels(source: WebAssembly.Module | Uint8Array): Promise<KernelExports> {
   return instantiateKernels(source, new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES }));
 }
