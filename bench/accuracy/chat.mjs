@@ -16,7 +16,9 @@
 // k = max(128, ratio·S/2)), on one q8 K/V cache.
 //
 // usage: node bench/accuracy/chat.mjs [--model models/default.gguf] --text HELDOUT.txt [--lengths 1024,2048,4096]
-//          [--n 8] [--ppl-docs 2] [--steps 128] [--threads 1] [--name NAME]
+//          [--n 8] [--ppl-docs 2] [--steps 128] [--threads 1] [--name NAME] [--tasks passkey,kv,copy]
+//          [--set 'LABEL=SETTING_JSON' ...]   (extra settings after dense and the four ratios, e.g.
+//          --set '1/8 r16 k128={"kind":"sparq","r":16,"k":128}'; "denseBelow": 0 is added)
 //        writes bench/results/chat-NAME.json and .md
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -30,11 +32,16 @@ const { values: a } = parseArgs({ options: {
   lengths: { type: 'string', default: '1024,2048,4096' }, n: { type: 'string', default: '8' },
   'ppl-docs': { type: 'string', default: '2' }, steps: { type: 'string', default: '128' },
   threads: { type: 'string', default: '1' }, name: { type: 'string', default: 'default' },
+  tasks: { type: 'string', default: 'passkey,kv,copy' }, set: { type: 'string', multiple: true, default: [] },
 } });
 if (!a.text) throw new Error('--text HELDOUT.txt is required');
 const lengths = a.lengths.split(',').map(Number);
 const N = Number(a.n), pplDocs = Number(a['ppl-docs']), steps = Number(a.steps);
-const settings = evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16]);
+const settings = [...evalSettings([1 / 2, 1 / 4, 1 / 8, 1 / 16]), ...a.set.map((s) => {
+  const at = s.indexOf('=');
+  return { label: s.slice(0, at), setting: { kind: 'sparq', denseBelow: 0, ...JSON.parse(s.slice(at + 1)) } };
+})];
+const taskNames = a.tasks.split(',');
 const WORDS = ['amber', 'falcon', 'river', 'copper', 'maple', 'harbor', 'violet', 'granite', 'lantern', 'orchid', 'thunder', 'meadow'];
 const started = Date.now();
 const loadBefore = loadavg();
@@ -109,7 +116,9 @@ const rows = [];
 const examples = [];
 for (const L of lengths) {
   const score = {};
-  for (const [name, make] of Object.entries(TASKS)) {
+  for (const name of taskNames) {
+    const make = TASKS[name];
+    if (!make) throw new Error(`--tasks: unknown task ${name} (passkey, kv, copy)`);
     const rand = rng(L * 7 + name.length);
     const hits = settings.map(() => 0);
     const lens = [];
@@ -128,15 +137,16 @@ for (const L of lengths) {
     ppl = perplexityBySetting(model, documentWindows(textIds, tok.bos, L, pplDocs), { prefill: L - steps - 1, settings });
     log(`L = ${L} perplexity: ${ppl.map((p) => p.perplexity.toFixed(2)).join(' ')}`);
   }
-  settings.forEach((s, si) => rows.push({ length: L, setting: s.label, passkey: score.passkey[si], kv: score.kv[si], copy: score.copy[si],
-    perplexity: ppl[si].perplexity, vsDense: { passkey: score.passkey[si] / score.passkey[0], kv: score.kv[si] / score.kv[0], copy: score.copy[si] / score.copy[0] } }));
+  const at = (name, si) => score[name]?.[si] ?? NaN;
+  settings.forEach((s, si) => rows.push({ length: L, setting: s.label, passkey: at('passkey', si), kv: at('kv', si), copy: at('copy', si),
+    perplexity: ppl[si].perplexity, vsDense: { passkey: at('passkey', si) / at('passkey', 0), kv: at('kv', si) / at('kv', 0), copy: at('copy', si) / at('copy', 0) } }));
 }
 model.dispose();
 
 const pct = (x) => Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-';
 const at4 = (label) => rows.find((r) => r.length === 4096 && r.setting === label);
 const goals = [];
-if (at4('dense')) {
+if (at4('dense') && taskNames.length === 3) {
   const d = at4('dense'), s8 = at4('1/8');
   const g = (what, ok, value) => goals.push(`| ${what} | ${value} | ${ok ? 'met' : 'missed'} |`);
   g('dense 4K pass key >= 95%', d.passkey >= 0.95, pct(d.passkey));

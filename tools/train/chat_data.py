@@ -39,8 +39,9 @@ TASK_P = [0.2, 0.2, 0.1, 0.3, 0.2]
 
 
 class ChatMaker:
-    def __init__(self, tok, recall_maker):
+    def __init__(self, tok, recall_maker, task_p=TASK_P):
         self.tok = tok
+        self.task_p = task_p
         self.rm = recall_maker
         self.V = recall_maker.vocab_size
         self._strip = {}
@@ -129,7 +130,7 @@ class ChatMaker:
 
     def conversation(self, rng, stream, doc_len, task=None):
         """(tokens, weights-per-token-as-target) of one conversation, BOS first."""
-        task = task or TASKS[rng.choice(len(TASKS), p=TASK_P)]
+        task = task or TASKS[rng.choice(len(TASKS), p=self.task_p)]
         turns = []  # (user question text, answer tokens)
         if task == 'copy' or (task == 'multi' and rng.random() < 0.3):
             doc, _ = self.passage(rng, stream, doc_len)

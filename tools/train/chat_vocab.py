@@ -28,6 +28,8 @@ def tokenizer_from_meta(meta, chat=True):
     tokens = meta['tokenizer.ggml.tokens']
     types = meta['tokenizer.ggml.token_type']
     assert meta['tokenizer.ggml.model'] == 'gpt2', meta['tokenizer.ggml.model']
+    if tokens[-2:] == [IM_START, IM_END]:  # a chat model's GGUF already holds them: rebuild the base vocabulary
+        tokens = tokens[:-2]
     vocab = {t: i for i, t in enumerate(tokens)}
     merges = [tuple(m.split(' ')) for m in meta['tokenizer.ggml.merges']]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
@@ -51,7 +53,7 @@ def main():
     text = 'Fellow-Citizens of the Senate:\n\n  The pass key is 68231. <|im_start|>user\nHi<|im_end|>\n'
     enc = tok.encode(text)
     print(len(enc.ids), enc.ids[:12], enc.ids[-8:], repr(tok.decode(enc.ids, skip_special_tokens=False)))
-    assert tok.get_vocab_size() == len(meta['tokenizer.ggml.tokens']) + 2
+    assert tok.get_vocab_size() == 8194, tok.get_vocab_size()
     tok.save(sys.argv[2])
 
 

@@ -191,7 +191,7 @@ def export(model, tok, out_dir):
     cfg_path = os.path.join(out_dir, 'config.json')
     with open(cfg_path) as f:
         cfg = json.load(f)
-    cfg.setdefault('rope_theta', ROPE_THETA)  # transformers 5 nests it under rope_parameters; keep both
+    cfg.setdefault('rope_theta', cfg.get('rope_parameters', {}).get('rope_theta', ROPE_THETA))  # transformers 5 nests it; keep both
     with open(cfg_path, 'w') as f:
         json.dump(cfg, f, indent=2)
     tok.save(os.path.join(out_dir, 'tokenizer.json'))

@@ -38,9 +38,10 @@ import train as base  # noqa: E402
 
 VOCAB = 8194
 TOKENS_PER_STEP = 131072
-# row shares per phase: random-token pairs, long-distance repeats, chat, plain
+# row shares per phase: random-token pairs, long-distance repeats, chat, plain (--mix replaces them)
 MIX = {512: (0.30, 0.10, 0.30, 0.30), 1024: (0.15, 0.10, 0.40, 0.35), 2048: (0.10, 0.10, 0.45, 0.35),
        4096: (0.05, 0.05, 0.50, 0.40)}
+KINDS = ('pairs', 'repeat', 'chat', 'plain')
 EVAL_EVERY_S = 45.0
 
 G = {}  # worker globals (set before the pool forks)
@@ -51,7 +52,7 @@ def make_batch(args):
     rng = np.random.default_rng(seed)
     cm, rm, streams, p = G['cm'], G['rm'], G['streams'], G['p_src']
     B = TOKENS_PER_STEP // L
-    shares = np.array(MIX[L])
+    shares = np.array(G['mix'][L])
     kinds = rng.choice(4, size=B, p=shares / shares.sum())
     rows, ws = [], []
     for k in kinds:
@@ -59,14 +60,24 @@ def make_batch(args):
         if k == 0:
             r, w = cm.random_pairs_row(rng, L, copy_w)
         elif k == 1:
-            r, w = rm.training_row(rng, s, L, 1.0, 1.0, copy_w, random_share=0.5)
+            r, w = rm.training_row(rng, s, L, 1.0, 1.0, copy_w, random_share=G['repeat_random_share'])
         elif k == 2:
             r, w = cm.chat_row(rng, s, L, answer_w)
         else:
             r, w = cm.plain_row(rng, s, L)
         rows.append(r)
         ws.append(w)
-    return np.stack(rows), np.stack(ws)
+    return np.stack(rows), np.stack(ws), kinds
+
+
+def parse_mix(text):
+    """'512=.3/.1/.3/.3,4096=...' -> {512: (.3, .1, .3, .3), ...} (shares of KINDS per row length)."""
+    out = {}
+    for part in text.split(','):
+        L, shares = part.split('=')
+        out[int(L)] = tuple(float(x) for x in shares.split('/'))
+        assert len(out[int(L)]) == len(KINDS), part
+    return out
 
 
 def chat_trials(cm, stream, L, task, n, seed):
@@ -131,7 +142,17 @@ def main():
     ap.add_argument('--workers', type=int, default=12)
     ap.add_argument('--eval-n', type=int, default=48, help='trials per task and length in the final chat scores')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--mix', default=None, help="row shares per length, '512=.3/.1/.3/.3,...' (pairs/repeat/chat/plain)")
+    ap.add_argument('--task-p', default='0.2,0.2,0.1,0.3,0.2', help='chat task shares: passkey,kv,entity,copy,multi')
+    ap.add_argument('--repeat-random-share', type=float, default=0.5, help='share of repeat rows whose span is random tokens')
+    ap.add_argument('--rope-theta', type=float, default=None,
+                    help="RoPE base of the fine-tuned model (default: the init's; the teacher of --distill keeps the init's)")
+    ap.add_argument('--distill', action='store_true',
+                    help='plain-text rows learn the init model\'s next-token distribution instead of the text')
+    ap.add_argument('--copy-score-weight', type=float, default=0.0,
+                    help='extra weight of the copy score when choosing the exported checkpoint')
     a = ap.parse_args()
+    mix = parse_mix(a.mix) if a.mix else MIX
     phases = [(float(f), int(l)) for f, l in (p.split(':') for p in a.phases.split(','))]
     t_start = time.time()
     torch.manual_seed(a.seed)
@@ -150,21 +171,32 @@ def main():
     p_src /= p_src.sum()
     rm = RecallMaker(tok, 0, 1)
     rm.vocab_size = 8192  # random spans use ordinary tokens only
-    cm = ChatMaker(tok, rm)
-    G.update(cm=cm, rm=rm, streams=[streams[('train', s)] for s in train_src], p_src=p_src)
+    cm = ChatMaker(tok, rm, task_p=[float(x) for x in a.task_p.split(',')])
+    G.update(cm=cm, rm=rm, streams=[streams[('train', s)] for s in train_src], p_src=p_src, mix=mix,
+             repeat_random_share=a.repeat_random_share)
     pool = mp.get_context('fork').Pool(a.workers)  # before CUDA is touched
 
-    config = LlamaConfig(vocab_size=VOCAB, bos_token_id=0, eos_token_id=1, rope_theta=base.ROPE_THETA,
+    meta, sd = read_llama_gguf(a.init)
+    init_theta = float(meta.get('llama.rope.freq_base', base.ROPE_THETA))
+    a.rope_theta = a.rope_theta or init_theta
+    config = LlamaConfig(vocab_size=VOCAB, bos_token_id=0, eos_token_id=1, rope_theta=a.rope_theta,
                          attn_implementation='sdpa', **base.MODEL)
     model = LlamaForCausalLM(config)
-    _meta, sd = read_llama_gguf(a.init)
     emb = sd['model.embed_tokens.weight']
     gen = np.random.default_rng(a.seed)
+    # a chat model's GGUF already has the two rows (then nothing is added)
     extra = emb.mean(0, keepdims=True) + 0.02 * emb.std() * gen.standard_normal((VOCAB - emb.shape[0], emb.shape[1]))
     sd['model.embed_tokens.weight'] = np.concatenate([emb, extra.astype(np.float32)])
     missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
     assert not unexpected and set(missing) <= {'lm_head.weight'}, (missing, unexpected)
     model = model.cuda()
+    teacher = None
+    if a.distill:  # the init model, frozen, with its own RoPE base: what plain text should keep looking like
+        t_config = LlamaConfig(vocab_size=VOCAB, bos_token_id=0, eos_token_id=1, rope_theta=init_theta,
+                               attn_implementation='sdpa', **base.MODEL)
+        teacher = LlamaForCausalLM(t_config)
+        teacher.load_state_dict(model.state_dict())
+        teacher = teacher.cuda().eval().requires_grad_(False)
     base.DROPOUT = a.dropout
     base.add_dropout(model)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -176,12 +208,12 @@ def main():
     test_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'test'])
     val_rows = base.windows_of(val_stream, 4096, max_windows=16)
     val_trials = {t: chat_trials(cm, val_stream, 4096, t, 16, 7 + i) for i, t in enumerate(('passkey', 'kv', 'copy'))}
-    pairs_probe = [pool.apply(make_batch, ((999, 512, a.answer_weight, a.copy_weight),))]  # noqa: F841 (warms the pool)
+    pool.apply(make_batch, ((999, phases[0][1], a.answer_weight, a.copy_weight),))  # warms the pool
 
     log_f = open(os.path.join(a.out, 'train_log.csv'), 'w', newline='')
     log_w = csv.writer(log_f)
     log_w.writerow(['step', 'seconds', 'tokens', 'seq_len', 'lr', 'train_loss', 'weighted_loss', 'val_loss_4k',
-                    'val_passkey_4k', 'val_kv_4k', 'val_copy_4k'])
+                    'val_passkey_4k', 'val_kv_4k', 'val_copy_4k'] + [f'loss_{k}' for k in KINDS])
     phase_len = lambda frac: next((L for end, L in phases if frac < end), phases[-1][1])
     queue = collections.deque()
     seed_counter = [a.seed * 1_000_000]
@@ -194,6 +226,7 @@ def main():
         submit(phase_len(0.0))
     best = (float('inf'), None, -1)
     step, tokens, window, wwindow = 0, 0, [], []
+    kind_window = [[] for _ in KINDS]
     t0 = time.time()
     next_eval = EVAL_EVERY_S
     base.log(f'setup took {t0 - t_start:.1f}s; training for {a.train_seconds:.0f}s; phases {phases}')
@@ -207,17 +240,18 @@ def main():
             v4 = base.token_nll(model, val_rows).mean().item()
             acc = {t: chat_score(model, tr) for t, tr in val_trials.items()}
             model.train()
-            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', '', round(v4, 4), acc['passkey'], acc['kv'], acc['copy']])
+            log_w.writerow([step, round(elapsed, 1), tokens, L, '', '', '', round(v4, 4), acc['passkey'], acc['kv'], acc['copy']]
+                           + [''] * len(KINDS))
             log_f.flush()
             base.log(f'step {step} val loss 4k {v4:.4f} chat 4k {acc}')
-            score = v4 - 0.3 * sum(acc.values()) / 3
+            score = v4 - 0.3 * sum(acc.values()) / 3 - a.copy_score_weight * acc['copy']
             if L == 4096 and score < best[0]:
                 best = (score, {k: v.detach().clone() for k, v in model.state_dict().items()}, step)
             next_eval += EVAL_EVERY_S
         if last:
             break
         L, res = queue.popleft()
-        xb, wb = res.get()
+        xb, wb, kb = res.get()
         submit(phase_len(frac + 0.01))
         x = torch.from_numpy(xb).cuda(non_blocking=True)
         w = torch.from_numpy(wb).cuda(non_blocking=True)
@@ -227,7 +261,24 @@ def main():
         with torch.autocast('cuda', dtype=torch.bfloat16):
             logits = model(input_ids=x, use_cache=False).logits
         nll = F.cross_entropy(logits[:, :-1].float().reshape(-1, VOCAB), x[:, 1:].reshape(-1), reduction='none')
-        loss = (nll * w.reshape(-1)).sum() / w.sum()
+        plain = np.flatnonzero(kb == KINDS.index('plain'))
+        if teacher is not None and len(plain):
+            # plain rows: cross-entropy against the teacher's distribution (KL up to a constant), so held-out
+            # prose keeps the init model's quality instead of memorising the training text further
+            idx = torch.from_numpy(plain).cuda()
+            with torch.no_grad(), torch.autocast('cuda', dtype=torch.bfloat16):
+                t_logits = teacher(input_ids=x[idx], use_cache=False).logits
+            soft = -(t_logits[:, :-1].float().softmax(-1) * logits[idx, :-1].float().log_softmax(-1)).sum(-1)
+            keep = torch.ones(x.shape[0], 1, device=w.device)
+            keep[idx] = 0.0
+            loss = ((nll.view(x.shape[0], -1) * w * keep).sum() + (soft * w[idx]).sum()) / w.sum()
+        else:
+            loss = (nll * w.reshape(-1)).sum() / w.sum()
+        # the weighted loss of each row kind (a copy mechanism shows as the pairs/repeat losses dropping)
+        row_loss = ((nll.detach().view(x.shape[0], -1) * w).sum(1) / w.sum(1).clamp_min(1e-6)).cpu().numpy()
+        for k in range(len(KINDS)):
+            if (kb == k).any():
+                kind_window[k].append(float(row_loss[kb == k].mean()))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -239,10 +290,13 @@ def main():
         if step % 10 == 0:
             tl, wl = torch.stack(window).mean().item(), torch.stack(wwindow).mean().item()
             window, wwindow = [], []
-            log_w.writerow([step, round(time.time() - t0, 1), tokens, L, f'{lr:.6f}', round(tl, 4), round(wl, 4), '', '', '', ''])
+            kl = [round(float(np.mean(v)), 4) if v else '' for v in kind_window]
+            kind_window = [[] for _ in KINDS]
+            log_w.writerow([step, round(time.time() - t0, 1), tokens, L, f'{lr:.6f}', round(tl, 4), round(wl, 4), '', '', '', ''] + kl)
             log_f.flush()
             if step % 50 == 0:
-                base.log(f'step {step} L {L} lr {lr:.2e} loss {tl:.4f} weighted {wl:.4f} tok/s {tokens / (time.time() - t0):,.0f}')
+                base.log(f'step {step} L {L} lr {lr:.2e} loss {tl:.4f} weighted {wl:.4f} by kind {dict(zip(KINDS, kl))} '
+                         f'tok/s {tokens / (time.time() - t0):,.0f}')
     train_time = time.time() - t0
     pool.terminate()
     log_f.close()
@@ -251,7 +305,8 @@ def main():
         model.load_state_dict(best[1])
     model.eval()
 
-    report = {'init': a.init, 'phases': phases, 'mix': {str(k): v for k, v in MIX.items()}, 'peak_lr': a.peak_lr,
+    report = {'init': a.init, 'phases': phases, 'mix': {str(k): v for k, v in mix.items()}, 'task_p': a.task_p,
+              'repeat_random_share': a.repeat_random_share, 'rope_theta': a.rope_theta, 'distill': a.distill, 'copy_score_weight': a.copy_score_weight, 'peak_lr': a.peak_lr,
               'answer_weight': a.answer_weight, 'copy_weight': a.copy_weight, 'dropout': a.dropout,
               'steps': step, 'train_tokens_seen': tokens, 'train_seconds': round(train_time, 1), 'chosen_step': best[2],
               'chosen_score': best[0], 'stream_tokens': counts}
