@@ -148,6 +148,8 @@ test('the decode policy: ratio recipe, the k floor, dense below the switch-off, 
   assert.deepEqual([at(0, { kind: 'sparq', ratio: 1 / 8, layerBudget: [], sinks: 0 }).k, at(0, { kind: 'sparq', ratio: 1 / 8, sinks: 0 }).sinks], [256, 0]);
   assert.equal(ratioLayerBudget(0, 8) + 7 * ratioLayerBudget(3, 8), 8);
   assert.equal(ratioLayerBudget(0, 5), 1);
+  // the per-layer share never takes a ratio setting's k below MIN_K (at 2K, 1/8: 128 * 5/7 would be 91)
+  assert.deepEqual([0, 1].map((l) => resolveSparq({ kind: 'sparq', ratio: 1 / 8 }, 64, 2048, l, 8).k), [3 * MIN_K, MIN_K]);
   // an {r, k} setting means what it says
   assert.deepEqual([at(0, { kind: 'sparq', r: 8, k: 256 }).k, at(0, { kind: 'sparq', r: 8, k: 256 }).sinks], [256, 0]);
   assert.deepEqual([0, 1, 7].map(reallocatesByDefault), [false, true, true]);
