@@ -26,7 +26,7 @@ export interface SparqBuffersSpec {
   threads: number;
 }
 
-type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'rank' | 'lse' | 'idx' | 'work';
+type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'lse' | 'idx' | 'work';
 
 /** Options of one step beside r and k (see AttentionSetting). */
 export interface SparqStepOptions {
@@ -68,23 +68,21 @@ export class SparqStep {
   private readonly counts: Float64Array;
 
   /**
-   * Per KV head: its components I1 (d i32), query rows qc ((g + 1)·d f32) and per part the (max, sum) of each
-   * query row (f32 [parts][g][2]); per set (sets()): the approximate scores z (rows of S), the ranking (a
-   * separate row only with per-head scores, else z itself), the merged (max, sum) pairs and the selected
-   * indices; per thread: sparq_scores' scratch and the selection's work area.
+   * Per KV head: its components I1 (d i32), query row qc (d f32) and per part the (max, sum) of the scores
+   * (f32 [parts][2]); per set (sets()): the approximate scores z (S f32: the group's mean approximate
+   * logits, also the ranking), their merged (max, sum) and the selected indices; per thread: sparq_scores'
+   * scratch and the selection's work area.
    */
   static buffers(k: Pick<KernelExports, 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>, s: SparqBuffersSpec): Buffers<SparqBufferName> {
-    const d = s.headDim, g = s.nHeads / s.nKVHeads, S = s.capacity, nKV = s.nKVHeads;
-    const perHead = g > 1; // per-head rows serve reallocation and the adaptive budget
+    const d = s.headDim, S = s.capacity, nKV = s.nKVHeads;
     const sets = SparqStep.sets(s);
     return {
       i1: 4 * d * nKV,
-      qc: 4 * (g + 1) * d * nKV,
-      lseParts: 8 * g * partsOf(S) * nKV,
+      qc: 4 * d * nKV,
+      lseParts: 8 * partsOf(S) * nKV,
       scoresScratch: k.sparq_scores_scratch_bytes() * s.threads,
-      z: 4 * (perHead ? g : 1) * S * sets,
-      rank: perHead ? 4 * S * sets : 0,
-      lse: 8 * g * sets,
+      z: 4 * S * sets,
+      lse: 8 * sets,
       idx: 4 * S * sets,
       work: Math.max(4 * d, k.topk_work_bytes(S)) * s.threads,
     };
@@ -116,14 +114,10 @@ export class SparqStep {
     this.counts = new Float64Array(kv.nKVHeads);
   }
 
-  /**
-   * KV head h's buffer set (z rows zStride = S apart, rank, lse, idx); with perHead, g rows of z and a
-   * separate rank row, else one row of z that is the rank.
-   */
-  private set(h: number, perHead: boolean): { z: number; rank: number; lse: number; idx: number } {
-    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr, g = this.group;
-    const z = b.z + s * 4 * (g > 1 ? g : 1) * S;
-    return { z, rank: perHead ? b.rank + s * 4 * S : z, lse: b.lse + s * 8 * g, idx: b.idx + s * 4 * S };
+  /** KV head h's buffer set: its scores z, their (max, sum) lse and the selected indices idx. */
+  private set(h: number): { z: number; lse: number; idx: number } {
+    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr;
+    return { z: b.z + s * 4 * S, lse: b.lse + s * 8, idx: b.idx + s * 4 * S };
   }
 
   /**
@@ -161,45 +155,41 @@ export class SparqStep {
     const kMin = topP > 0 ? Math.round(k * (opts.kMin ?? ADAPTIVE_MIN)) : 0;
     const realloc = opts.reallocation ?? this.reallocation;
     const needLse = realloc || topP > 0;
-    const perHead = needLse && g > 1;
-    const zRows = perHead ? g : 1;
     const nKV = c.nKVHeads;
     let bytes = 0;
     const parts = partsOf(S);
-    const i1 = (h: number) => b0.i1 + 4 * d * h, qc = (h: number) => b0.qc + 4 * (g + 1) * d * h;
-    const lsePart = (h: number, p: number) => b0.lseParts + 8 * g * (h * this.maxParts + p);
+    const i1 = (h: number) => b0.i1 + 4 * d * h, qc = (h: number) => b0.qc + 4 * d * h;
+    const lsePart = (h: number, p: number) => b0.lseParts + 8 * (h * this.maxParts + p);
     // step 1a on this thread (O(g·d) per head); 1b, part p of head h: positions [p·PART, min(S, (p + 1)·PART))
     for (let h = 0; h < nKV; h++) {
-      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, perHead: perHead ? 1 : 0, i1: i1(h), qc: qc(h), work: b0.work });
+      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, i1: i1(h), qc: qc(h), work: b0.work });
     }
     const scores = (t: number): KernelArgs<'sparq_scores'> => {
-      const h = Math.floor(t / parts), p = t % parts, b = this.set(h, perHead);
+      const h = Math.floor(t / parts), p = t % parts;
       return {
-        qc: perHead ? qc(h) + 4 * r : qc(h), nrow: zRows, i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId,
-        tiles: c.ktTiles, d, S: Math.min(S, (p + 1) * POSITION_PART), z: b.z, zStride: S, lse: needLse ? lsePart(h, p) : 0,
-        sum: perHead ? b.rank : 0, p0: p * POSITION_PART, scratch: b0.scoresScratch,
+        qc: qc(h), i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d,
+        S: Math.min(S, (p + 1) * POSITION_PART), z: this.set(h).z, lse: needLse ? lsePart(h, p) : 0, p0: p * POSITION_PART,
+        scratch: b0.scoresScratch,
       };
     };
     const mergeLse = (h: number) => {
       if (!needLse) return;
-      const dst = rt.f32At(this.set(h, perHead).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts), pw = this.partWeights;
-      for (let w = 0; w < zRows; w++) {
-        dst[2 * w] = weighParts(src, (p) => 2 * (p * g + w), parts, pw);
-        let sum = 0;
-        for (let p = 0; p < parts; p++) sum += pw[p];
-        dst[2 * w + 1] = sum;
-      }
+      const dst = rt.f32At(this.set(h).lse, 2), src = rt.f32At(lsePart(h, 0), 2 * parts), pw = this.partWeights;
+      dst[0] = weighParts(src, (p) => 2 * p, parts, pw);
+      let sum = 0;
+      for (let p = 0; p < parts; p++) sum += pw[p];
+      dst[1] = sum;
     };
     const select = (h: number): KernelArgs<'sparq_select'> => {
-      const b = this.set(h, perHead);
-      return { rank: b.rank, S, k: kTop, l, sinks, idx: b.idx, work: b0.work, z: b.z, nrow: zRows, zStride: S, lse: b.lse, topP, kMin };
+      const b = this.set(h);
+      return { z: b.z, S, k: kTop, l, sinks, idx: b.idx, work: b0.work, lse: b.lse, topP, kMin };
     };
-    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h, perHead).idx);
+    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h).idx);
     const finish = (h: number) => {
-      const b = this.set(h, perHead), oh = out + 4 * h * g * d, cnt = this.counts[h];
+      const b = this.set(h), oh = out + 4 * h * g * d, cnt = this.counts[h];
       bytes += 4 * cnt; // the index list the gather reads
       if (realloc) {
-        bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
+        bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
       }
       if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
     };
@@ -212,7 +202,7 @@ export class SparqStep {
         finish(h);
       }
     } else {
-      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r * zRows, scores, { perThread: { param: 'scratch', bytes: this.scoresScratchBytes } });
+      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r, scores, { perThread: { param: 'scratch', bytes: this.scoresScratchBytes } });
       for (let h = 0; h < nKV; h++) mergeLse(h);
       rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { perThread: { param: 'work', bytes: this.workBytes }, out: this.counts });
       bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { perThread: { param: 'scratch', bytes: this.attnBytes } });
@@ -234,9 +224,9 @@ export class SparqStep {
     const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-    rt.call('sparq_query', { q: qh, g, d, r: d, scale: this.scale, perHead: 0, i1, qc, work });
-    rt.call('sparq_scores', { qc, nrow: 1, i1, r: d, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d, S,
-      z, zStride: S, lse: 0, sum: 0, p0: 0, scratch: this.ptr.scoresScratch });
+    rt.call('sparq_query', { q: qh, g, d, r: d, scale: this.scale, i1, qc, work });
+    rt.call('sparq_scores', { qc, i1, r: d, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d, S,
+      z, lse: 0, p0: 0, scratch: this.ptr.scoresScratch });
     const n = rt.call('topk_select', { x: z, n: S, k: cnt, out: top, work });
     const chosen = new Set(rt.i32At(idx, cnt));
     let hit = 0;
