@@ -82,6 +82,7 @@ export function sparq_scores(qc: usize, i1: usize, r: i32, kt: usize, ktType: i3
     store<usize>(soff + (<usize>m << 2), (i * <usize>tiles) << 2);
   }
   if (r & 1) store<usize>(off + (<usize>r << 2), load<usize>(off + (<usize>(r - 1) << 2)));
+  for (let m = r; m < ((r + 3) & ~3); m++) store<usize>(soff + (<usize>m << 2), 0);
   for (let t = p0 / KT_TILE; t < nTiles; t++) {
     const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
     const n = min(KT_TILE, S - t * KT_TILE);
@@ -177,20 +178,28 @@ function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
 @inline
 function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType: i32, n: i32, zw: usize, st: usize,
   tmp: usize, coef: usize, off: usize, soff: usize): void {
-  // scales: the plane entry of component 0 for this tile
-  let fmax: f32 = 0;
-  for (let m = 0; m < r; m++) {
-    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + load<usize>(soff + (<usize>m << 2)));
-    store<f32>(tmp + (<usize>m << 2), f);
-    fmax = max(fmax, abs(f));
+  // scales: the plane entry of component 0 for this tile. Four components at a time (lanes past r: 0, their
+  // scale offsets 0); the coefficient pairs come out of one i32 -> i16 narrowing per 8 components.
+  let mv = f32x4.splat(0);
+  const iota = i32x4(0, 1, 2, 3);
+  for (let m = 0; m < r; m += 4) {
+    const so = soff + (<usize>m << 2);
+    let sv = v128.load32_zero(scales + load<usize>(so));
+    sv = v128.load32_lane(scales + load<usize>(so, 4), sv, 1);
+    sv = v128.load32_lane(scales + load<usize>(so, 8), sv, 2);
+    sv = v128.load32_lane(scales + load<usize>(so, 12), sv, 3);
+    const f = v128.and(f32x4.mul(v128.load(qw + (<usize>m << 2)), sv), i32x4.lt_s(i32x4.add(iota, i32x4.splat(m)), i32x4.splat(r)));
+    v128.store(tmp + (<usize>m << 2), f);
+    mv = f32x4.pmax(mv, f32x4.abs(f));
   }
-  if (r & 1) store<f32>(tmp + (<usize>r << 2), 0);
-  const toI: f32 = fmax > 0 ? <f32>32767 / fmax : 0;
+  const fmax = laneMax(mv);
+  const toI = f32x4.splat(fmax > 0 ? <f32>32767 / fmax : 0);
   const back = f32x4.splat(fmax > 0 ? fmax / <f32>32767 : 0);
-  for (let j = 0; j < np; j++) {
-    const ca = <i32>nearest(load<f32>(tmp + (<usize>(2 * j) << 2)) * toI);
-    const cb = <i32>nearest(load<f32>(tmp + (<usize>(2 * j + 1) << 2)) * toI);
-    store<i32>(coef + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
+  for (let j = 0; j < np; j += 4) {
+    const t = tmp + (<usize>(2 * j) << 2);
+    const ia = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(t), toI)));
+    const ib = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(t, 16), toI)));
+    v128.store(coef + (<usize>j << 2), i16x8.narrow_i32x4_s(ia, ib));
   }
   const H = KT_TILE >> 1;
   for (let half = 0; half * H < n; half++) {
@@ -200,18 +209,21 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
       const ra = tile + load<usize>(off + (<usize>(2 * j) << 2));
       const rb = tile + load<usize>(off + (<usize>(2 * j + 1) << 2));
       const cv = v128.load32_splat(coef + (<usize>j << 2));
-      for (let u = 0; u < 2; u++) {
-        const x = codes16(ra, ktType, half, u);
-        const y = codes16(rb, ktType, half, u);
-        const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        const d0 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv);
-        const d1 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv);
-        const d2 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv);
-        const d3 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv);
-        if (u == 0) { a0 = i32x4.add(a0, d0); a1 = i32x4.add(a1, d1); a2 = i32x4.add(a2, d2); a3 = i32x4.add(a3, d3); }
-        else { a4 = i32x4.add(a4, d0); a5 = i32x4.add(a5, d1); a6 = i32x4.add(a6, d2); a7 = i32x4.add(a7, d3); }
-      }
+      // positions 0..15 of the half into a0..a3, 16..31 into a4..a7: the two components' codes interleaved
+      let x = codes16(ra, ktType, half, 0), y = codes16(rb, ktType, half, 0);
+      let lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      let hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
+      x = codes16(ra, ktType, half, 1); y = codes16(rb, ktType, half, 1);
+      lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a4 = i32x4.add(a4, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
+      a5 = i32x4.add(a5, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
+      a6 = i32x4.add(a6, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
+      a7 = i32x4.add(a7, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
     }
     put32(zw + (<usize>(half * H) << 2), n - half * H,
       f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
