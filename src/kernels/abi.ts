@@ -456,6 +456,26 @@ export interface KernelExports {
    */
   sparq_realloc(out: number, g: number, d: number, z: number, lse: number, idx: number, cnt: number, vsum: number, S: number): number;
   /**
+   * assembly/sparq_attend.ts: Scratch bytes of one sparq_attend call over up to `capacity` positions
+   * (attn_rows' and the selection's).
+   * (d i32, capacity i32)
+   */
+  sparq_attend_scratch_bytes(d: number, capacity: number): number;
+  /**
+   * assembly/sparq_attend.ts: One KV head's steps 2 and 3 over S positions. lse: `parts` (max, sum) pairs of
+   * step 1 (f32 [parts][2]), merged in place into the first pair as M = max_p m_p and Σ_p s_p·e^(m_p - M) (a
+   * part with m_p = -Infinity saw no position and weighs 0); parts = 0 when neither reallocation nor the
+   * adaptive budget needs them. Then sparq_select over the scores z (k, l, sinks, topP, kMin as there) into
+   * idx, attn_rows for the g query rows q (f32 [g][d]) over the gathered K and V rows (kp, kRow, kType; vp,
+   * vRow, vType; scale, softcap) into out, and with vsum != 0 sparq_realloc with the V sum at vsum. scratch:
+   * sparq_attend_scratch_bytes. Returns the count of selected positions (the cache bytes read follow from
+   * it).
+   * (z usize, S i32, k i32, l i32, sinks i32, topP f32, kMin i32, lse usize, parts i32, idx usize, q usize,
+   * out usize, g i32, d i32, scale f32, kp usize, kRow i32, kType i32, vp usize, vRow i32, vType i32, softcap
+   * f32, vsum usize, scratch usize)
+   */
+  sparq_attend(z: number, S: number, k: number, l: number, sinks: number, topP: number, kMin: number, lse: number, parts: number, idx: number, q: number, out: number, g: number, d: number, scale: number, kp: number, kRow: number, kType: number, vp: number, vRow: number, vType: number, softcap: number, vsum: number, scratch: number): number;
+  /**
    * assembly/topk.ts: Bytes of `work` topk_select needs for n values.
    * (n i32)
    */
@@ -689,6 +709,8 @@ export const KERNEL_PARAMS = {
   sparq_select: ['z', 'S', 'k', 'l', 'sinks', 'idx', 'work', 'lse', 'topP', 'kMin'],
   sparq_budget: ['z', 'lse', 'idx', 'chosen', 'fixed', 'topP', 'kMin', 'work'],
   sparq_realloc: ['out', 'g', 'd', 'z', 'lse', 'idx', 'cnt', 'vsum', 'S'],
+  sparq_attend_scratch_bytes: ['d', 'capacity'],
+  sparq_attend: ['z', 'S', 'k', 'l', 'sinks', 'topP', 'kMin', 'lse', 'parts', 'idx', 'q', 'out', 'g', 'd', 'scale', 'kp', 'kRow', 'kType', 'vp', 'vRow', 'vType', 'softcap', 'vsum', 'scratch'],
   topk_work_bytes: ['n'],
   topk_select: ['x', 'n', 'k', 'out', 'work'],
   quantize_q8p: ['x', 'xq', 'n'],
@@ -803,6 +825,8 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   sparq_select: (k, a) => k.sparq_select(a.z, a.S, a.k, a.l, a.sinks, a.idx, a.work, a.lse, a.topP, a.kMin),
   sparq_budget: (k, a) => k.sparq_budget(a.z, a.lse, a.idx, a.chosen, a.fixed, a.topP, a.kMin, a.work),
   sparq_realloc: (k, a) => k.sparq_realloc(a.out, a.g, a.d, a.z, a.lse, a.idx, a.cnt, a.vsum, a.S),
+  sparq_attend_scratch_bytes: (k, a) => k.sparq_attend_scratch_bytes(a.d, a.capacity),
+  sparq_attend: (k, a) => k.sparq_attend(a.z, a.S, a.k, a.l, a.sinks, a.topP, a.kMin, a.lse, a.parts, a.idx, a.q, a.out, a.g, a.d, a.scale, a.kp, a.kRow, a.kType, a.vp, a.vRow, a.vType, a.softcap, a.vsum, a.scratch),
   topk_work_bytes: (k, a) => k.topk_work_bytes(a.n),
   topk_select: (k, a) => k.topk_select(a.x, a.n, a.k, a.out, a.work),
   quantize_q8p: (k, a) => k.quantize_q8p(a.x, a.xq, a.n),
@@ -913,6 +937,8 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   sparq_select: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.idx; out[at + 6] = a.work; out[at + 7] = a.lse; out[at + 8] = a.topP; out[at + 9] = a.kMin; },
   sparq_budget: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.lse; out[at + 2] = a.idx; out[at + 3] = a.chosen; out[at + 4] = a.fixed; out[at + 5] = a.topP; out[at + 6] = a.kMin; out[at + 7] = a.work; },
   sparq_realloc: (a, out, at) => { out[at + 0] = a.out; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.z; out[at + 4] = a.lse; out[at + 5] = a.idx; out[at + 6] = a.cnt; out[at + 7] = a.vsum; out[at + 8] = a.S; },
+  sparq_attend_scratch_bytes: (a, out, at) => { out[at + 0] = a.d; out[at + 1] = a.capacity; },
+  sparq_attend: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.topP; out[at + 6] = a.kMin; out[at + 7] = a.lse; out[at + 8] = a.parts; out[at + 9] = a.idx; out[at + 10] = a.q; out[at + 11] = a.out; out[at + 12] = a.g; out[at + 13] = a.d; out[at + 14] = a.scale; out[at + 15] = a.kp; out[at + 16] = a.kRow; out[at + 17] = a.kType; out[at + 18] = a.vp; out[at + 19] = a.vRow; out[at + 20] = a.vType; out[at + 21] = a.softcap; out[at + 22] = a.vsum; out[at + 23] = a.scratch; },
   topk_work_bytes: (a, out, at) => { out[at + 0] = a.n; },
   topk_select: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.n; out[at + 2] = a.k; out[at + 3] = a.out; out[at + 4] = a.work; },
   quantize_q8p: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },

@@ -70,7 +70,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 333;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d));
       step.run(0, cache, qp, op, S, shape.d, S);
       const want = denseRef(q, K, V, { nHeads: shape.nHeads, nKV: shape.nKV, d: shape.d, pos: S - 1, n: 1 });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -81,7 +81,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 300, r = Math.max(2, shape.d / 4), k = 40;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 11 });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d));
       const bytes = step.run(0, cache, qp, op, S, r, k);
       const want = sparqRef(q, K, V, { ...shape, S, r, k, realloc });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -104,7 +104,7 @@ for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['G
     for (const threads of [1, 2]) {
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 5, threads });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d));
       step.run(0, cache, qp, op, S, r, k);
       const got = Float32Array.from(rt.f32At(op, shape.nHeads * shape.d));
       if (threads === 1) {
@@ -123,7 +123,7 @@ test('GQA 4/2 d 16, S = 2 parts + 300, sinks and an adaptive budget: bitwise the
   const outs = [];
   for (const threads of [1, 2]) {
     const { rt, cache, qp, op } = await setup({ ...shape, S, seed: 9, threads, kType: 'q8', vType: 'q8' });
-    const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: false }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+    const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: false }, 1 / Math.sqrt(shape.d));
     step.run(0, cache, qp, op, S, 4, 256, { sinks: 4, topP: 0.8 });
     outs.push(Float32Array.from(rt.f32At(op, shape.nHeads * shape.d)));
     rt.dispose();
