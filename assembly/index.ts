@@ -37,6 +37,7 @@ export { KT_TILE, KT_GROUP, kv_qblock, kv_row_bytes, kv_tile_code_bytes, kv_t_ti
 export * from './kv_cache';
 export * from './attention';
 export * from './sparq';
+export * from './sparq_attend';
 export * from './topk';
 export * from './quant_act_pair';
 export * from './repack_x4';

@@ -12,10 +12,10 @@ import { exp4Coarse, expCoarse } from './exp';
  * Step 1a. q: f32 [g][d] (the group's query heads). I1 = the r components with the largest |q| summed over
  * the group, written to i1 in increasing order. Per head, Eq. 9's temperature τ_h = sqrt(d·cov_h) with
  * cov_h = Σ_{I1}|q_h| / Σ|q_h| turns into the factor f_h = scale·sqrt(d)/τ_h = scale/sqrt(cov_h) (equal to
- * 1/τ_h for scale = 1/sqrt(d)). Writes qc row 0 = Σ_h f_h·q_h[I1] (its dot with K[:, I1] is the sum of the
- * group's approximate logits), and with perHead also rows 1..g = f_h·q_h[I1]. work: d f32.
+ * 1/τ_h for scale = 1/sqrt(d)). Writes qc = (1/g)·Σ_h f_h·q_h[I1]: its dot with K[:, I1] is the mean of the
+ * group's approximate logits (docs/sparq.md §1.3, §3). work: d f32.
  */
-export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, perHead: i32, i1: usize, qc: usize, work: usize): void {
+export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, i1: usize, qc: usize, work: usize): void {
   for (let i = 0; i < d; i++) {
     let a: f32 = 0;
     for (let h = 0; h < g; h++) a += abs(load<f32>(q + (<usize>(h * d + i) << 2)));
@@ -34,17 +34,17 @@ export function sparq_query(q: usize, g: i32, d: i32, r: i32, scale: f32, perHea
   let m = 0;
   for (let i = 0; i < d; i++) if (load<f32>(work + (<usize>i << 2)) == -2) store<i32>(i1 + (<usize>(m++) << 2), i);
   memory.fill(qc, 0, <usize>r << 2);
+  const invG: f32 = <f32>1 / <f32>g;
   for (let h = 0; h < g; h++) {
     const qh = q + (<usize>(h * d) << 2);
     let all: f32 = 0;
     for (let i = 0; i < d; i++) all += abs(load<f32>(qh + (<usize>i << 2)));
     let sel: f32 = 0;
     for (let j = 0; j < r; j++) sel += abs(load<f32>(qh + (<usize>load<i32>(i1 + (<usize>j << 2)) << 2)));
-    const f: f32 = sel > 0 ? scale / Mathf.sqrt(sel / all) : scale;
+    const f: f32 = (sel > 0 ? scale / Mathf.sqrt(sel / all) : scale) * invG;
     for (let j = 0; j < r; j++) {
       const x = load<f32>(qh + (<usize>load<i32>(i1 + (<usize>j << 2)) << 2)) * f;
       store<f32>(qc + (<usize>j << 2), load<f32>(qc + (<usize>j << 2)) + x);
-      if (perHead != 0) store<f32>(qc + (<usize>((h + 1) * r + j) << 2), x);
     }
   }
 }
@@ -54,15 +54,14 @@ export function sparq_scores_scratch_bytes(): i32 { return SCRATCH_BYTES; }
 
 /**
  * Step 1b, one fused pass over the transposed K tiles of one KV head (kt, element type ktType, room for
- * `tiles` tiles, head dim d) for positions [p0, S), p0 a multiple of KT_TILE: for each of nrow query rows w
- * (qc: f32 [nrow][r], paired with the components i1), z[w·zStride + j] = Σ_m qc[w][m]·K[j][i1[m]], written
- * once. With lse != 0, also the running max and sum of e^(z - max) per row over these positions (lse: f32
- * [nrow][2]), folded in while the scores are still in registers; with sum != 0 (nrow > 1),
- * sum[j] = Σ_w z[w][j]. Calls over disjoint position ranges can run at once (lse merged afterwards), each
- * with its own scratch (sparq_scores_scratch_bytes). Returns the bytes of K^T read.
+ * `tiles` tiles, head dim d) for positions [p0, S), p0 a multiple of KT_TILE: for the query row qc (f32 [r],
+ * paired with the components i1), z[j] = Σ_m qc[m]·K[j][i1[m]], written once. With lse != 0, also the
+ * running max and sum of e^(z - max) over these positions (an f32 pair), folded in while the scores are still
+ * in registers. Calls over disjoint position ranges can run at once (lse merged afterwards), each with its
+ * own scratch (sparq_scores_scratch_bytes). Returns the bytes of K^T read.
  */
-export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize, ktType: i32, tiles: i32, d: i32, S: i32,
-  z: usize, zStride: i32, lse: usize, sum: usize, p0: i32, scratch: usize): f64 {
+export function sparq_scores(qc: usize, i1: usize, r: i32, kt: usize, ktType: i32, tiles: i32, d: i32, S: i32,
+  z: usize, lse: usize, p0: i32, scratch: usize): f64 {
   const rowBytes = <usize>kv_tile_code_bytes(ktType);
   const quant = ktType == KV_Q8 || ktType == KV_Q4;
   const scales = ktScalePlane(kt, d, ktType, tiles);
@@ -71,9 +70,9 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
   const groupBytes = <usize>d * compStride;
   const nTiles = (S + KT_TILE - 1) / KT_TILE;
   const tmp = scratch, coef = scratch + TMP_BYTES, off = coef + COEF_BYTES, soff = off + OFF_BYTES;
-  for (let w = 0; w < nrow && lse != 0; w++) {
-    store<f32>(lse + (<usize>(2 * w) << 2), -Infinity);
-    store<f32>(lse + (<usize>(2 * w + 1) << 2), 0);
+  if (lse != 0) {
+    store<f32>(lse, -Infinity);
+    store<f32>(lse, 0, 4);
   }
   // per component (in pairs for the integer path): its code row offset inside a tile, its scale-plane offset
   const np = (r + 1) >> 1;
@@ -83,23 +82,13 @@ export function sparq_scores(qc: usize, nrow: i32, i1: usize, r: i32, kt: usize,
     store<usize>(soff + (<usize>m << 2), (i * <usize>tiles) << 2);
   }
   if (r & 1) store<usize>(off + (<usize>r << 2), load<usize>(off + (<usize>(r - 1) << 2)));
+  for (let m = r; m < ((r + 3) & ~3); m++) store<usize>(soff + (<usize>m << 2), 0);
   for (let t = p0 / KT_TILE; t < nTiles; t++) {
     const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
-    const p0 = t * KT_TILE;
-    const n = min(KT_TILE, S - p0);
-    for (let w = 0; w < nrow; w++) {
-      const zw = z + (<usize>(w * zStride + p0) << 2);
-      const st = lse != 0 ? lse + (<usize>(2 * w) << 2) : 0;
-      if (quant) intTile(qc + (<usize>(w * r) << 2), r, np, tile, scales + (<usize>t << 2), ktType, n, zw, st, tmp, coef, off, soff);
-      else floatTile(qc + (<usize>(w * r) << 2), r, tile, ktType, n, zw, st, tmp, off);
-    }
-    if (sum != 0) {
-      for (let j = 0; j < n; j++) {
-        let s: f32 = 0;
-        for (let w = 0; w < nrow; w++) s += load<f32>(z + (<usize>(w * zStride + p0 + j) << 2));
-        store<f32>(sum + (<usize>(p0 + j) << 2), s);
-      }
-    }
+    const n = min(KT_TILE, S - t * KT_TILE);
+    const zt = z + (<usize>(t * KT_TILE) << 2);
+    if (quant) intTile(qc, r, np, tile, scales + (<usize>t << 2), ktType, n, zt, lse, tmp, coef, off, soff);
+    else floatTile(qc, r, tile, ktType, n, zt, lse, tmp, off);
   }
   // codes, plus the scales: one 4-byte read per component and tile (a 64-byte line serves 16 tiles)
   return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? KV_SCALE_BYTES : 0));
@@ -189,20 +178,28 @@ function codes16(row: usize, ktType: i32, half: i32, u: i32): v128 {
 @inline
 function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType: i32, n: i32, zw: usize, st: usize,
   tmp: usize, coef: usize, off: usize, soff: usize): void {
-  // scales: the plane entry of component 0 for this tile
-  let fmax: f32 = 0;
-  for (let m = 0; m < r; m++) {
-    const f = load<f32>(qw + (<usize>m << 2)) * load<f32>(scales + load<usize>(soff + (<usize>m << 2)));
-    store<f32>(tmp + (<usize>m << 2), f);
-    fmax = max(fmax, abs(f));
+  // scales: the plane entry of component 0 for this tile. Four components at a time (lanes past r: 0, their
+  // scale offsets 0); the coefficient pairs come out of one i32 -> i16 narrowing per 8 components.
+  let mv = f32x4.splat(0);
+  const iota = i32x4(0, 1, 2, 3);
+  for (let m = 0; m < r; m += 4) {
+    const so = soff + (<usize>m << 2);
+    let sv = v128.load32_zero(scales + load<usize>(so));
+    sv = v128.load32_lane(scales + load<usize>(so, 4), sv, 1);
+    sv = v128.load32_lane(scales + load<usize>(so, 8), sv, 2);
+    sv = v128.load32_lane(scales + load<usize>(so, 12), sv, 3);
+    const f = v128.and(f32x4.mul(v128.load(qw + (<usize>m << 2)), sv), i32x4.lt_s(i32x4.add(iota, i32x4.splat(m)), i32x4.splat(r)));
+    v128.store(tmp + (<usize>m << 2), f);
+    mv = f32x4.pmax(mv, f32x4.abs(f));
   }
-  if (r & 1) store<f32>(tmp + (<usize>r << 2), 0);
-  const toI: f32 = fmax > 0 ? <f32>32767 / fmax : 0;
+  const fmax = laneMax(mv);
+  const toI = f32x4.splat(fmax > 0 ? <f32>32767 / fmax : 0);
   const back = f32x4.splat(fmax > 0 ? fmax / <f32>32767 : 0);
-  for (let j = 0; j < np; j++) {
-    const ca = <i32>nearest(load<f32>(tmp + (<usize>(2 * j) << 2)) * toI);
-    const cb = <i32>nearest(load<f32>(tmp + (<usize>(2 * j + 1) << 2)) * toI);
-    store<i32>(coef + (<usize>j << 2), (ca & 0xffff) | (cb << 16));
+  for (let j = 0; j < np; j += 4) {
+    const t = tmp + (<usize>(2 * j) << 2);
+    const ia = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(t), toI)));
+    const ib = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(t, 16), toI)));
+    v128.store(coef + (<usize>j << 2), i16x8.narrow_i32x4_s(ia, ib));
   }
   const H = KT_TILE >> 1;
   for (let half = 0; half * H < n; half++) {
@@ -212,18 +209,21 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
       const ra = tile + load<usize>(off + (<usize>(2 * j) << 2));
       const rb = tile + load<usize>(off + (<usize>(2 * j + 1) << 2));
       const cv = v128.load32_splat(coef + (<usize>j << 2));
-      for (let u = 0; u < 2; u++) {
-        const x = codes16(ra, ktType, half, u);
-        const y = codes16(rb, ktType, half, u);
-        const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        const d0 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv);
-        const d1 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv);
-        const d2 = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv);
-        const d3 = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv);
-        if (u == 0) { a0 = i32x4.add(a0, d0); a1 = i32x4.add(a1, d1); a2 = i32x4.add(a2, d2); a3 = i32x4.add(a3, d3); }
-        else { a4 = i32x4.add(a4, d0); a5 = i32x4.add(a5, d1); a6 = i32x4.add(a6, d2); a7 = i32x4.add(a7, d3); }
-      }
+      // positions 0..15 of the half into a0..a3, 16..31 into a4..a7: the two components' codes interleaved
+      let x = codes16(ra, ktType, half, 0), y = codes16(rb, ktType, half, 0);
+      let lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      let hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
+      x = codes16(ra, ktType, half, 1); y = codes16(rb, ktType, half, 1);
+      lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+      a4 = i32x4.add(a4, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
+      a5 = i32x4.add(a5, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
+      a6 = i32x4.add(a6, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
+      a7 = i32x4.add(a7, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
     }
     put32(zw + (<usize>(half * H) << 2), n - half * H,
       f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
@@ -274,41 +274,35 @@ function foldLse(x: usize, n: i32, st: usize): void {
 /**
  * Step 2a: positions for exact attention over S positions (the last one is the current token). The l
  * positions before the current token, the current token, and the first `sinks` positions (attention sinks)
- * are always taken; the other k - l - sinks come from topk_select over rank[sinks, S - l - 1). Writes the
- * chosen positions, then the sinks, then the window to idx and returns their count, k + 1 (needs k + 1 < S
- * and sinks <= k - l). With topP > 0 the chosen positions are then trimmed by sparq_budget (k is then the
- * budget's upper bound). work: topk_work_bytes(S).
+ * are always taken; the other k - l - sinks come from topk_select over z[sinks, S - l - 1) (the group's mean
+ * approximate logits). Writes the chosen positions, then the sinks, then the window to idx and returns their
+ * count, k + 1 (needs k + 1 < S and sinks <= k - l). With topP > 0 the chosen positions are then trimmed by
+ * sparq_budget (k is then the budget's upper bound; lse: z's (max, sum)). work: topk_work_bytes(S).
  */
-export function sparq_select(rank: usize, S: i32, k: i32, l: i32, sinks: i32, idx: usize, work: usize,
-  z: usize, nrow: i32, zStride: i32, lse: usize, topP: f32, kMin: i32): i32 {
+export function sparq_select(z: usize, S: i32, k: i32, l: i32, sinks: i32, idx: usize, work: usize,
+  lse: usize, topP: f32, kMin: i32): i32 {
   const n = S - l - 1;
-  let c = topk_select(rank + (<usize>sinks << 2), n - sinks, k - l - sinks, idx, work);
+  let c = topk_select(z + (<usize>sinks << 2), n - sinks, k - l - sinks, idx, work);
   for (let j = 0; j < c && sinks > 0; j++) store<i32>(idx + (<usize>j << 2), load<i32>(idx + (<usize>j << 2)) + sinks);
   const chosen = c;
   for (let p = 0; p < sinks; p++) store<i32>(idx + (<usize>(c++) << 2), p);
   for (let p = n; p < S; p++) store<i32>(idx + (<usize>(c++) << 2), p);
-  return topP > 0 ? sparq_budget(z, nrow, zStride, lse, idx, chosen, c - chosen, topP, max(0, kMin - l - sinks), work) : c;
+  return topP > 0 ? sparq_budget(z, lse, idx, chosen, c - chosen, topP, max(0, kMin - l - sinks), work) : c;
 }
 
 /**
  * Adaptive budget: keeps the fewest of the `chosen` positions in idx (followed by `fixed` always-taken ones)
  * that bring the approximate softmax mass of the kept set to topP, but at least kMin of them. The mass of
- * position j is w_j = (1/nrow)·Σ_w e^(z_w[j] - max_w)/sum_w (the group's mean of its heads' approximate
- * softmax, Eq. 9's temperature included; lse: the merged [nrow][2] pairs). The kept positions are those with
- * w_j at or above a threshold found by bisection on the f32 bit patterns (order-preserving for w >= 0);
- * they move to the front of idx in order, the fixed ones follow. Returns the new count. work: 4·chosen bytes.
+ * position j is w_j = e^(z[j] - max)/sum (the softmax of the group's mean approximate logits, Eq. 9's
+ * temperature included; lse: their merged (max, sum)). The kept positions are those with w_j at or above a
+ * threshold found by bisection on the f32 bit patterns (order-preserving for w >= 0); they move to the front
+ * of idx in order, the fixed ones follow. Returns the new count. work: 4·chosen bytes.
  */
-export function sparq_budget(z: usize, nrow: i32, zStride: i32, lse: usize, idx: usize, chosen: i32, fixed: i32,
-  topP: f32, kMin: i32, work: usize): i32 {
+export function sparq_budget(z: usize, lse: usize, idx: usize, chosen: i32, fixed: i32, topP: f32, kMin: i32, work: usize): i32 {
+  const m = load<f32>(lse), sum = load<f32>(lse, 4);
   let covered: f32 = 0;
   for (let c = 0; c < chosen + fixed; c++) {
-    const j = load<i32>(idx + (<usize>c << 2));
-    let w: f32 = 0;
-    for (let r = 0; r < nrow; r++) {
-      const st = lse + (<usize>(2 * r) << 2);
-      w += expCoarse(load<f32>(z + (<usize>(r * zStride + j) << 2)) - load<f32>(st)) / load<f32>(st, 4);
-    }
-    w /= <f32>nrow;
+    const w = expCoarse(load<f32>(z + (<usize>load<i32>(idx + (<usize>c << 2)) << 2)) - m) / sum;
     if (c < chosen) store<f32>(work + (<usize>c << 2), w);
     else covered += w;
   }
@@ -333,35 +327,34 @@ export function sparq_budget(z: usize, nrow: i32, zStride: i32, lse: usize, idx:
 }
 
 /**
- * Step 3: mean-value reallocation for the g heads of a group, y_h = α_h·y_h + (1 - α_h)·vsum/S with
- * α_h = Σ_{j in idx} e^(z_h[j] - max_h) / sum_h (the approximate softmax mass of the selected positions,
- * with the same e^x as the normaliser, so full coverage gives α = 1 up to rounding).
- * out: f32 [g][d]; z rows at z + h·zStride·4 (a single row when g = 1); lse: [g][2]. Returns bytes read
- * from the cache (the V sum).
+ * Step 3: mean-value reallocation for the g heads of a group, y_h = α·y_h + (1 - α)·vsum/S with one
+ * α = Σ_{j in idx} e^(z[j] - max) / sum per group: the approximate softmax mass of the selected positions
+ * under the group's mean approximate logits z (docs/sparq.md §2 step 3), with the same e^x as the
+ * normaliser, so full coverage gives α = 1 up to rounding. out: f32 [g][d]; lse: z's (max, sum). Returns
+ * bytes read from the cache (the V sum).
  */
-export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, zStride: i32, lse: usize, idx: usize, cnt: i32, vsum: usize, S: i32): f64 {
+export function sparq_realloc(out: usize, g: i32, d: i32, z: usize, lse: usize, idx: usize, cnt: i32, vsum: usize, S: i32): f64 {
   const invS: f32 = <f32>1 / <f32>S;
+  const m = load<f32>(lse);
+  // four gathered scores per e^x
+  const mv = f32x4.splat(m);
+  let nv = f32x4.splat(0);
+  let p = 0;
+  for (; p + 4 <= cnt; p += 4) {
+    const ip = idx + (<usize>p << 2);
+    let x = f32x4.splat(load<f32>(z + (<usize>load<i32>(ip) << 2)));
+    x = f32x4.replace_lane(x, 1, load<f32>(z + (<usize>load<i32>(ip, 4) << 2)));
+    x = f32x4.replace_lane(x, 2, load<f32>(z + (<usize>load<i32>(ip, 8) << 2)));
+    x = f32x4.replace_lane(x, 3, load<f32>(z + (<usize>load<i32>(ip, 12) << 2)));
+    nv = f32x4.add(nv, exp4Coarse(f32x4.sub(x, mv)));
+  }
+  let num = laneSum(nv);
+  for (; p < cnt; p++) num += expCoarse(load<f32>(z + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
+  const alpha = min(<f32>1, num / load<f32>(lse, 4));
+  const a = f32x4.splat(alpha);
+  const b = f32x4.splat((<f32>1 - alpha) * invS);
   for (let h = 0; h < g; h++) {
-    const zh = z + (<usize>(h * zStride) << 2);
-    const m = load<f32>(lse + (<usize>(2 * h) << 2));
-    // four gathered scores per e^x
-    const mv = f32x4.splat(m);
-    let nv = f32x4.splat(0);
-    let p = 0;
-    for (; p + 4 <= cnt; p += 4) {
-      const ip = idx + (<usize>p << 2);
-      let x = f32x4.splat(load<f32>(zh + (<usize>load<i32>(ip) << 2)));
-      x = f32x4.replace_lane(x, 1, load<f32>(zh + (<usize>load<i32>(ip, 4) << 2)));
-      x = f32x4.replace_lane(x, 2, load<f32>(zh + (<usize>load<i32>(ip, 8) << 2)));
-      x = f32x4.replace_lane(x, 3, load<f32>(zh + (<usize>load<i32>(ip, 12) << 2)));
-      nv = f32x4.add(nv, exp4Coarse(f32x4.sub(x, mv)));
-    }
-    let num = laneSum(nv);
-    for (; p < cnt; p++) num += expCoarse(load<f32>(zh + (<usize>load<i32>(idx + (<usize>p << 2)) << 2)) - m);
-    const alpha = min(<f32>1, num / load<f32>(lse + (<usize>(2 * h + 1) << 2)));
     const o = out + (<usize>(h * d) << 2);
-    const a = f32x4.splat(alpha);
-    const b = f32x4.splat((<f32>1 - alpha) * invS);
     let i = 0;
     for (; i + 4 <= d; i += 4) {
       const p = <usize>i << 2;

@@ -1,38 +1,43 @@
 #!/usr/bin/env node
 // Decode speed at long context, end to end (issue 3): a Llama-3.2-1B-shaped Q8_0 model (random weights,
 // real shapes) whose q8 K/V cache (SparQ layout) holds S positions; decode tokens/s with dense attention
-// and with SparQ 1/8 and 1/4 on that same cache, in one run, next to the Wasm streaming-read bandwidth.
+// and with SparQ 1/8 and 1/16 on that same cache, in one run, next to the Wasm streaming-read bandwidth.
 // Filling 16K positions by a real prefill would take many minutes on this CPU, so the cache is filled with
 // random K/V rows through the cache's own store path (speed does not depend on the values; accuracy is
 // bench/accuracy's job). Per setting: a warm-up token at position S (which first rolls the cache back to S),
 // then the timed steps append tokens at S + 1, S + 2, ... as generation does (a roll-back recomputes the V sums
-// over all positions, which is no part of a decode step).
-//   node bench/long-context.mjs [--lengths 16384,4096] [--steps 6] [--threads N] [--out bench/results/long-context]
-// --threads: as loadModel's option (default: the number of cores); the table says how many ran.
+// over all positions, which is no part of a decode step). The settings alternate in --rounds rounds; the table
+// gives the median tok/s of each and the median of its per-round ratio to dense.
+//   node bench/long-context.mjs [--lengths 16384,4096] [--steps 6] [--rounds 3] [--threads N] [--model FILE]
+//     [--out bench/results/long-context]
+// --threads: as loadModel's option (default: the number of cores); the table says how many ran. --model: a
+// Llama-3.2-1B-shaped Q8_0 GGUF (default: made by tools/make-random-gguf.mjs into the cache folder).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readBandwidth } from './lib/read-bandwidth.mjs';
 import { fillRandomRows } from './lib/random-cache.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({ options: {
-  lengths: { type: 'string', default: '16384,4096' }, steps: { type: 'string', default: '6' }, threads: { type: 'string' },
+  lengths: { type: 'string', default: '16384,4096' }, steps: { type: 'string', default: '6' }, rounds: { type: 'string', default: '3' },
+  threads: { type: 'string' }, model: { type: 'string' },
   out: { type: 'string', default: join(root, 'bench', 'results', 'long-context') }, cache: { type: 'string', default: join(root, 'bench', '.cache') },
 } });
 const lengths = a.lengths.split(',').map(Number).sort((x, y) => y - x); // longest first: later ones roll back
-const steps = Number(a.steps);
+const steps = Number(a.steps), rounds = Number(a.rounds);
+const load0 = loadavg();
 
 const { loadModel } = await import(join(root, 'dist', 'index.js'));
 const { decoderOf } = await import(join(root, 'dist', 'engine', 'model.js'));
 const { table } = await import(join(root, 'dist', 'cli', 'eval.js'));
 
 mkdirSync(a.cache, { recursive: true });
-const file = join(a.cache, 'llama32-1b-shape-Q8_0.gguf');
-if (!existsSync(file)) {
+const file = a.model ?? join(a.cache, 'llama32-1b-shape-Q8_0.gguf');
+if (!a.model && !existsSync(file)) {
   execFileSync(process.execPath, [join(root, 'tools', 'make-random-gguf.mjs'), '--preset', 'llama-3.2-1b', '--type', 'Q8_0', '--out', file], { stdio: 'inherit' });
 }
 
@@ -47,24 +52,30 @@ fillRandomRows(dec, 0, lengths[0]);
 const settings = [
   { label: 'dense', setting: 'dense' },
   { label: 'SparQ 1/8', setting: { kind: 'sparq', ratio: 1 / 8 } },
-  { label: 'SparQ 1/4', setting: { kind: 'sparq', ratio: 1 / 4 } },
+  { label: 'SparQ 1/16', setting: { kind: 'sparq', ratio: 1 / 16 } },
 ];
+const median = (xs) => { const t = [...xs].sort((x, y) => x - y); return t.length % 2 ? t[t.length >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2; };
 const rows = [];
 for (const S of lengths) {
-  let denseTps = 0;
-  for (const s of settings) {
-    dec.attentionSetting = s.setting;
-    dec.evaluate([7], S); // warm-up
-    dec.resetStats();
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) dec.evaluate([7 + i], S + 1 + i);
-    const tps = steps / ((performance.now() - t0) / 1000);
-    const st = dec.attentionStats();
-    if (s.setting === 'dense') denseTps = tps;
-    rows.push({ S, attention: s.label, r: st.r, k: st.k, tokPerS: tps, vsDense: tps / denseTps, fractionRead: st.fractionRead ?? 1 });
-    process.stderr.write(`S ${S} ${s.label}: ${tps.toFixed(2)} tok/s\n`);
+  const runs = settings.map((s) => ({ ...s, tps: [], stats: undefined }));
+  for (let round = 0; round < rounds; round++) {
+    for (const s of runs) {
+      dec.attentionSetting = s.setting;
+      dec.evaluate([7], S); // warm-up
+      dec.resetStats();
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) dec.evaluate([7 + i], S + 1 + i);
+      s.tps.push(steps / ((performance.now() - t0) / 1000));
+      s.stats = dec.attentionStats();
+      process.stderr.write(`S ${S} round ${round} ${s.label}: ${s.tps.at(-1).toFixed(2)} tok/s\n`);
+    }
+  }
+  for (const s of runs) {
+    rows.push({ S, attention: s.label, r: s.stats.r, k: s.stats.k, tokPerS: median(s.tps), tokPerSRounds: s.tps,
+      vsDense: median(s.tps.map((t, i) => t / runs[0].tps[i])), fractionRead: s.stats.fractionRead ?? 1 });
   }
 }
+const load1 = loadavg();
 const info = model.info;
 model.dispose();
 
@@ -72,17 +83,21 @@ const c = info.config;
 const weightsBound = bandwidth.gbps * 1e9 / info.weightBytes;
 const md = [
   '# Decode at long context, end to end', '',
-  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0].model} (${cpus().length} cores), Node ${process.version}, ${info.threads} thread(s).`,
+  `${new Date().toISOString().slice(0, 10)}, ${cpus()[0].model} (${cpus().length} cores), Node ${process.version}, ${info.threads} thread(s); ` +
+  `load average ${load0.map((x) => x.toFixed(1)).join(' ')} at the start, ${load1.map((x) => x.toFixed(1)).join(' ')} at the end.`,
   `Model: Llama-3.2-1B shapes (${c.nLayers} layers, ${c.nHeads} heads / ${c.nKVHeads} KV heads, d_h ${c.headDim}), Q8_0 weights ` +
   `${(info.weightBytes / 1e9).toFixed(2)} GB, random values; KV cache q8 K, q8 V with the SparQ layout, ${info.kvBytesPerToken} bytes per position.`,
   `Wasm streaming read in the same run (one thread): ${bandwidth.gbps.toFixed(2)} GB/s, so reading the weights alone bounds one thread's decode at ${weightsBound.toFixed(2)} tok/s.`,
-  `${steps} timed steps per row after one warm-up.`, '',
+  `${rounds} rounds, the settings alternating; in each, ${steps} timed steps per setting after one warm-up. Median tok/s, and the median ` +
+  'of the per-round ratios to dense.', '',
+  `\`node bench/long-context.mjs --lengths ${a.lengths} --steps ${steps} --rounds ${rounds}${a.threads ? ` --threads ${a.threads}` : ''}` +
+  `${a.model ? ` --model ${a.model}` : ''}\``, '',
   table([['context S', 'attention', 'r', 'k', 'decode tok/s', 'vs dense', 'attention bytes read'],
     ...rows.map((r) => [String(r.S), r.attention, r.r === undefined ? '-' : String(r.r), r.k === undefined ? '-' : String(r.k),
       r.tokPerS.toFixed(2), `${r.vsDense.toFixed(2)}x`, `${(r.fractionRead * 100).toFixed(1)}%`])]), '',
 ].join('\n');
 writeFileSync(`${a.out}.md`, md);
-writeFileSync(`${a.out}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0].model, node: process.version, threads: info.threads, bandwidth,
+writeFileSync(`${a.out}.json`, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0].model, node: process.version, load: [load0, load1], threads: info.threads, rounds, bandwidth,
   weightBytes: info.weightBytes, kvBytesPerToken: info.kvBytesPerToken, steps, rows }, null, 1) + '\n');
 process.stdout.write(md);
 

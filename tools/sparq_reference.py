@@ -11,11 +11,12 @@ check DIR      compares the SparQ outputs dumped by tools/sparq-dump.mjs with th
 fixture OUT    writes a small JSON case (random cache, queries, the reference outputs) for the host tests.
 
 GQA follows docs/sparq.md section 3: I1 from |q| summed over the group, a temperature per query head
-(Eq. 9), the ranking is the group sum of the scaled approximate logits, one I2 per KV head, alpha per head.
+(Eq. 9), the ranking is the group mean of the scaled approximate logits, one I2 per KV head, and one alpha
+per KV head from the softmax of that mean.
 The local window is the l = k // 4 positions before the current token plus the current token, beside the
 k - l chosen by rank (k + 1 positions in all). Options (docs/sparq.md section 8): `sinks`, the first positions
 taken inside the budget; `top_p`, the adaptive budget: up to k_max - l - sinks candidates by rank, of which
-the fewest by approximate softmax mass (mean over the group's heads) that bring the selected mass to top_p,
+the fewest by approximate softmax mass (of the group's mean logits) that bring the selected mass to top_p,
 at least k_min - l - sinks of them.
 """
 import json
@@ -35,16 +36,16 @@ def sparq_group(q, K, KT, V, r, k, scale, realloc, sinks=0, top_p=0.0, k_min=0, 
     cov = np.abs(q[:, I1]).sum(axis=1) / np.abs(q).sum(axis=1)
     tau = np.sqrt(d * cov)                                        # Eq. 9
     z = (q[:, I1] @ KT[:, I1].T) * (scale * math.sqrt(d) / tau)[:, None]  # = q[I1]·K[:, I1] / tau for scale 1/sqrt(d)
-    rank = z.sum(axis=0)
-    shat = np.exp(z - z.max(axis=1, keepdims=True))
-    shat /= shat.sum(axis=1, keepdims=True)
+    rank = z.mean(axis=0)                                         # the group's mean approximate logits
+    shat = np.exp(rank - rank.max())
+    shat /= shat.sum()
     l = k // 4
     n = S - l - 1
     fixed = np.concatenate([np.arange(sinks), np.arange(n, S)])
     budget = k_max if top_p > 0 else k
     chosen = sinks + np.argsort(-rank[sinks:n], kind='stable')[:budget - l - sinks]
     if top_p > 0:
-        w = shat.mean(axis=0)
+        w = shat
         by_mass = chosen[np.argsort(-w[chosen], kind='stable')]
         need = top_p - w[fixed].sum()
         reach = np.cumsum(w[by_mass]) >= need
@@ -55,9 +56,9 @@ def sparq_group(q, K, KT, V, r, k, scale, realloc, sinks=0, top_p=0.0, k_min=0, 
     p = np.exp(s - s.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     y_top = p @ V[I2]
-    alpha = np.minimum(1.0, shat[:, I2].sum(axis=1))
+    alpha = min(1.0, shat[I2].sum())                              # one alpha for the group
     vbar = V.mean(axis=0)
-    y = alpha[:, None] * y_top + (1 - alpha[:, None]) * vbar if realloc else y_top
+    y = alpha * y_top + (1 - alpha) * vbar if realloc else y_top
     return y, dict(I2=I2, alpha=alpha, y_top=y_top, vbar=vbar, tau=tau)
 
 
@@ -101,7 +102,7 @@ def check(path):
                     mask = np.ones(S, bool)
                     mask[info['I2']] = False
                     v_rest = (p[:, mask] @ V[:S, h][mask]) / np.maximum(rest, 1e-30)[:, None]
-                    a = info['alpha'][:, None]
+                    a = info['alpha']
                     y_re = a * info['y_top'] + (1 - a) * info['vbar']
                     e = errs[l].setdefault((w, h), ([], []))
                     e[0].append((info['y_top'] - y_d) / np.linalg.norm(y_d))
@@ -111,7 +112,7 @@ def check(path):
                         err_top=rel(info['y_top'], y_d),
                         err_realloc=rel(a * info['y_top'] + (1 - a) * info['vbar'], y_d),
                         err_oracle_alpha=rel(a_true[:, None] * info['y_top'] + rest[:, None] * info['vbar'], y_d),
-                        alpha=float(info['alpha'].mean()), alpha_true=float(a_true.mean()),
+                        alpha=float(info['alpha']), alpha_true=float(a_true.mean()),
                         vbar_vs_rest=float(np.mean([rel(info['vbar'], v_rest[j]) for j in range(g)])),
                         y_norm=float(np.linalg.norm(y_d, axis=1).mean()), vbar_norm=float(np.linalg.norm(info['vbar'])),
                     ))

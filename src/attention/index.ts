@@ -83,7 +83,7 @@ export class Attention {
    * part), the part's outputs f32 [g][d] and softmax (max, sum) pairs f32 [g][2] when a step can span
    * several parts.
    */
-  static buffers(k: Pick<KernelExports, 'attn_scratch_bytes' | 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>,
+  static buffers(k: Pick<KernelExports, 'attn_scratch_bytes' | 'sparq_scores_scratch_bytes' | 'sparq_attend_scratch_bytes'>,
     s: AttentionBuffersSpec): BufferGroup[] {
     const g = s.nHeads / s.nKVHeads, d = s.headDim, parts = partsOf(s.capacity);
     const own: Buffers<'scratch' | 'partOut' | 'partLse'> = {
@@ -121,7 +121,7 @@ export class Attention {
     };
     const own = Attention.buffers(rt.raw, spec)[0];
     this.ptr = rt.allocate(own.owner, own.buffers as Buffers<'scratch' | 'partOut' | 'partLse'>);
-    if (kv.sparqLayout) this.sparq = new SparqStep(rt, kv, { nHeads, reallocation: false }, this.scale, this.ptr.scratch, this.softcap);
+    if (kv.sparqLayout) this.sparq = new SparqStep(rt, kv, { nHeads, reallocation: false }, this.scale, this.softcap);
   }
 
   /** Checks that `setting` can run on these caches: SparQ needs the SparQ layout. */

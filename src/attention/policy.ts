@@ -39,9 +39,10 @@ export const MIN_K = 128;
 /**
  * Below this many cached positions a SparQ step runs dense: the fixed costs of SparQ (component choice,
  * a pass over the transposed tiles, the selection, the gather) outweigh what it saves. Measured on the
- * development machine (AMD EPYC, shared, Node 20, one thread, q8 K/V, r = d_h/8, k = 128): one layer's
- * decode step with 32 query / 8 KV heads, d_h 64 breaks even at S ≈ 160 (192: SparQ 1.25x faster, 320:
- * 2.0x); with 32 heads MHA, d_h 128 at S ≈ 300 (256: 0.92x, 320: 1.08x, 512: 1.5x). 320 is the larger.
+ * development machine (AMD EPYC, shared, Node 20, one thread, q8 K/V, r = d_h/8, k = 128, reallocation on):
+ * one layer's decode step with 32 query / 8 KV heads, d_h 64 breaks even at S ≈ 240 (192: SparQ 0.79x,
+ * 256: 1.08x, 320: 1.20x, 512: 1.67x); with 32 heads MHA, d_h 128 at S ≈ 320 (256: 0.88x, 320: 0.99x,
+ * 384: 1.11x, 512: 1.30x). 320 is the larger.
  */
 export const SPARQ_MIN_SEQ = 320;
 

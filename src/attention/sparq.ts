@@ -5,7 +5,7 @@ import type { Runtime } from '../kernels/runtime.js';
 import type { KernelArgs, KernelExports } from '../kernels/abi.js';
 import type { Buffers } from '../kernels/memory-plan.js';
 import type { KVCache, KVSpec } from '../kv/cache.js';
-import { POSITION_PART, partsOf, weighParts } from './parts.js';
+import { POSITION_PART, partsOf } from './parts.js';
 
 /** Accumulates, per layer, how far SparQ steps are from exact attention (for `sparq eval`). */
 export interface SparqProbe {
@@ -26,7 +26,7 @@ export interface SparqBuffersSpec {
   threads: number;
 }
 
-type SparqBufferName = 'i1' | 'qc' | 'lseParts' | 'scoresScratch' | 'z' | 'rank' | 'lse' | 'idx' | 'work';
+type SparqBufferName = 'i1' | 'qc' | 'lse' | 'scoresScratch' | 'z' | 'idx' | 'attendScratch';
 
 /** Options of one step beside r and k (see AttentionSetting). */
 export interface SparqStepOptions {
@@ -54,96 +54,71 @@ export class SparqStep {
   private probeBuf = 0;
   private readonly ptr: Record<SparqBufferName, number>;
   private readonly maxParts: number;
-  /** Per part, its weight in a merge (weighParts). */
-  private readonly partWeights: Float64Array;
   private readonly scoresScratchBytes: number;
   /**
-   * z, rank, lse and idx sets: one per KV head with several threads (the heads' selections and exact
-   * attention then run as parallel jobs, a task per head, after the scores of all heads), else one.
+   * z and idx sets: one per KV head with several threads (the heads' steps 2 and 3 then run as parallel
+   * tasks, one per head, after the scores of all heads), else one.
    */
   private readonly sets: number;
-  private readonly workBytes: number;
-  private readonly attnBytes: number;
+  private readonly attendBytes: number;
   /** Positions selected per KV head in the current step. */
   private readonly counts: Float64Array;
 
   /**
-   * Per KV head: its components I1 (d i32), query rows qc ((g + 1)·d f32) and per part the (max, sum) of each
-   * query row (f32 [parts][g][2]); per set (sets()): the approximate scores z (rows of S), the ranking (a
-   * separate row only with per-head scores, else z itself), the merged (max, sum) pairs and the selected
-   * indices; per thread: sparq_scores' scratch and the selection's work area.
+   * Per KV head: its components I1 (d i32), query row qc (d f32) and per part of step 1 the (max, sum) of the
+   * scores (f32 [parts][2], merged into the first pair by sparq_attend); per set (sets()): the approximate
+   * scores z (S f32: the group's mean approximate logits, also the ranking) and the selected indices; per
+   * thread: sparq_scores' scratch and sparq_attend's (attn_rows' and the selection's work area; the first
+   * also serves sparq_query).
    */
-  static buffers(k: Pick<KernelExports, 'sparq_scores_scratch_bytes' | 'topk_work_bytes'>, s: SparqBuffersSpec): Buffers<SparqBufferName> {
-    const d = s.headDim, g = s.nHeads / s.nKVHeads, S = s.capacity, nKV = s.nKVHeads;
-    const perHead = g > 1; // per-head rows serve reallocation and the adaptive budget
+  static buffers(k: Pick<KernelExports, 'sparq_scores_scratch_bytes' | 'sparq_attend_scratch_bytes'>, s: SparqBuffersSpec): Buffers<SparqBufferName> {
+    const d = s.headDim, S = s.capacity, nKV = s.nKVHeads;
     const sets = SparqStep.sets(s);
     return {
       i1: 4 * d * nKV,
-      qc: 4 * (g + 1) * d * nKV,
-      lseParts: 8 * g * partsOf(S) * nKV,
+      qc: 4 * d * nKV,
+      lse: 8 * partsOf(S) * nKV,
       scoresScratch: k.sparq_scores_scratch_bytes() * s.threads,
-      z: 4 * (perHead ? g : 1) * S * sets,
-      rank: perHead ? 4 * S * sets : 0,
-      lse: 8 * g * sets,
+      z: 4 * S * sets,
       idx: 4 * S * sets,
-      work: Math.max(4 * d, k.topk_work_bytes(S)) * s.threads,
+      attendScratch: k.sparq_attend_scratch_bytes(d, S) * s.threads,
     };
   }
 
   private static sets(s: SparqBuffersSpec): number { return s.threads > 1 ? s.nKVHeads : 1; }
 
-  /**
-   * A step for the query heads (nHeads in all) of caches of spec `kv`; attnScratch: the threads' attn_rows
-   * scratch regions.
-   */
+  /** A step for the query heads (nHeads in all) of caches of spec `kv`. */
   constructor(readonly rt: Runtime, readonly kv: KVSpec, opts: { nHeads: number; reallocation: boolean },
-    readonly scale: number, private readonly attnScratch: number, readonly softcap = 0) {
+    readonly scale: number, readonly softcap = 0) {
     const spec: SparqBuffersSpec = {
       nHeads: opts.nHeads, nKVHeads: kv.nKVHeads, headDim: kv.headDim, capacity: kv.capacity,
       threads: rt.threads,
     };
-    const ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
-    const d = kv.headDim;
+    this.ptr = rt.allocate('sparq', SparqStep.buffers(rt.raw, spec));
     this.group = spec.nHeads / spec.nKVHeads;
     this.reallocation = opts.reallocation;
     this.sets = SparqStep.sets(spec);
-    this.ptr = ptr;
     this.maxParts = partsOf(kv.capacity);
-    this.partWeights = new Float64Array(this.maxParts);
     this.scoresScratchBytes = rt.raw.sparq_scores_scratch_bytes();
-    this.workBytes = Math.max(4 * d, rt.raw.topk_work_bytes(kv.capacity));
-    this.attnBytes = rt.raw.attn_scratch_bytes(d);
+    this.attendBytes = rt.raw.sparq_attend_scratch_bytes(kv.headDim, kv.capacity);
     this.counts = new Float64Array(kv.nKVHeads);
   }
 
-  /**
-   * KV head h's buffer set (z rows zStride = S apart, rank, lse, idx); with perHead, g rows of z and a
-   * separate rank row, else one row of z that is the rank.
-   */
-  private set(h: number, perHead: boolean): { z: number; rank: number; lse: number; idx: number } {
-    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr, g = this.group;
-    const z = b.z + s * 4 * (g > 1 ? g : 1) * S;
-    return { z, rank: perHead ? b.rank + s * 4 * S : z, lse: b.lse + s * 8 * g, idx: b.idx + s * 4 * S };
+  /** KV head h's buffer set: its scores z and the selected indices idx. */
+  private set(h: number): { z: number; idx: number } {
+    const s = this.sets > 1 ? h : 0, S = this.kv.capacity, b = this.ptr;
+    return { z: b.z + s * 4 * S, idx: b.idx + s * 4 * S };
   }
 
   /**
    * With a probe, every step also runs exact attention and records its distance from it (slow: eval only).
-   * The probe's scratch is allocated on first use (research only: it is not part of the memory plan).
+   * The probe's buffers (outputs, scores, ranking, query row, components, attn_rows' and the selection's
+   * scratch) are allocated on first use (research only: not part of the memory plan).
    */
   setProbe(probe: SparqProbe | undefined): void {
     const c = this.kv, g = this.group, d = c.headDim;
-    if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc('sparq.probe', 4 * (2 * g * d + 2 * c.capacity + d));
+    if (probe && !this.probeBuf) this.probeBuf = this.rt.alloc('sparq.probe', 4 * (g * d + 2 * c.capacity + 2 * d) + this.attendBytes);
     this.probe = probe;
-  }
-
-  /** attn_rows' arguments for one query row group of KV head h over the whole cache of `layer`, or the rows in idx. */
-  private attnArgs(c: KVCache, layer: number, h: number, q: number, out: number, S: number, idx: number): KernelArgs<'attn_rows'> {
-    return {
-      q, qTok: 0, out, outTok: 0, g: this.group, nTok: 1, pos0: S - 1, d: c.headDim, scale: this.scale,
-      k: c.kPtr(layer) + h * c.kHeadStride, kRow: c.kRowBytes, kType: c.kTypeId,
-      v: c.vPtr(layer) + h * c.vHeadStride, vRow: c.vRowBytes, vType: c.vTypeId,
-      idx, scratch: this.attnScratch, softcap: this.softcap, lse: 0,
-    };
   }
 
   /**
@@ -161,63 +136,47 @@ export class SparqStep {
     const kMin = topP > 0 ? Math.round(k * (opts.kMin ?? ADAPTIVE_MIN)) : 0;
     const realloc = opts.reallocation ?? this.reallocation;
     const needLse = realloc || topP > 0;
-    const perHead = needLse && g > 1;
-    const zRows = perHead ? g : 1;
     const nKV = c.nKVHeads;
     let bytes = 0;
     const parts = partsOf(S);
-    const i1 = (h: number) => b0.i1 + 4 * d * h, qc = (h: number) => b0.qc + 4 * (g + 1) * d * h;
-    const lsePart = (h: number, p: number) => b0.lseParts + 8 * g * (h * this.maxParts + p);
+    const i1 = (h: number) => b0.i1 + 4 * d * h, qc = (h: number) => b0.qc + 4 * d * h;
+    const lse = (h: number, p: number) => b0.lse + 8 * (h * this.maxParts + p);
     // step 1a on this thread (O(g·d) per head); 1b, part p of head h: positions [p·PART, min(S, (p + 1)·PART))
     for (let h = 0; h < nKV; h++) {
-      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, perHead: perHead ? 1 : 0, i1: i1(h), qc: qc(h), work: b0.work });
+      rt.call('sparq_query', { q: q + 4 * h * g * d, g, d, r, scale: this.scale, i1: i1(h), qc: qc(h), work: b0.attendScratch });
     }
     const scores = (t: number): KernelArgs<'sparq_scores'> => {
-      const h = Math.floor(t / parts), p = t % parts, b = this.set(h, perHead);
+      const h = Math.floor(t / parts), p = t % parts;
       return {
-        qc: perHead ? qc(h) + 4 * r : qc(h), nrow: zRows, i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId,
-        tiles: c.ktTiles, d, S: Math.min(S, (p + 1) * POSITION_PART), z: b.z, zStride: S, lse: needLse ? lsePart(h, p) : 0,
-        sum: perHead ? b.rank : 0, p0: p * POSITION_PART, scratch: b0.scoresScratch,
+        qc: qc(h), i1: i1(h), r, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d,
+        S: Math.min(S, (p + 1) * POSITION_PART), z: this.set(h).z, lse: needLse ? lse(h, p) : 0, p0: p * POSITION_PART,
+        scratch: b0.scoresScratch,
       };
     };
-    const mergeLse = (h: number) => {
-      if (!needLse) return;
-      const dst = rt.f32At(this.set(h, perHead).lse, 2 * g), src = rt.f32At(lsePart(h, 0), 2 * g * parts), pw = this.partWeights;
-      for (let w = 0; w < zRows; w++) {
-        dst[2 * w] = weighParts(src, (p) => 2 * (p * g + w), parts, pw);
-        let sum = 0;
-        for (let p = 0; p < parts; p++) sum += pw[p];
-        dst[2 * w + 1] = sum;
-      }
-    };
-    const select = (h: number): KernelArgs<'sparq_select'> => {
-      const b = this.set(h, perHead);
-      return { rank: b.rank, S, k: kTop, l, sinks, idx: b.idx, work: b0.work, z: b.z, nrow: zRows, zStride: S, lse: b.lse, topP, kMin };
-    };
-    const attend = (h: number) => this.attnArgs(c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, this.counts[h], this.set(h, perHead).idx);
-    const finish = (h: number) => {
-      const b = this.set(h, perHead), oh = out + 4 * h * g * d, cnt = this.counts[h];
-      bytes += 4 * cnt; // the index list the gather reads
-      if (realloc) {
-        bytes += rt.call('sparq_realloc', { out: oh, g, d, z: b.z, zStride: S, lse: b.lse, idx: b.idx, cnt, vsum: c.vsumPtr(layer) + 4 * h * d, S });
-      }
-      if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, oh, S, cnt, b.idx);
+    // steps 2 and 3 of head h
+    const attend = (h: number): KernelArgs<'sparq_attend'> => {
+      const b = this.set(h);
+      return {
+        z: b.z, S, k: kTop, l, sinks, topP, kMin, lse: lse(h, 0), parts: needLse ? parts : 0, idx: b.idx,
+        q: q + 4 * h * g * d, out: out + 4 * h * g * d, g, d, scale: this.scale,
+        kp: c.kPtr(layer) + h * c.kHeadStride, kRow: c.kRowBytes, kType: c.kTypeId,
+        vp: c.vPtr(layer) + h * c.vHeadStride, vRow: c.vRowBytes, vType: c.vTypeId,
+        softcap: this.softcap, vsum: realloc ? c.vsumPtr(layer) + 4 * h * d : 0, scratch: b0.attendScratch,
+      };
     };
     if (this.sets === 1) {
       for (let h = 0; h < nKV; h++) {
         for (let p = 0; p < parts; p++) bytes += rt.call('sparq_scores', scores(h * parts + p));
-        mergeLse(h);
-        this.counts[h] = rt.call('sparq_select', select(h));
-        bytes += rt.call('attn_rows', attend(h));
-        finish(h);
+        this.counts[h] = rt.call('sparq_attend', attend(h));
+        if (this.probe) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, S, this.counts[h], this.set(h).idx);
       }
     } else {
-      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r * zRows, scores, { perThread: { param: 'scratch', bytes: this.scoresScratchBytes } });
-      for (let h = 0; h < nKV; h++) mergeLse(h);
-      rt.runTasks('sparq_select', nKV, 4 * nKV * S, select, { perThread: { param: 'work', bytes: this.workBytes }, out: this.counts });
-      bytes += rt.runTasks('attn_rows', nKV, 2 * nKV * g * (k + 1) * d, attend, { perThread: { param: 'scratch', bytes: this.attnBytes } });
-      for (let h = 0; h < nKV; h++) finish(h);
+      bytes += rt.runTasks('sparq_scores', nKV * parts, nKV * S * r, scores, { perThread: { param: 'scratch', bytes: this.scoresScratchBytes } });
+      rt.runTasks('sparq_attend', nKV, nKV * (4 * S + 2 * g * (k + 1) * d), attend, { perThread: { param: 'scratch', bytes: this.attendBytes }, out: this.counts });
+      for (let h = 0; h < nKV && this.probe; h++) this.compare(this.probe, c, layer, h, q + 4 * h * g * d, out + 4 * h * g * d, S, this.counts[h], this.set(h).idx);
     }
+    // the gathered K and V rows with their index list, and the V sum
+    for (let h = 0; h < nKV; h++) bytes += this.counts[h] * (c.kRowBytes + c.vRowBytes + 4) + (realloc ? 4 * d : 0);
     this.last = { r, k };
     return bytes;
   }
@@ -228,15 +187,20 @@ export class SparqStep {
    */
   private compare(p: SparqProbe, c: KVCache, layer: number, h: number, qh: number, oh: number, S: number, cnt: number, idx: number): void {
     const { rt, group: g } = this;
-    const d = c.headDim, work = this.ptr.work;
-    const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * g * d;
-    rt.call('attn_rows', this.attnArgs(c, layer, h, qh, exact, S, 0));
+    const d = c.headDim;
+    const exact = this.probeBuf, z = exact + 4 * g * d, top = z + 4 * c.capacity, qc = top + 4 * c.capacity, i1 = qc + 4 * d;
+    const scratch = i1 + 4 * d, work = scratch + rt.raw.attn_scratch_bytes(d);
+    rt.call('attn_rows', {
+      q: qh, qTok: 0, out: exact, outTok: 0, g, nTok: 1, pos0: S - 1, d, scale: this.scale,
+      k: c.kPtr(layer) + h * c.kHeadStride, kRow: c.kRowBytes, kType: c.kTypeId, v: c.vPtr(layer) + h * c.vHeadStride,
+      vRow: c.vRowBytes, vType: c.vTypeId, idx: 0, scratch, softcap: this.softcap, lse: 0,
+    });
     const y = rt.f32At(oh, g * d), ref = rt.f32At(exact, g * d);
     let num = 0, den = 0;
     for (let i = 0; i < g * d; i++) { num += (y[i] - ref[i]) ** 2; den += ref[i] ** 2; }
-    rt.call('sparq_query', { q: qh, g, d, r: d, scale: this.scale, perHead: 0, i1, qc, work });
-    rt.call('sparq_scores', { qc, nrow: 1, i1, r: d, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d, S,
-      z, zStride: S, lse: 0, sum: 0, p0: 0, scratch: this.ptr.scoresScratch });
+    rt.call('sparq_query', { q: qh, g, d, r: d, scale: this.scale, i1, qc, work });
+    rt.call('sparq_scores', { qc, i1, r: d, kt: c.ktPtr(layer) + h * c.ktHeadStride, ktType: c.ktTypeId, tiles: c.ktTiles, d, S,
+      z, lse: 0, p0: 0, scratch: this.ptr.scoresScratch });
     const n = rt.call('topk_select', { x: z, n: S, k: cnt, out: top, work });
     const chosen = new Set(rt.i32At(idx, cnt));
     let hit = 0;

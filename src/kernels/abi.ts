@@ -403,12 +403,11 @@ export interface KernelExports {
    * assembly/sparq.ts: Step 1a. q: f32 [g][d] (the group's query heads). I1 = the r components with the
    * largest |q| summed over the group, written to i1 in increasing order. Per head, Eq. 9's temperature τ_h =
    * sqrt(d·cov_h) with cov_h = Σ_{I1}|q_h| / Σ|q_h| turns into the factor f_h = scale·sqrt(d)/τ_h =
-   * scale/sqrt(cov_h) (equal to 1/τ_h for scale = 1/sqrt(d)). Writes qc row 0 = Σ_h f_h·q_h[I1] (its dot with
-   * K[:, I1] is the sum of the group's approximate logits), and with perHead also rows 1..g = f_h·q_h[I1].
-   * work: d f32.
-   * (q usize, g i32, d i32, r i32, scale f32, perHead i32, i1 usize, qc usize, work usize)
+   * scale/sqrt(cov_h) (equal to 1/τ_h for scale = 1/sqrt(d)). Writes qc = (1/g)·Σ_h f_h·q_h[I1]: its dot with
+   * K[:, I1] is the mean of the group's approximate logits (docs/sparq.md §1.3, §3). work: d f32.
+   * (q usize, g i32, d i32, r i32, scale f32, i1 usize, qc usize, work usize)
    */
-  sparq_query(q: number, g: number, d: number, r: number, scale: number, perHead: number, i1: number, qc: number, work: number): void;
+  sparq_query(q: number, g: number, d: number, r: number, scale: number, i1: number, qc: number, work: number): void;
   /**
    * assembly/sparq.ts: Bytes of the per-call scratch region sparq_scores needs (one per thread running it).
    * ()
@@ -416,48 +415,66 @@ export interface KernelExports {
   sparq_scores_scratch_bytes(): number;
   /**
    * assembly/sparq.ts: Step 1b, one fused pass over the transposed K tiles of one KV head (kt, element type
-   * ktType, room for `tiles` tiles, head dim d) for positions [p0, S), p0 a multiple of KT_TILE: for each of
-   * nrow query rows w (qc: f32 [nrow][r], paired with the components i1), z[w·zStride + j] = Σ_m
-   * qc[w][m]·K[j][i1[m]], written once. With lse != 0, also the running max and sum of e^(z - max) per row
-   * over these positions (lse: f32 [nrow][2]), folded in while the scores are still in registers; with sum !=
-   * 0 (nrow > 1), sum[j] = Σ_w z[w][j]. Calls over disjoint position ranges can run at once (lse merged
+   * ktType, room for `tiles` tiles, head dim d) for positions [p0, S), p0 a multiple of KT_TILE: for the
+   * query row qc (f32 [r], paired with the components i1), z[j] = Σ_m qc[m]·K[j][i1[m]], written once. With
+   * lse != 0, also the running max and sum of e^(z - max) over these positions (an f32 pair), folded in while
+   * the scores are still in registers. Calls over disjoint position ranges can run at once (lse merged
    * afterwards), each with its own scratch (sparq_scores_scratch_bytes). Returns the bytes of K^T read.
-   * (qc usize, nrow i32, i1 usize, r i32, kt usize, ktType i32, tiles i32, d i32, S i32, z usize, zStride
-   * i32, lse usize, sum usize, p0 i32, scratch usize)
+   * (qc usize, i1 usize, r i32, kt usize, ktType i32, tiles i32, d i32, S i32, z usize, lse usize, p0 i32,
+   * scratch usize)
    */
-  sparq_scores(qc: number, nrow: number, i1: number, r: number, kt: number, ktType: number, tiles: number, d: number, S: number, z: number, zStride: number, lse: number, sum: number, p0: number, scratch: number): number;
+  sparq_scores(qc: number, i1: number, r: number, kt: number, ktType: number, tiles: number, d: number, S: number, z: number, lse: number, p0: number, scratch: number): number;
   /**
    * assembly/sparq.ts: Step 2a: positions for exact attention over S positions (the last one is the current
    * token). The l positions before the current token, the current token, and the first `sinks` positions
-   * (attention sinks) are always taken; the other k - l - sinks come from topk_select over rank[sinks, S - l
-   * - 1). Writes the chosen positions, then the sinks, then the window to idx and returns their count, k + 1
-   * (needs k + 1 < S and sinks <= k - l). With topP > 0 the chosen positions are then trimmed by sparq_budget
-   * (k is then the budget's upper bound). work: topk_work_bytes(S).
-   * (rank usize, S i32, k i32, l i32, sinks i32, idx usize, work usize, z usize, nrow i32, zStride i32, lse
-   * usize, topP f32, kMin i32)
+   * (attention sinks) are always taken; the other k - l - sinks come from topk_select over z[sinks, S - l -
+   * 1) (the group's mean approximate logits). Writes the chosen positions, then the sinks, then the window to
+   * idx and returns their count, k + 1 (needs k + 1 < S and sinks <= k - l). With topP > 0 the chosen
+   * positions are then trimmed by sparq_budget (k is then the budget's upper bound; lse: z's (max, sum)).
+   * work: topk_work_bytes(S).
+   * (z usize, S i32, k i32, l i32, sinks i32, idx usize, work usize, lse usize, topP f32, kMin i32)
    */
-  sparq_select(rank: number, S: number, k: number, l: number, sinks: number, idx: number, work: number, z: number, nrow: number, zStride: number, lse: number, topP: number, kMin: number): number;
+  sparq_select(z: number, S: number, k: number, l: number, sinks: number, idx: number, work: number, lse: number, topP: number, kMin: number): number;
   /**
    * assembly/sparq.ts: Adaptive budget: keeps the fewest of the `chosen` positions in idx (followed by
    * `fixed` always-taken ones) that bring the approximate softmax mass of the kept set to topP, but at least
-   * kMin of them. The mass of position j is w_j = (1/nrow)·Σ_w e^(z_w[j] - max_w)/sum_w (the group's mean of
-   * its heads' approximate softmax, Eq. 9's temperature included; lse: the merged [nrow][2] pairs). The kept
-   * positions are those with w_j at or above a threshold found by bisection on the f32 bit patterns
-   * (order-preserving for w >= 0); they move to the front of idx in order, the fixed ones follow. Returns the
-   * new count. work: 4·chosen bytes.
-   * (z usize, nrow i32, zStride i32, lse usize, idx usize, chosen i32, fixed i32, topP f32, kMin i32, work
-   * usize)
+   * kMin of them. The mass of position j is w_j = e^(z[j] - max)/sum (the softmax of the group's mean
+   * approximate logits, Eq. 9's temperature included; lse: their merged (max, sum)). The kept positions are
+   * those with w_j at or above a threshold found by bisection on the f32 bit patterns (order-preserving for w
+   * >= 0); they move to the front of idx in order, the fixed ones follow. Returns the new count. work:
+   * 4·chosen bytes.
+   * (z usize, lse usize, idx usize, chosen i32, fixed i32, topP f32, kMin i32, work usize)
    */
-  sparq_budget(z: number, nrow: number, zStride: number, lse: number, idx: number, chosen: number, fixed: number, topP: number, kMin: number, work: number): number;
+  sparq_budget(z: number, lse: number, idx: number, chosen: number, fixed: number, topP: number, kMin: number, work: number): number;
   /**
-   * assembly/sparq.ts: Step 3: mean-value reallocation for the g heads of a group, y_h = α_h·y_h + (1 -
-   * α_h)·vsum/S with α_h = Σ_{j in idx} e^(z_h[j] - max_h) / sum_h (the approximate softmax mass of the
-   * selected positions, with the same e^x as the normaliser, so full coverage gives α = 1 up to rounding).
-   * out: f32 [g][d]; z rows at z + h·zStride·4 (a single row when g = 1); lse: [g][2]. Returns bytes read
-   * from the cache (the V sum).
-   * (out usize, g i32, d i32, z usize, zStride i32, lse usize, idx usize, cnt i32, vsum usize, S i32)
+   * assembly/sparq.ts: Step 3: mean-value reallocation for the g heads of a group, y_h = α·y_h + (1 -
+   * α)·vsum/S with one α = Σ_{j in idx} e^(z[j] - max) / sum per group: the approximate softmax mass of the
+   * selected positions under the group's mean approximate logits z (docs/sparq.md §2 step 3), with the same
+   * e^x as the normaliser, so full coverage gives α = 1 up to rounding. out: f32 [g][d]; lse: z's (max, sum).
+   * Returns bytes read from the cache (the V sum).
+   * (out usize, g i32, d i32, z usize, lse usize, idx usize, cnt i32, vsum usize, S i32)
    */
-  sparq_realloc(out: number, g: number, d: number, z: number, zStride: number, lse: number, idx: number, cnt: number, vsum: number, S: number): number;
+  sparq_realloc(out: number, g: number, d: number, z: number, lse: number, idx: number, cnt: number, vsum: number, S: number): number;
+  /**
+   * assembly/sparq_attend.ts: Scratch bytes of one sparq_attend call over up to `capacity` positions
+   * (attn_rows' and the selection's).
+   * (d i32, capacity i32)
+   */
+  sparq_attend_scratch_bytes(d: number, capacity: number): number;
+  /**
+   * assembly/sparq_attend.ts: One KV head's steps 2 and 3 over S positions. lse: `parts` (max, sum) pairs of
+   * step 1 (f32 [parts][2]), merged in place into the first pair as M = max_p m_p and Σ_p s_p·e^(m_p - M) (a
+   * part with m_p = -Infinity saw no position and weighs 0); parts = 0 when neither reallocation nor the
+   * adaptive budget needs them. Then sparq_select over the scores z (k, l, sinks, topP, kMin as there) into
+   * idx, attn_rows for the g query rows q (f32 [g][d]) over the gathered K and V rows (kp, kRow, kType; vp,
+   * vRow, vType; scale, softcap) into out, and with vsum != 0 sparq_realloc with the V sum at vsum. scratch:
+   * sparq_attend_scratch_bytes. Returns the count of selected positions (the cache bytes read follow from
+   * it).
+   * (z usize, S i32, k i32, l i32, sinks i32, topP f32, kMin i32, lse usize, parts i32, idx usize, q usize,
+   * out usize, g i32, d i32, scale f32, kp usize, kRow i32, kType i32, vp usize, vRow i32, vType i32, softcap
+   * f32, vsum usize, scratch usize)
+   */
+  sparq_attend(z: number, S: number, k: number, l: number, sinks: number, topP: number, kMin: number, lse: number, parts: number, idx: number, q: number, out: number, g: number, d: number, scale: number, kp: number, kRow: number, kType: number, vp: number, vRow: number, vType: number, softcap: number, vsum: number, scratch: number): number;
   /**
    * assembly/topk.ts: Bytes of `work` topk_select needs for n values.
    * (n i32)
@@ -686,12 +703,14 @@ export const KERNEL_PARAMS = {
   kv_t_get: ['base', 'd', 'type', 'tiles', 'p', 'i'],
   attn_scratch_bytes: ['d'],
   attn_rows: ['q', 'qTok', 'out', 'outTok', 'g', 'nTok', 'pos0', 'd', 'scale', 'k', 'kRow', 'kType', 'v', 'vRow', 'vType', 'idx', 'scratch', 'softcap', 'lse'],
-  sparq_query: ['q', 'g', 'd', 'r', 'scale', 'perHead', 'i1', 'qc', 'work'],
+  sparq_query: ['q', 'g', 'd', 'r', 'scale', 'i1', 'qc', 'work'],
   sparq_scores_scratch_bytes: [],
-  sparq_scores: ['qc', 'nrow', 'i1', 'r', 'kt', 'ktType', 'tiles', 'd', 'S', 'z', 'zStride', 'lse', 'sum', 'p0', 'scratch'],
-  sparq_select: ['rank', 'S', 'k', 'l', 'sinks', 'idx', 'work', 'z', 'nrow', 'zStride', 'lse', 'topP', 'kMin'],
-  sparq_budget: ['z', 'nrow', 'zStride', 'lse', 'idx', 'chosen', 'fixed', 'topP', 'kMin', 'work'],
-  sparq_realloc: ['out', 'g', 'd', 'z', 'zStride', 'lse', 'idx', 'cnt', 'vsum', 'S'],
+  sparq_scores: ['qc', 'i1', 'r', 'kt', 'ktType', 'tiles', 'd', 'S', 'z', 'lse', 'p0', 'scratch'],
+  sparq_select: ['z', 'S', 'k', 'l', 'sinks', 'idx', 'work', 'lse', 'topP', 'kMin'],
+  sparq_budget: ['z', 'lse', 'idx', 'chosen', 'fixed', 'topP', 'kMin', 'work'],
+  sparq_realloc: ['out', 'g', 'd', 'z', 'lse', 'idx', 'cnt', 'vsum', 'S'],
+  sparq_attend_scratch_bytes: ['d', 'capacity'],
+  sparq_attend: ['z', 'S', 'k', 'l', 'sinks', 'topP', 'kMin', 'lse', 'parts', 'idx', 'q', 'out', 'g', 'd', 'scale', 'kp', 'kRow', 'kType', 'vp', 'vRow', 'vType', 'softcap', 'vsum', 'scratch'],
   topk_work_bytes: ['n'],
   topk_select: ['x', 'n', 'k', 'out', 'work'],
   quantize_q8p: ['x', 'xq', 'n'],
@@ -800,12 +819,14 @@ export const KERNEL_CALLS: { [K in KernelName]: (k: KernelExports, a: KernelArgs
   kv_t_get: (k, a) => k.kv_t_get(a.base, a.d, a.type, a.tiles, a.p, a.i),
   attn_scratch_bytes: (k, a) => k.attn_scratch_bytes(a.d),
   attn_rows: (k, a) => k.attn_rows(a.q, a.qTok, a.out, a.outTok, a.g, a.nTok, a.pos0, a.d, a.scale, a.k, a.kRow, a.kType, a.v, a.vRow, a.vType, a.idx, a.scratch, a.softcap, a.lse),
-  sparq_query: (k, a) => k.sparq_query(a.q, a.g, a.d, a.r, a.scale, a.perHead, a.i1, a.qc, a.work),
+  sparq_query: (k, a) => k.sparq_query(a.q, a.g, a.d, a.r, a.scale, a.i1, a.qc, a.work),
   sparq_scores_scratch_bytes: (k, a) => k.sparq_scores_scratch_bytes(),
-  sparq_scores: (k, a) => k.sparq_scores(a.qc, a.nrow, a.i1, a.r, a.kt, a.ktType, a.tiles, a.d, a.S, a.z, a.zStride, a.lse, a.sum, a.p0, a.scratch),
-  sparq_select: (k, a) => k.sparq_select(a.rank, a.S, a.k, a.l, a.sinks, a.idx, a.work, a.z, a.nrow, a.zStride, a.lse, a.topP, a.kMin),
-  sparq_budget: (k, a) => k.sparq_budget(a.z, a.nrow, a.zStride, a.lse, a.idx, a.chosen, a.fixed, a.topP, a.kMin, a.work),
-  sparq_realloc: (k, a) => k.sparq_realloc(a.out, a.g, a.d, a.z, a.zStride, a.lse, a.idx, a.cnt, a.vsum, a.S),
+  sparq_scores: (k, a) => k.sparq_scores(a.qc, a.i1, a.r, a.kt, a.ktType, a.tiles, a.d, a.S, a.z, a.lse, a.p0, a.scratch),
+  sparq_select: (k, a) => k.sparq_select(a.z, a.S, a.k, a.l, a.sinks, a.idx, a.work, a.lse, a.topP, a.kMin),
+  sparq_budget: (k, a) => k.sparq_budget(a.z, a.lse, a.idx, a.chosen, a.fixed, a.topP, a.kMin, a.work),
+  sparq_realloc: (k, a) => k.sparq_realloc(a.out, a.g, a.d, a.z, a.lse, a.idx, a.cnt, a.vsum, a.S),
+  sparq_attend_scratch_bytes: (k, a) => k.sparq_attend_scratch_bytes(a.d, a.capacity),
+  sparq_attend: (k, a) => k.sparq_attend(a.z, a.S, a.k, a.l, a.sinks, a.topP, a.kMin, a.lse, a.parts, a.idx, a.q, a.out, a.g, a.d, a.scale, a.kp, a.kRow, a.kType, a.vp, a.vRow, a.vType, a.softcap, a.vsum, a.scratch),
   topk_work_bytes: (k, a) => k.topk_work_bytes(a.n),
   topk_select: (k, a) => k.topk_select(a.x, a.n, a.k, a.out, a.work),
   quantize_q8p: (k, a) => k.quantize_q8p(a.x, a.xq, a.n),
@@ -910,12 +931,14 @@ export const KERNEL_PACK: { [K in KernelName]: (a: KernelArgs<K>, out: Float64Ar
   kv_t_get: (a, out, at) => { out[at + 0] = a.base; out[at + 1] = a.d; out[at + 2] = a.type; out[at + 3] = a.tiles; out[at + 4] = a.p; out[at + 5] = a.i; },
   attn_scratch_bytes: (a, out, at) => { out[at + 0] = a.d; },
   attn_rows: (a, out, at) => { out[at + 0] = a.q; out[at + 1] = a.qTok; out[at + 2] = a.out; out[at + 3] = a.outTok; out[at + 4] = a.g; out[at + 5] = a.nTok; out[at + 6] = a.pos0; out[at + 7] = a.d; out[at + 8] = a.scale; out[at + 9] = a.k; out[at + 10] = a.kRow; out[at + 11] = a.kType; out[at + 12] = a.v; out[at + 13] = a.vRow; out[at + 14] = a.vType; out[at + 15] = a.idx; out[at + 16] = a.scratch; out[at + 17] = a.softcap; out[at + 18] = a.lse; },
-  sparq_query: (a, out, at) => { out[at + 0] = a.q; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.r; out[at + 4] = a.scale; out[at + 5] = a.perHead; out[at + 6] = a.i1; out[at + 7] = a.qc; out[at + 8] = a.work; },
+  sparq_query: (a, out, at) => { out[at + 0] = a.q; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.r; out[at + 4] = a.scale; out[at + 5] = a.i1; out[at + 6] = a.qc; out[at + 7] = a.work; },
   sparq_scores_scratch_bytes: (_a, _out, _at) => { },
-  sparq_scores: (a, out, at) => { out[at + 0] = a.qc; out[at + 1] = a.nrow; out[at + 2] = a.i1; out[at + 3] = a.r; out[at + 4] = a.kt; out[at + 5] = a.ktType; out[at + 6] = a.tiles; out[at + 7] = a.d; out[at + 8] = a.S; out[at + 9] = a.z; out[at + 10] = a.zStride; out[at + 11] = a.lse; out[at + 12] = a.sum; out[at + 13] = a.p0; out[at + 14] = a.scratch; },
-  sparq_select: (a, out, at) => { out[at + 0] = a.rank; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.idx; out[at + 6] = a.work; out[at + 7] = a.z; out[at + 8] = a.nrow; out[at + 9] = a.zStride; out[at + 10] = a.lse; out[at + 11] = a.topP; out[at + 12] = a.kMin; },
-  sparq_budget: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.nrow; out[at + 2] = a.zStride; out[at + 3] = a.lse; out[at + 4] = a.idx; out[at + 5] = a.chosen; out[at + 6] = a.fixed; out[at + 7] = a.topP; out[at + 8] = a.kMin; out[at + 9] = a.work; },
-  sparq_realloc: (a, out, at) => { out[at + 0] = a.out; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.z; out[at + 4] = a.zStride; out[at + 5] = a.lse; out[at + 6] = a.idx; out[at + 7] = a.cnt; out[at + 8] = a.vsum; out[at + 9] = a.S; },
+  sparq_scores: (a, out, at) => { out[at + 0] = a.qc; out[at + 1] = a.i1; out[at + 2] = a.r; out[at + 3] = a.kt; out[at + 4] = a.ktType; out[at + 5] = a.tiles; out[at + 6] = a.d; out[at + 7] = a.S; out[at + 8] = a.z; out[at + 9] = a.lse; out[at + 10] = a.p0; out[at + 11] = a.scratch; },
+  sparq_select: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.idx; out[at + 6] = a.work; out[at + 7] = a.lse; out[at + 8] = a.topP; out[at + 9] = a.kMin; },
+  sparq_budget: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.lse; out[at + 2] = a.idx; out[at + 3] = a.chosen; out[at + 4] = a.fixed; out[at + 5] = a.topP; out[at + 6] = a.kMin; out[at + 7] = a.work; },
+  sparq_realloc: (a, out, at) => { out[at + 0] = a.out; out[at + 1] = a.g; out[at + 2] = a.d; out[at + 3] = a.z; out[at + 4] = a.lse; out[at + 5] = a.idx; out[at + 6] = a.cnt; out[at + 7] = a.vsum; out[at + 8] = a.S; },
+  sparq_attend_scratch_bytes: (a, out, at) => { out[at + 0] = a.d; out[at + 1] = a.capacity; },
+  sparq_attend: (a, out, at) => { out[at + 0] = a.z; out[at + 1] = a.S; out[at + 2] = a.k; out[at + 3] = a.l; out[at + 4] = a.sinks; out[at + 5] = a.topP; out[at + 6] = a.kMin; out[at + 7] = a.lse; out[at + 8] = a.parts; out[at + 9] = a.idx; out[at + 10] = a.q; out[at + 11] = a.out; out[at + 12] = a.g; out[at + 13] = a.d; out[at + 14] = a.scale; out[at + 15] = a.kp; out[at + 16] = a.kRow; out[at + 17] = a.kType; out[at + 18] = a.vp; out[at + 19] = a.vRow; out[at + 20] = a.vType; out[at + 21] = a.softcap; out[at + 22] = a.vsum; out[at + 23] = a.scratch; },
   topk_work_bytes: (a, out, at) => { out[at + 0] = a.n; },
   topk_select: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.n; out[at + 2] = a.k; out[at + 3] = a.out; out[at + 4] = a.work; },
   quantize_q8p: (a, out, at) => { out[at + 0] = a.x; out[at + 1] = a.xq; out[at + 2] = a.n; },

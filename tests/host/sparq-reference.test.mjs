@@ -17,7 +17,7 @@ for (const { y, reallocation, ...opts } of fx.settings) {
     const rt = await runtime();
     const cache = new KVCache(rt, { nLayers: 1, nKVHeads, headDim: d, capacity: S, kType: 'f32', vType: 'f32', sparqLayout: true });
     cache.store(0, 0, put(rt, Float32Array.from(fx.K)), put(rt, Float32Array.from(fx.V)), S);
-    const step = new SparqStep(rt, cache.spec, { nHeads, reallocation }, 1 / Math.sqrt(d), rt.alloc('test', rt.k.attn_scratch_bytes(d)));
+    const step = new SparqStep(rt, cache.spec, { nHeads, reallocation }, 1 / Math.sqrt(d));
     const out = rt.alloc('test', 4 * nHeads * d);
     step.run(0, cache, put(rt, Float32Array.from(fx.q)), out, S, r, k, opts);
     const err = maxAbsDiff(rt.f32At(out, nHeads * d), y);

@@ -22,7 +22,7 @@ async function setup({ nHeads, nKV, d, S, kType = 'f32', vType = 'f32', kTType =
   return { rt, cache, K, V, q, qp: put(rt, q), op: rt.alloc('test', 4 * nHeads * d) };
 }
 
-/** The SparQ step by its per-head definition (sparq.md §1.2-1.7), f64, for one group; returns [g][d]. */
+/** The SparQ step by its per-head definition (sparq.md §1-3), f64, for one group; returns [g][d]. */
 function sparqRef(q, K, V, { nHeads, nKV, d, S, r, k, realloc }) {
   const g = nHeads / nKV;
   const out = new Float64Array(nHeads * d);
@@ -36,12 +36,15 @@ function sparqRef(q, K, V, { nHeads, nKV, d, S, r, k, realloc }) {
       const tau = Math.sqrt(d * cov);
       return Array.from({ length: S }, (_, j) => I1.reduce((s, i) => s + qh[i] * K[j][kv * d + i], 0) / tau);
     });
-    const rank = Array.from({ length: S }, (_, j) => z.reduce((s, zh) => s + zh[j], 0));
+    // the group's mean approximate logits: the ranking, and with reallocation the group's α
+    const rank = Array.from({ length: S }, (_, j) => z.reduce((s, zh) => s + zh[j], 0) / g);
     const l = Math.floor(k / 4);
     const n = S - l - 1;
     const chosen = [...Array(n).keys()].sort((x, y) => rank[y] - rank[x]).slice(0, k - l);
     for (let p = n; p < S; p++) chosen.push(p);
-    heads.forEach((h, hi) => {
+    const zm = Math.max(...rank);
+    const alpha = chosen.reduce((t, j) => t + Math.exp(rank[j] - zm), 0) / rank.reduce((t, x) => t + Math.exp(x - zm), 0);
+    heads.forEach((h) => {
       const s = chosen.map((j) => { let t = 0; for (let i = 0; i < d; i++) t += q[h * d + i] * K[j][kv * d + i]; return t / Math.sqrt(d); });
       const m = Math.max(...s);
       const e = s.map((x) => Math.exp(x - m));
@@ -49,9 +52,6 @@ function sparqRef(q, K, V, { nHeads, nKV, d, S, r, k, realloc }) {
       const y = new Float64Array(d);
       chosen.forEach((j, c) => { for (let i = 0; i < d; i++) y[i] += (e[c] / Z) * V[j][kv * d + i]; });
       if (realloc) {
-        const zm = Math.max(...z[hi]);
-        const all = z[hi].reduce((t, x) => t + Math.exp(x - zm), 0);
-        const alpha = chosen.reduce((t, j) => t + Math.exp(z[hi][j] - zm), 0) / all;
         for (let i = 0; i < d; i++) {
           let mean = 0;
           for (let j = 0; j < S; j++) mean += V[j][kv * d + i];
@@ -70,7 +70,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 333;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d));
       step.run(0, cache, qp, op, S, shape.d, S);
       const want = denseRef(q, K, V, { nHeads: shape.nHeads, nKV: shape.nKV, d: shape.d, pos: S - 1, n: 1 });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -81,7 +81,7 @@ for (const [name, shape] of [['MHA 4/4 d 32', { nHeads: 4, nKV: 4, d: 32 }], ['G
       const S = 300, r = Math.max(2, shape.d / 4), k = 40;
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 11 });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d)));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: realloc }, 1 / Math.sqrt(shape.d));
       const bytes = step.run(0, cache, qp, op, S, r, k);
       const want = sparqRef(q, K, V, { ...shape, S, r, k, realloc });
       const err = maxAbsDiff(rt.f32At(op, shape.nHeads * shape.d), want);
@@ -104,7 +104,7 @@ for (const [name, shape] of [['MQA 3/1 d 20', { nHeads: 3, nKV: 1, d: 20 }], ['G
     for (const threads of [1, 2]) {
       const { rt, cache, K, V, q, qp, op } = await setup({ ...shape, S, seed: 5, threads });
       const g = shape.nHeads / shape.nKV;
-      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+      const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: true }, 1 / Math.sqrt(shape.d));
       step.run(0, cache, qp, op, S, r, k);
       const got = Float32Array.from(rt.f32At(op, shape.nHeads * shape.d));
       if (threads === 1) {
@@ -123,7 +123,7 @@ test('GQA 4/2 d 16, S = 2 parts + 300, sinks and an adaptive budget: bitwise the
   const outs = [];
   for (const threads of [1, 2]) {
     const { rt, cache, qp, op } = await setup({ ...shape, S, seed: 9, threads, kType: 'q8', vType: 'q8' });
-    const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: false }, 1 / Math.sqrt(shape.d), rt.alloc('test', rt.k.attn_scratch_bytes(shape.d) * rt.threads));
+    const step = new SparqStep(rt, cache.spec, { nHeads: shape.nHeads, reallocation: false }, 1 / Math.sqrt(shape.d));
     step.run(0, cache, qp, op, S, 4, 256, { sinks: 4, topP: 0.8 });
     outs.push(Float32Array.from(rt.f32At(op, shape.nHeads * shape.d)));
     rt.dispose();

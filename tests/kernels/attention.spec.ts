@@ -1,9 +1,11 @@
 // attn_rows against a scalar f64 reference: GQA, MHA, MQA, odd head dims, S = 1..300, contiguous and
-// gathered positions, f32 and f16 rows.
+// gathered positions, f32, f16 and q8 rows (q8 against the decoded rows: the integer path rounds the
+// queries and the V weights to i16, relative 2^-16 of each row's largest: outputs of size ~1 move by up to
+// about 5e-5 here; the bound is 2e-4).
 import { attn_rows, attn_scratch_bytes } from '../../assembly/attention';
 import { kv_encode_row, kv_decode_row } from '../../assembly/kv_cache';
 import { kv_row_bytes } from '../../assembly/kv_layout';
-import { F32, F16 } from '../../assembly/types';
+import { F32, F16, KV_Q8 } from '../../assembly/types';
 
 let seed: u32 = 12345;
 function rnd(): f32 {
@@ -131,9 +133,28 @@ describe('attn_rows', () => {
       expect(blockMismatches(1, 22, 70, 9, blocks[i], F32)).toBe(0, 'MHA, d 22, f32, block ' + blocks[i].toString());
     }
   });
+  it('q8 rows (integer path): GQA groups of 4 and 3, MHA, every S, blocks of 32, 16 and 8', () => {
+    for (let i = 0; i < sizes.length; i++) {
+      expect(check(4, 64, sizes[i], 1, KV_Q8, false)).toBeLessThan(2e-4);
+      expect(check(3, 48, sizes[i], 1, KV_Q8, false)).toBeLessThan(2e-4);
+      expect(check(1, 128, sizes[i], 1, KV_Q8, false)).toBeLessThan(2e-4);
+      expect(check(1, 24, sizes[i], 1, KV_Q8, false)).toBeLessThan(2e-4);
+    }
+  });
+  it('q8 prefill: causal rows in groups of 4 across row blocks (MQA group of 6, d 40; GQA 4, d 64)', () => {
+    expect(check(6, 40, 40, 40, KV_Q8, false)).toBeLessThan(2e-4);
+    expect(check(4, 64, 300, 21, KV_Q8, false)).toBeLessThan(2e-4);
+    expect(check(1, 64, 130, 70, KV_Q8, false)).toBeLessThan(2e-4);
+  });
+  it('q8 rows give the same bits in any grouping of the call\'s tokens (blocks of 4 tokens, token by token)', () => {
+    expect(blockMismatches(4, 64, 150, 21, 4, KV_Q8)).toBe(0, 'GQA 4, d 64, q8, block 4');
+    expect(blockMismatches(4, 64, 150, 21, 1, KV_Q8)).toBe(0, 'GQA 4, d 64, q8, block 1');
+  });
   it('gathered positions (SparQ step 2)', () => {
     expect(check(2, 64, 1, 1, F32, true)).toBeLessThan(2e-6);
     expect(check(2, 64, 257, 1, F32, true)).toBeLessThan(2e-6);
     expect(check(3, 20, 131, 1, F16, true)).toBeLessThan(2e-6);
+    expect(check(4, 64, 257, 1, KV_Q8, true)).toBeLessThan(2e-4);
+    expect(check(1, 128, 131, 1, KV_Q8, true)).toBeLessThan(2e-4);
   });
 });
