@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Writes a random-weight Llama GGUF with a real model's shapes, for benchmarks and tests:
-//   node tools/make-random-gguf.mjs --preset llama-3.2-1b|tiny --type Q8_0|F16|F32 --out FILE [--vocab N] [--seed S]
-// Weights ~ N(0, 0.02), norms 1.0. The tokenizer is a minimal byte-level BPE (256 byte tokens, a few merges,
+// Writes a random-weight GGUF with a real model's shapes (Llama, or GPT-NeoX for pythia-1.4b), for benchmarks
+// and tests:
+//   node tools/make-random-gguf.mjs --preset llama-3.2-1b|pythia-1.4b|tiny --type Q8_0|F16|F32 --out FILE [--vocab N] [--seed S]
+// Weights ~ N(0, 0.02), norms 1.0, biases 0. The tokenizer is a minimal byte-level BPE (256 byte tokens, a few merges,
 // BOS/EOS, the rest "[PAD<id>]" placeholders): enough to encode text and decode ids. Tensors are generated and
 // written piece by piece, so memory stays at a few MiB whatever the model size. Needs `node tools/build.mjs` first.
 import { parseArgs } from 'node:util';
@@ -17,6 +18,12 @@ const PRESETS = {
     name: 'random Llama-3.2-1B', dim: 2048, layers: 16, heads: 32, kvHeads: 8, headDim: 64, ffn: 8192, vocab: 128256,
     ctx: 131072, theta: 500000, eps: 1e-5, tied: true,
     llama3: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8192 },
+  },
+  // GPT-NeoX: LayerNorm with biases, fused QKV with bias, rotary on the first 25% of each head, parallel
+  // residual, GELU MLP with biases, untied output; multi-head (16 KV heads of 128)
+  'pythia-1.4b': {
+    name: 'random Pythia-1.4B', arch: 'gptneox', dim: 2048, layers: 24, heads: 16, kvHeads: 16, headDim: 128, ffn: 8192,
+    vocab: 50304, ctx: 2048, theta: 10000, eps: 1e-5, tied: false, ropeDim: 32,
   },
   tiny: {
     name: 'random tiny llama', dim: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, ffn: 128, vocab: 512,
@@ -111,21 +118,24 @@ function tokenizer(vocab) {
 }
 
 const u32 = (key, value) => ({ key, type: T.UINT32, value });
+const arch = p.arch ?? 'llama', neox = arch === 'gptneox';
 const metadata = [
-  { key: 'general.architecture', type: T.STRING, value: 'llama' },
+  { key: 'general.architecture', type: T.STRING, value: arch },
   { key: 'general.name', type: T.STRING, value: p.name },
   u32('general.file_type', { [GGMLType.F32]: 0, [GGMLType.F16]: 1, [GGMLType.Q8_0]: 7 }[wtype]),
   u32('general.quantization_version', 2),
-  u32('llama.vocab_size', p.vocab),
-  u32('llama.context_length', p.ctx),
-  u32('llama.embedding_length', p.dim),
-  u32('llama.block_count', p.layers),
-  u32('llama.feed_forward_length', p.ffn),
-  u32('llama.attention.head_count', p.heads),
-  u32('llama.attention.head_count_kv', p.kvHeads),
-  { key: 'llama.attention.layer_norm_rms_epsilon', type: T.FLOAT32, value: p.eps },
-  { key: 'llama.rope.freq_base', type: T.FLOAT32, value: p.theta },
-  u32('llama.rope.dimension_count', p.headDim),
+  u32(`${arch}.vocab_size`, p.vocab),
+  u32(`${arch}.context_length`, p.ctx),
+  u32(`${arch}.embedding_length`, p.dim),
+  u32(`${arch}.block_count`, p.layers),
+  u32(`${arch}.feed_forward_length`, p.ffn),
+  u32(`${arch}.attention.head_count`, p.heads),
+  u32(`${arch}.attention.head_count_kv`, p.kvHeads),
+  neox ? { key: 'gptneox.attention.layer_norm_epsilon', type: T.FLOAT32, value: p.eps }
+    : { key: 'llama.attention.layer_norm_rms_epsilon', type: T.FLOAT32, value: p.eps },
+  { key: `${arch}.rope.freq_base`, type: T.FLOAT32, value: p.theta },
+  u32(`${arch}.rope.dimension_count`, p.ropeDim ?? p.headDim),
+  ...(neox ? [{ key: 'gptneox.use_parallel_residual', type: T.BOOL, value: true }] : []),
   ...tokenizer(p.vocab),
 ];
 
@@ -134,6 +144,7 @@ const typeFor = (cols) => (wtype === GGMLType.Q8_0 && cols % 32 !== 0 ? GGMLType
 let nextSeed = seed * 1000003;
 const matrix = (name, cols, rows) => ({ name, shape: [cols, rows], type: typeFor(cols), data: randomMatrix(cols, rows, typeFor(cols), nextSeed++) });
 const norm = (name, n) => ({ name, shape: [n], type: GGMLType.F32, data: ones(n) });
+const bias = (name, n) => ({ name, shape: [n], type: GGMLType.F32, data: new Uint8Array(4 * n) });
 
 const q = p.heads * p.headDim, kv = p.kvHeads * p.headDim;
 const tensors = [matrix('token_embd.weight', p.dim, p.vocab)];
@@ -143,6 +154,17 @@ if (p.llama3) {
 }
 for (let l = 0; l < p.layers; l++) {
   const b = `blk.${l}.`;
+  if (neox) {
+    tensors.push(
+      norm(b + 'attn_norm.weight', p.dim), bias(b + 'attn_norm.bias', p.dim),
+      matrix(b + 'attn_qkv.weight', p.dim, q + 2 * kv), bias(b + 'attn_qkv.bias', q + 2 * kv),
+      matrix(b + 'attn_output.weight', q, p.dim), bias(b + 'attn_output.bias', p.dim),
+      norm(b + 'ffn_norm.weight', p.dim), bias(b + 'ffn_norm.bias', p.dim),
+      matrix(b + 'ffn_up.weight', p.dim, p.ffn), bias(b + 'ffn_up.bias', p.ffn),
+      matrix(b + 'ffn_down.weight', p.ffn, p.dim), bias(b + 'ffn_down.bias', p.dim),
+    );
+    continue;
+  }
   tensors.push(
     norm(b + 'attn_norm.weight', p.dim),
     matrix(b + 'attn_q.weight', p.dim, q), matrix(b + 'attn_k.weight', p.dim, kv), matrix(b + 'attn_v.weight', p.dim, kv),
@@ -151,7 +173,7 @@ for (let l = 0; l < p.layers; l++) {
     matrix(b + 'ffn_gate.weight', p.dim, p.ffn), matrix(b + 'ffn_up.weight', p.dim, p.ffn), matrix(b + 'ffn_down.weight', p.ffn, p.dim),
   );
 }
-tensors.push(norm('output_norm.weight', p.dim));
+tensors.push(norm('output_norm.weight', p.dim), ...(neox ? [bias('output_norm.bias', p.dim)] : []));
 if (!p.tied) tensors.push(matrix('output.weight', p.dim, p.vocab));
 
 const t0 = performance.now();

@@ -5,7 +5,7 @@ import { serveEngine } from './protocol.mjs';
 
 const entry = join(dirname(fileURLToPath(import.meta.url)), '..', 'peers', 'node_modules', 'node-llama-cpp', 'dist', 'index.js');
 const { getLlama, LlamaLogLevel } = await import(entry);
-let llama, model, ctx, seq;
+let llama, model, ctx, seq, last;
 
 serveEngine({
   /** flashAttention: undefined lets node-llama-cpp choose (its default). */
@@ -28,6 +28,20 @@ serveEngine({
       if (n >= decode) break;
     }
     return { promptTokens: ids.length, prefillMs: first - t0, decodeTokens: n - 1, decodeMs: performance.now() - first };
+  },
+  /** A fresh history of `ids` and its first generated token: the depth for decodeMore. */
+  async prefill({ ids }) {
+    await seq.clearHistory();
+    const t0 = performance.now();
+    for await (const token of seq.evaluate(ids, { temperature: 0 })) { last = token; break; }
+    return { prefillMs: performance.now() - t0 };
+  },
+  /** n more greedy tokens after the history (each one decode step at the history's depth). */
+  async decodeMore({ n }) {
+    const t0 = performance.now();
+    let k = 0;
+    for await (const token of seq.evaluate([last], { temperature: 0 })) { last = token; if (++k >= n) break; }
+    return { decodeTokens: k, decodeMs: performance.now() - t0 };
   },
   async close() { await ctx?.dispose(); await model?.dispose(); },
 });
