@@ -25,11 +25,12 @@ const NEG_INF = f32x4.splat(-Infinity);
 const MAGIC = f32x4.splat(<f32>12582912);
 const MAGIC_BITS = i32x4.splat(0x4b400000);
 
-/** Scratch bytes of the q8 path for head dimension d (see q8Layout in attn_rows). */
+/** Scratch bytes of the q8 path for head dimension d and `rows` query rows (laid out in attn_rows). */
 export function q8ScratchBytes(d: i32, rows: i32): i32 {
   const d8 = (d + 7) & ~7;
   // i16 query rows and their factors, the chunk's V row addresses (+1 for an odd chunk), the packed pair
-  // coefficients of one group (CHUNK/2 pairs, d/8 blocks at most, 4 rows), 16 bytes of slack, the group factors
+  // coefficients of one group (CHUNK/2 pairs, d/8 blocks at most, 4 rows), 16 bytes of slack, the group's 4
+  // factors, and room to align the query rows and the coefficients to 16 bytes
   return 2 * rows * d8 + 4 * rows + 4 * (Q8_CHUNK + 1) + 16 * (Q8_CHUNK >> 1) * (d8 >> 3) + 16 + 16 + 48;
 }
 

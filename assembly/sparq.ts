@@ -70,9 +70,11 @@ export function sparq_scores(qc: usize, i1: usize, r: i32, kt: usize, ktType: i3
   const groupBytes = <usize>d * compStride;
   const nTiles = (S + KT_TILE - 1) / KT_TILE;
   const tmp = scratch, coef = scratch + TMP_BYTES, off = coef + COEF_BYTES, soff = off + OFF_BYTES;
-  if (lse != 0) {
-    store<f32>(lse, -Infinity);
-    store<f32>(lse, 0, 4);
+  // the running (max, sum) lane by lane (lane l: the positions 4j + l), folded into the pair at lse at the end
+  const st = lse != 0 ? soff + OFF_BYTES : 0;
+  if (st != 0) {
+    v128.store(st, f32x4.splat(-Infinity));
+    v128.store(st, f32x4.splat(0), 16);
   }
   // per component (in pairs for the integer path): its code row offset inside a tile, its scale-plane offset
   const np = (r + 1) >> 1;
@@ -87,8 +89,15 @@ export function sparq_scores(qc: usize, i1: usize, r: i32, kt: usize, ktType: i3
     const tile = kt + <usize>(t / KT_GROUP) * groupBytes + <usize>(t % KT_GROUP) * rowBytes;
     const n = min(KT_TILE, S - t * KT_TILE);
     const zt = z + (<usize>(t * KT_TILE) << 2);
-    if (quant) intTile(qc, r, np, tile, scales + (<usize>t << 2), ktType, n, zt, lse, tmp, coef, off, soff);
-    else floatTile(qc, r, tile, ktType, n, zt, lse, tmp, off);
+    if (quant) intTile(qc, r, np, tile, scales + (<usize>t << 2), ktType, n, zt, st, tmp, coef, off, soff);
+    else floatTile(qc, r, tile, ktType, n, zt, st, tmp, off);
+  }
+  if (st != 0) {
+    // M = max_l m_l, sum = Σ_l s_l·e^(m_l - M) (a lane that saw no position weighs 0)
+    const m = v128.load(st), M = laneMax(m);
+    const w = v128.and(exp4Coarse(f32x4.sub(m, f32x4.splat(M))), f32x4.gt(m, f32x4.splat(-Infinity)));
+    store<f32>(lse, M);
+    store<f32>(lse, laneSum(f32x4.mul(v128.load(st, 16), w)), 4);
   }
   // codes, plus the scales: one 4-byte read per component and tile (a 64-byte line serves 16 tiles)
   return <f64>r * <f64>(nTiles - p0 / KT_TILE) * <f64>(<i32>rowBytes + (quant ? KV_SCALE_BYTES : 0));
@@ -99,34 +108,45 @@ export const SPARQ_MAX_R: i32 = 256;
 
 // Scratch of one sparq_scores call: tmp, 256 f32 (per-tile coefficients as f32, or the scores of a partial
 // tile); coef, up to 128 i32 coefficient pairs; off and soff, per component (r <= SPARQ_MAX_R, plus one) its
-// code-row and scale-plane offsets.
+// code-row and scale-plane offsets; the lane-wise running max and sum (f32x4 each).
 const TMP_BYTES: usize = 1024;
 const COEF_BYTES: usize = 512;
 const OFF_BYTES: usize = 4 * (SPARQ_MAX_R + 1);
-const SCRATCH_BYTES: i32 = <i32>(TMP_BYTES + COEF_BYTES + 2 * OFF_BYTES);
+const SCRATCH_BYTES: i32 = <i32>(TMP_BYTES + COEF_BYTES + 2 * OFF_BYTES + 32);
 
-// Writes the n valid of the 32 scores in a0..a7 to o and, with st != 0, folds them into the running
-// (max, sum) at st: in registers for a full set, else from memory.
+// Writes the n valid of the 32 scores in a0..a7 to o and, with st != 0, folds them into the running max and
+// sum kept lane by lane at st (f32x4 max, then f32x4 sum): each lane's max rises to cover the set's, its sum
+// is rescaled by e^(old max - new max), and the set's e^(x - max) are added (positions past n count as
+// -Infinity). A set whose every lane lies more than LSE_SKIP below the running max is left out.
 @inline
 function put32(o: usize, n: i32, a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128, st: usize, tmp: usize): void {
   const dst = n >= 32 ? o : tmp;
   v128.store(dst, a0); v128.store(dst, a1, 16); v128.store(dst, a2, 32); v128.store(dst, a3, 48);
   v128.store(dst, a4, 64); v128.store(dst, a5, 80); v128.store(dst, a6, 96); v128.store(dst, a7, 112);
-  if (n < 32) {
-    memory.copy(o, tmp, <usize>n << 2);
-    if (st != 0) foldLse(o, n, st);
-    return;
-  }
+  if (n < 32) memory.copy(o, tmp, <usize>n << 2);
   if (st == 0) return;
+  if (n < 32) {
+    const ni = i32x4.splat(n), inf = f32x4.splat(-Infinity), p = i32x4(0, 1, 2, 3);
+    a0 = v128.bitselect(a0, inf, i32x4.lt_s(p, ni)); a1 = v128.bitselect(a1, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(4)), ni));
+    a2 = v128.bitselect(a2, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(8)), ni)); a3 = v128.bitselect(a3, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(12)), ni));
+    a4 = v128.bitselect(a4, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(16)), ni)); a5 = v128.bitselect(a5, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(20)), ni));
+    a6 = v128.bitselect(a6, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(24)), ni)); a7 = v128.bitselect(a7, inf, i32x4.lt_s(i32x4.add(p, i32x4.splat(28)), ni));
+  }
   // pmax (b < a ? a : b) is one instruction; max's NaN and signed-zero rules cost several (scores are finite)
-  const mv = f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)), f32x4.pmax(f32x4.pmax(a4, a5), f32x4.pmax(a6, a7)));
-  const s = lseRaise(st, laneMax(mv));
-  if (s < 0) return;
-  const nv = f32x4.splat(load<f32>(st));
+  const mb = f32x4.pmax(f32x4.pmax(f32x4.pmax(a0, a1), f32x4.pmax(a2, a3)), f32x4.pmax(f32x4.pmax(a4, a5), f32x4.pmax(a6, a7)));
+  const mOld = v128.load(st);
+  if (!v128.any_true(f32x4.ge(mb, f32x4.sub(mOld, f32x4.splat(LSE_SKIP))))) return;
+  const m = f32x4.pmax(mOld, mb);
+  let s = v128.load(st, 16);
+  // a lane whose max rose: its sum times e^(old - new) (from -Infinity: 2^-126·s with s = 0)
+  const rose = f32x4.gt(m, mOld);
+  if (v128.any_true(rose)) s = f32x4.mul(s, v128.bitselect(exp4Coarse(f32x4.sub(mOld, m)), f32x4.splat(1), rose));
   const e = f32x4.add(
-    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a0, nv)), exp4Coarse(f32x4.sub(a1, nv))), f32x4.add(exp4Coarse(f32x4.sub(a2, nv)), exp4Coarse(f32x4.sub(a3, nv)))),
-    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a4, nv)), exp4Coarse(f32x4.sub(a5, nv))), f32x4.add(exp4Coarse(f32x4.sub(a6, nv)), exp4Coarse(f32x4.sub(a7, nv)))));
-  store<f32>(st, s + laneSum(e), 4);
+    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a0, m)), exp4Coarse(f32x4.sub(a1, m))), f32x4.add(exp4Coarse(f32x4.sub(a2, m)), exp4Coarse(f32x4.sub(a3, m)))),
+    f32x4.add(f32x4.add(exp4Coarse(f32x4.sub(a4, m)), exp4Coarse(f32x4.sub(a5, m))), f32x4.add(exp4Coarse(f32x4.sub(a6, m)), exp4Coarse(f32x4.sub(a7, m)))));
+  // a lane that has seen no position yet (max -Infinity) adds nothing (its e^(x - max) are NaN)
+  v128.store(st, m);
+  v128.store(st, f32x4.add(s, v128.and(e, f32x4.gt(m, f32x4.splat(-Infinity)))), 16);
 }
 
 // f32 and f16 tiles: per component, 32 positions at a time, f32 multiply-adds.
@@ -235,41 +255,6 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
 
 // Below the running max by more than this, a tile's terms (each < e^-20 ≈ 2e-9 of the max term) are skipped.
 const LSE_SKIP: f32 = 20;
-
-// Online log-sum-exp: a row's running max and sum of e^(x - max) over the scores seen so far, an f32 pair at st.
-
-// Raises the running max at st to cover a set of scores whose largest is m and returns the running sum
-// rescaled by e^(old max - new max) to match, for the caller to add the set's e^(x - max) to and store; or
-// returns -1 (a sum is never negative) when the set is left out: m more than LSE_SKIP below the running max.
-@inline
-function lseRaise(st: usize, m: f32): f32 {
-  const mOld = load<f32>(st);
-  if (m < mOld - LSE_SKIP) return -1;
-  let s = load<f32>(st, 4);
-  const mNew = max(mOld, m);
-  if (mOld != -Infinity && mNew > mOld) s *= expCoarse(mOld - mNew);
-  store<f32>(st, mNew);
-  return s;
-}
-
-// Folds n scores at x into the pair at st.
-function foldLse(x: usize, n: i32, st: usize): void {
-  let mv = f32x4.splat(-Infinity);
-  let j = 0;
-  for (; j + 4 <= n; j += 4) mv = f32x4.pmax(mv, v128.load(x + (<usize>j << 2)));
-  let m = laneMax(mv);
-  for (; j < n; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
-  let s = lseRaise(st, m);
-  if (s < 0) return;
-  const mNew = load<f32>(st);
-  const nv = f32x4.splat(mNew);
-  let acc = f32x4.splat(0);
-  j = 0;
-  for (; j + 4 <= n; j += 4) acc = f32x4.add(acc, exp4Coarse(f32x4.sub(v128.load(x + (<usize>j << 2)), nv)));
-  s += laneSum(acc);
-  for (; j < n; j++) s += expCoarse(load<f32>(x + (<usize>j << 2)) - mNew);
-  store<f32>(st, s, 4);
-}
 
 /**
  * Step 2a: positions for exact attention over S positions (the last one is the current token). The l

@@ -156,7 +156,8 @@ for (const threads of threadCounts) {
 }
 const load1 = loadavg();
 
-const STAGES = ['sparq_query', 'sparq_scores', 'sparq_select', 'attn_rows', 'sparq_realloc', 'host'];
+// the kernels that ran, in order of first appearance, then the host's share
+const STAGES = [...new Set(rows.flatMap((r) => Object.keys(r.stages).filter((k) => k !== 'host'))), 'host'];
 const fmt = (x, n = 3) => (x === undefined ? '-' : x.toFixed(n));
 const date = new Date().toISOString();
 const head = `${date}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}; load average ` +
