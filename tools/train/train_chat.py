@@ -10,8 +10,14 @@ HF directory OUT/default-hf (tokenizer_config.json carries the chat template) + 
 Chat scores here are teacher-forced: a trial counts when the argmax at every answer position is the answer
 token (what greedy decoding would produce); for copying, the 32 tokens after the quote.
 
+With --rope-theta the model gets a new RoPE base; with --distill the plain-text rows are trained against the
+frozen init model's next-token distribution (soft cross-entropy) instead of the text, so the fine-tune stops
+memorising the small training text (tools/train/README.md, calls 10-12, says why both).
+
 usage: train_chat.py --data corpus.jsonl.gz --init models/default.gguf --tokenizer chat-tokenizer.json --out DIR
        [--train-seconds 300] [--phases 0.15:512,0.4:2048,1:4096] [--peak-lr 6e-4] [--workers 12]
+       [--mix 512=.3/.1/.3/.3,...] [--task-p 0.2,0.2,0.1,0.3,0.2] [--repeat-random-share 0.5]
+       [--rope-theta 500000] [--distill] [--copy-score-weight 0.5]
 """
 import argparse
 import collections
