@@ -14,7 +14,7 @@
 // coefficients run on all 4 rows at once. A single row (MHA decode) keeps its positions in the lanes instead.
 import { KV_Q8 } from './types';
 import { kvRowScales } from './kv_layout';
-import { laneMax, laneSum } from './lanes';
+import { laneMax, laneSum, interleaveLowI8, interleaveHighI8, dotPairsLowI8, dotPairsHighI8 } from './lanes';
 import { exp4Scores, exp4Coarse } from './exp';
 
 /** Positions per chunk (attn_rows' CHUNK). */
@@ -213,8 +213,7 @@ export function accumulateGroup(acc: usize, dBytes: usize, fac: usize, pc: usize
     for (let pp = 0; pp < np; pp++) {
       const ra = load<usize>(va + (<usize>(2 * pp) << 2));
       const rb = load<usize>(va + (<usize>(2 * pp + 1) << 2));
-      const x = i8x16.shuffle(v128.load64_zero(ra + <usize>i), v128.load64_zero(rb + <usize>i),
-        0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const x = interleaveLowI8(v128.load64_zero(ra + <usize>i), v128.load64_zero(rb + <usize>i));
       const lo = i16x8.extend_low_i8x16_s(x);
       const hi = i16x8.extend_high_i8x16_s(x);
       let c = v128.load32_splat(cp);
@@ -298,16 +297,12 @@ export function accumulateRow(acc: usize, fac: usize, pc: usize, va: usize, np: 
       const c = v128.load32_splat(cp);
       if (step == 16) {
         const x = v128.load(ra), y = v128.load(rb);
-        const lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        const hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), c));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), c));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), c));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), c));
+        const lo = interleaveLowI8(x, y), hi = interleaveHighI8(x, y);
+        a0 = dotPairsLowI8(a0, lo, c); a1 = dotPairsHighI8(a1, lo, c);
+        a2 = dotPairsLowI8(a2, hi, c); a3 = dotPairsHighI8(a3, hi, c);
       } else {
-        const x = i8x16.shuffle(v128.load64_zero(ra), v128.load64_zero(rb), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(x), c));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(x), c));
+        const x = interleaveLowI8(v128.load64_zero(ra), v128.load64_zero(rb));
+        a0 = dotPairsLowI8(a0, x, c); a1 = dotPairsHighI8(a1, x, c);
       }
       cp += <usize>nb << 2;
     }

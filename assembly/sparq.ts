@@ -5,7 +5,7 @@ import { F32, KV_Q8, KV_Q4 } from './types';
 import { KT_TILE, KT_GROUP, KV_SCALE_BYTES, KV_Q4_BIAS, kv_tile_code_bytes, ktScalePlane } from './kv_layout';
 import { topk_select } from './topk';
 import { f16x8_low, f16x8_high } from './f16';
-import { laneMax, laneSum } from './lanes';
+import { laneMax, laneSum, interleaveLowI8, interleaveHighI8, dotPairsLowI8, dotPairsHighI8 } from './lanes';
 import { exp4Coarse, expCoarse } from './exp';
 
 /**
@@ -231,19 +231,13 @@ function intTile(qw: usize, r: i32, np: i32, tile: usize, scales: usize, ktType:
       const cv = v128.load32_splat(coef + (<usize>j << 2));
       // positions 0..15 of the half into a0..a3, 16..31 into a4..a7: the two components' codes interleaved
       let x = codes16(ra, ktType, half, 0), y = codes16(rb, ktType, half, 0);
-      let lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      let hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
-      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
-      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
-      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
+      let lo = interleaveLowI8(x, y), hi = interleaveHighI8(x, y);
+      a0 = dotPairsLowI8(a0, lo, cv); a1 = dotPairsHighI8(a1, lo, cv);
+      a2 = dotPairsLowI8(a2, hi, cv); a3 = dotPairsHighI8(a3, hi, cv);
       x = codes16(ra, ktType, half, 1); y = codes16(rb, ktType, half, 1);
-      lo = i8x16.shuffle(x, y, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-      hi = i8x16.shuffle(x, y, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-      a4 = i32x4.add(a4, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(lo), cv));
-      a5 = i32x4.add(a5, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(lo), cv));
-      a6 = i32x4.add(a6, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(hi), cv));
-      a7 = i32x4.add(a7, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(hi), cv));
+      lo = interleaveLowI8(x, y); hi = interleaveHighI8(x, y);
+      a4 = dotPairsLowI8(a4, lo, cv); a5 = dotPairsHighI8(a5, lo, cv);
+      a6 = dotPairsLowI8(a6, hi, cv); a7 = dotPairsHighI8(a7, hi, cv);
     }
     put32(zw + (<usize>(half * H) << 2), n - half * H,
       f32x4.mul(f32x4.convert_i32x4_s(a0), back), f32x4.mul(f32x4.convert_i32x4_s(a1), back),
