@@ -85,6 +85,22 @@ def tokenize_docs(tok, docs):
     return {k: np.concatenate(v) for k, v in streams.items()}
 
 
+def make_optimizer(model, lr):
+    """Fused AdamW (0.9, 0.95), weight decay WEIGHT_DECAY on matrices and none on norms."""
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{'params': decay, 'weight_decay': WEIGHT_DECAY}, {'params': no_decay, 'weight_decay': 0.0}],
+                             lr=lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+
+
+def optimizer_step(model, opt, loss):
+    """One update from `loss`, gradients clipped to norm 1.0."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
 def lr_at(step, frac, peak, warmup):
     if step < warmup:
         return peak * (step + 1) / warmup
@@ -259,10 +275,7 @@ def main():
     add_dropout(model)
     n_params = sum(p.numel() for p in model.parameters())
     log(f'params: {n_params / 1e6:.2f} M; rope: {getattr(config, "rope_parameters", None) or config.rope_theta}')
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': WEIGHT_DECAY}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=a.peak_lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+    opt = make_optimizer(model, a.peak_lr)
 
     val_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'val'])
     val_rows = windows_of(val_stream, 4096, max_windows=24)
@@ -319,10 +332,7 @@ def main():
             logits = model(input_ids=x, use_cache=False).logits
         nll = F.cross_entropy(logits[:, :-1].float().reshape(-1, VOCAB), x[:, 1:].reshape(-1), reduction='none')
         loss = (nll * w.reshape(-1)).sum() / w.sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        optimizer_step(model, opt, loss)
         step += 1
         tokens += x.numel()
         window.append(nll.detach().mean())  # the curve logs the plain mean NLL

@@ -205,10 +205,7 @@ def main():
         teacher = teacher.cuda().eval().requires_grad_(False)
     base.DROPOUT = a.dropout
     base.add_dropout(model)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': base.WEIGHT_DECAY}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=a.peak_lr, betas=(0.9, 0.95), eps=1e-8, fused=True)
+    opt = base.make_optimizer(model, a.peak_lr)
 
     val_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'val'])
     test_stream = np.concatenate([s for (sp, _), s in sorted(streams.items()) if sp == 'test'])
@@ -285,10 +282,7 @@ def main():
         for k in range(len(KINDS)):
             if (kb == k).any():
                 kind_window[k].append(float(row_loss[kb == k].mean()))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        base.optimizer_step(model, opt, loss)
         step += 1
         tokens += x.numel()
         window.append(nll.detach().mean())
